@@ -1,0 +1,3 @@
+from cuijiao.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""The ``cuijiao`` command: thin Typer commands over the library."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cuijiao import __version__
+from cuijiao.cli import audit_cmd, demo_cmd, import_cmd, init_cmd, sample_cmd
+from cuijiao.cli.context import AppState, WorkspaceOption
+
+app = typer.Typer(
+    name="cuijiao",
+    help="催缴：物业费与欠费催收工具（导入台账、分配收款、账龄、催缴函、审计记录）。",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a traceback must not print owners' data
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cuijiao {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出错误和最后的汇总行。")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="以 JSON 输出，供程序读取。")] = False,
+    version: Annotated[  # noqa: ARG001 - handled by its eager callback
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本。")
+    ] = False,
+) -> None:
+    """催缴：物业费与欠费催收工具。"""
+    ctx.obj = AppState(workspace=workspace, quiet=quiet, json=json_output)
+
+
+init_cmd.register(app)
+import_cmd.register(app)
+audit_cmd.register(app)
+demo_cmd.register(app)
+sample_cmd.register(app)
+
+
+def main() -> None:
+    app()
+

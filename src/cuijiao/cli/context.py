@@ -1,0 +1,101 @@
+"""What every command shares: the global options, opening the workspace,
+recording the run, and turning typed errors into a message and an exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cuijiao.errors import EXIT_BAD_INPUT, EXIT_ERROR, CuijiaoError, InputProblems
+from cuijiao.store.audit import Run, finish_run, start_run
+from cuijiao.workspace import ENV_VAR, Workspace, open_workspace, resolve_root
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace", "-w", envvar=ENV_VAR, show_envvar=True,
+        help="工作区目录（默认：环境变量 CUIJIAO_WORKSPACE，否则当前目录）。",
+    ),
+]
+
+# More than this many problems would scroll the first ones away.
+_MAX_PROBLEMS_SHOWN = 200
+
+
+@dataclass
+class AppState:
+    workspace: Path | None = None
+    quiet: bool = False
+    json: bool = False
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    return root.obj if isinstance(root.obj, AppState) else AppState()
+
+
+def workspace_root(ctx: typer.Context, local: Path | None) -> Path:
+    return resolve_root(local if local is not None else state(ctx).workspace)
+
+
+def error(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def report_error(exc: CuijiaoError) -> None:
+    if isinstance(exc, InputProblems) and len(exc.problems) > _MAX_PROBLEMS_SHOWN:
+        for problem in exc.problems[:_MAX_PROBLEMS_SHOWN]:
+            error(str(problem))
+        hidden = len(exc.problems) - _MAX_PROBLEMS_SHOWN
+        error(f"……另有 {hidden} 个错误未显示（加 --skip-invalid 可把全部错误行写入 .rejected.csv）")
+        error(exc.summary)
+    else:
+        error(str(exc))
+
+
+@contextmanager
+def recorded_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[tuple[Workspace, Run]]:
+    """Open the workspace and record this command as a run, whatever its outcome."""
+    try:
+        workspace = open_workspace(workspace_root(ctx, local))
+        run = start_run(workspace.db, command, sys.argv[1:])
+    except CuijiaoError as exc:
+        report_error(exc)
+        raise typer.Exit(exc.exit_code) from None
+    try:
+        yield workspace, run
+    except CuijiaoError as exc:
+        run.outcome = "bad_input" if exc.exit_code == EXIT_BAD_INPUT else "error"
+        run.counts["error"] = str(exc)[:2000]
+        _close(workspace, run)
+        report_error(exc)
+        raise typer.Exit(exc.exit_code) from None
+    except typer.Exit as done:
+        run.outcome = {0: "ok", 3: "warnings"}.get(done.exit_code, "error")
+        _close(workspace, run)
+        raise
+    except KeyboardInterrupt:
+        run.outcome = "interrupted"
+        _close(workspace, run)
+        raise
+    except Exception:
+        run.outcome = "error"
+        _close(workspace, run)
+        raise
+    _close(workspace, run)
+
+
+def _close(workspace: Workspace, run: Run) -> None:
+    finish_run(workspace.db, run)
+    workspace.close()
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
+    error(message)
+    return typer.Exit(code)

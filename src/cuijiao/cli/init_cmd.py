@@ -1,0 +1,36 @@
+"""``cuijiao init [DIR]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cuijiao.cli.context import fail, workspace_root
+from cuijiao.config import CONFIG_NAME
+from cuijiao.errors import CuijiaoError
+from cuijiao.store.audit import finish_run, start_run
+from cuijiao.workspace import init_workspace
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+
+
+def init(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None, typer.Argument(help="工作区目录（默认：--workspace 或当前目录）。")
+    ] = None,
+) -> None:
+    """创建工作区：cuijiao.toml（带注释的默认配置）、数据库和 out/ logs/ inbox/ 目录。"""
+    root = directory if directory is not None else workspace_root(ctx, None)
+    try:
+        workspace = init_workspace(root)
+    except CuijiaoError as exc:
+        raise fail(str(exc), exc.exit_code) from None
+    run = start_run(workspace.db, "init", [str(root)])
+    finish_run(workspace.db, run)
+    workspace.close()
+    typer.echo(f"已创建工作区 {root}，请编辑 {root / CONFIG_NAME} 填写小区、公司和缴费方式。")

@@ -1,0 +1,151 @@
+"""``cuijiao.toml`` → :class:`Settings`.
+
+Unknown sections and keys are errors, so a typo never silently falls back to
+a default. Sections that later features read are parsed where they live; this
+module owns the ones every command needs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cuijiao.errors import ConfigError
+from cuijiao.ingest.fields import FIELDS
+
+CONFIG_NAME = "cuijiao.toml"
+
+DEFAULT_CONFIG = """\
+# cuijiao 工作区配置 (workspace settings). Lines starting with # are comments.
+# Edit the values below for your estate; keep the quotes around text.
+
+[estate]
+# 小区名称, shown on letters and reports.
+name = "示例小区"
+
+[company]
+# 物业服务企业全称, as on the company seal.
+name = "示例物业服务有限公司"
+address = ""
+phone = ""
+
+[contact]
+# The person or desk owners call about their account.
+name = "物业服务中心"
+phone = ""
+hours = "工作日 9:00-17:30"
+
+[payment]
+# Ways owners can pay, one line each, printed on every letter.
+channels = [
+  "物业服务中心前台（现金、刷卡、扫码）",
+]
+
+[import]
+# Extra header names your billing system uses, per field. The built-in
+# synonyms (房号, 业主姓名, 应收金额 …) always apply as well. Fields:
+# unit_id building owner_name phone area_m2 tags address item period
+# due_date amount paid_on receipt_no bill_no
+# synonyms = { unit_id = ["户号"], amount = ["本期应收"] }
+synonyms = {}
+# Items that are deposits, not receivables: imported, never allocated.
+deposit_items = ["装修押金", "装修保证金", "押金"]
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    estate_name: str = "示例小区"
+    company_name: str = "示例物业服务有限公司"
+    company_address: str = ""
+    company_phone: str = ""
+    contact_name: str = "物业服务中心"
+    contact_phone: str = ""
+    contact_hours: str = ""
+    payment_channels: tuple[str, ...] = ()
+    header_synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    deposit_items: tuple[str, ...] = ("装修押金", "装修保证金", "押金")
+
+
+_KNOWN: dict[str, set[str]] = {
+    "estate": {"name"},
+    "company": {"name", "address", "phone"},
+    "contact": {"name", "phone", "hours"},
+    "payment": {"channels"},
+    "import": {"synonyms", "deposit_items"},
+}
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and check ``cuijiao.toml``; a missing file gives the defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name}: 不是 UTF-8 编码的文本文件") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: 格式错误：{exc}") from exc
+    _check_keys(path.name, data)
+    return _settings_from(path.name, data)
+
+
+def _check_keys(name: str, data: dict[str, Any]) -> None:
+    for section, values in data.items():
+        if section not in _KNOWN:
+            raise ConfigError(f"{name}: 未知的配置节 [{section}]")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{name}: [{section}] 应为配置节")
+        for key in values:
+            if key not in _KNOWN[section]:
+                raise ConfigError(f"{name}: [{section}] 中未知的配置项 {key}")
+
+
+def _text(name: str, data: dict[str, Any], section: str, key: str, default: str) -> str:
+    value = data.get(section, {}).get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}: [{section}] {key} 应为文本（加引号）")
+    return value
+
+
+def _text_list(name: str, data: dict[str, Any], section: str, key: str) -> tuple[str, ...]:
+    value = data.get(section, {}).get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{name}: [{section}] {key} 应为文本列表，如 [\"甲\", \"乙\"]")
+    return tuple(value)
+
+
+def _synonyms(name: str, data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    raw = data.get("import", {}).get("synonyms", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{name}: [import] synonyms 应为表，如 {{ unit_id = [\"户号\"] }}")
+    result: dict[str, tuple[str, ...]] = {}
+    for field_name, headers in raw.items():
+        if field_name not in FIELDS:
+            known = " ".join(FIELDS)
+            raise ConfigError(f"{name}: [import] synonyms 中未知的字段 {field_name}（可用：{known}）")
+        if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+            raise ConfigError(f"{name}: [import] synonyms.{field_name} 应为文本列表")
+        result[field_name] = tuple(headers)
+    return result
+
+
+def _settings_from(name: str, data: dict[str, Any]) -> Settings:
+    defaults = Settings()
+    deposits = _text_list(name, data, "import", "deposit_items")
+    return Settings(
+        estate_name=_text(name, data, "estate", "name", defaults.estate_name),
+        company_name=_text(name, data, "company", "name", defaults.company_name),
+        company_address=_text(name, data, "company", "address", ""),
+        company_phone=_text(name, data, "company", "phone", ""),
+        contact_name=_text(name, data, "contact", "name", defaults.contact_name),
+        contact_phone=_text(name, data, "contact", "phone", ""),
+        contact_hours=_text(name, data, "contact", "hours", ""),
+        payment_channels=_text_list(name, data, "payment", "channels"),
+        header_synonyms=_synonyms(name, data),
+        deposit_items=deposits if "deposit_items" in data.get("import", {}) else defaults.deposit_items,
+    )

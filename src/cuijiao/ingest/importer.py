@@ -1,0 +1,333 @@
+"""Import ledger files into the workspace: all or nothing, idempotent, audited.
+
+One call imports any number of files of one kind inside one transaction.
+Strict by default: any problem in any file and nothing is imported. With
+``skip_invalid`` the good rows go in and the bad ones, with their reasons, are
+written to ``<file>.rejected.csv``. Importing the same rows again changes
+nothing; the same identity with different content is a conflict, applied
+only with ``replace`` and then audited with before and after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput, InputProblems, Problem
+from cuijiao.ingest.fields import SCHEMAS
+from cuijiao.ingest.readers import open_source
+from cuijiao.ingest.records import ChargeParser, PaymentParser, RowParser, parse_units
+from cuijiao.ingest.rejected import write_rejected
+from cuijiao.ingest.table import locate_header
+from cuijiao.money import format_yuan
+from cuijiao.store import ledger
+from cuijiao.store.audit import Run, append_event, now_text
+from cuijiao.workspace import Workspace
+
+KINDS = tuple(SCHEMAS)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    sheet: str | None = None
+    encoding: str | None = None
+    dry_run: bool = False
+    skip_invalid: bool = False
+    replace: bool = False
+
+
+@dataclass
+class FileReport:
+    """What one file did to the workspace."""
+
+    path: Path
+    name: str = ""
+    sha256: str = ""
+    size_bytes: int = 0
+    encoding: str | None = None
+    sheet: str | None = None
+    rows_read: int = 0
+    inserted: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    blank_rows: int = 0
+    totals_rows: list[int] = field(default_factory=list)
+    rejected: list[Problem] = field(default_factory=list)
+    rejected_file: Path | None = None
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({problem.row for problem in self.rejected})
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.name, "sha256": self.sha256, "rows_read": self.rows_read,
+            "inserted": self.inserted, "unchanged": self.unchanged, "replaced": self.replaced,
+            "rejected": self.rejected_rows, "blank_rows": self.blank_rows,
+            "totals_rows": self.totals_rows,
+            "rejected_file": str(self.rejected_file) if self.rejected_file else None,
+            "problems": [str(problem) for problem in self.rejected],
+        }
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    files: list[FileReport]
+    dry_run: bool
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_WARNINGS if any(f.rejected for f in self.files) else EXIT_OK
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows_read", "inserted", "unchanged", "replaced")
+        totals = {key: sum(getattr(f, key) for f in self.files) for key in keys}
+        totals["rejected"] = sum(f.rejected_rows for f in self.files)
+        totals["totals_rows"] = sum(len(f.totals_rows) for f in self.files)
+        return totals
+
+
+def import_files(workspace: Workspace, run: Run, kind: str, paths: list[Path],
+                 options: ImportOptions) -> ImportResult:
+    """Import ``paths`` as ``kind`` (units, charges or payments)."""
+    if kind not in SCHEMAS:
+        raise BadInput(f"未知的导入类型 {kind}（可用：{'、'.join(KINDS)}）")
+    importer = _Importer(workspace, run, kind, paths, options)
+    db = workspace.db
+    db.execute("BEGIN IMMEDIATE")
+    # Rows point at their imports row, which is written last with its counts.
+    db.execute("PRAGMA defer_foreign_keys = ON")
+    try:
+        importer.execute()
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("ROLLBACK" if options.dry_run else "COMMIT")
+    if not options.dry_run:
+        importer.write_rejected_files()
+    run.counts[f"import_{kind}"] = importer.result.totals()
+    return importer.result
+
+
+class _Importer:
+    def __init__(self, workspace: Workspace, run: Run, kind: str, paths: list[Path],
+                 options: ImportOptions) -> None:
+        self.workspace, self.db, self.run = workspace, workspace.db, run
+        self.kind, self.schema, self.options = kind, SCHEMAS[kind], options
+        self.result = ImportResult(kind, [FileReport(path) for path in paths], options.dry_run)
+        self.problems: list[Problem] = []
+        self.first_import_id = ledger.next_import_id(self.db)
+        self._units: list[tuple[Any, ...]] = []
+        # Optional unit columns a file lacks keep their stored values, so a
+        # file without 标签 never wipes the tags another file set.
+        self._absent: dict[int, set[int]] = {}
+
+    @property
+    def reports(self) -> list[FileReport]:
+        return self.result.files
+
+    def execute(self) -> None:
+        if self.kind != "units":
+            table = ledger.CHARGES if self.kind == "charges" else ledger.PAYMENTS
+            ledger.create_staging(self.db, table)
+        for src, report in enumerate(self.reports):
+            self._read_file(src, report)
+        if self.kind == "units":
+            self._merge_units()
+        else:
+            self._merge_ledger()
+        for src, report in enumerate(self.reports):
+            self._record_import(src, report)
+
+    # --- reading ------------------------------------------------------------
+
+    def _read_file(self, src: int, report: FileReport) -> None:
+        path = report.path
+        report.name = path.name
+        try:
+            source = open_source(path, sheet=self.options.sheet, encoding=self.options.encoding)
+            table = locate_header(source, self.schema, self.workspace.settings.header_synonyms)
+        except BadInput as exc:
+            self.problems.append(Problem(path.name, 0, "", str(exc)))
+            return
+        report.name, report.encoding, report.sheet = table.name, source.encoding, source.sheet
+        report.sha256, report.size_bytes = _file_digest(path)
+        parser = RowParser(table, src)
+        self._absent[src] = {i for i, name in enumerate(ledger.UNIT_COLUMNS) if name in
+                             self.schema.optional and name not in table.columns}
+        self._parse_rows(parser)
+        report.rows_read = parser.stats.data_rows
+        report.blank_rows = parser.stats.blank_rows
+        report.totals_rows = parser.stats.total_rows
+        if report.rows_read == 0 and not parser.problems:
+            self.problems.append(Problem(table.name, table.header_row, "", "只有表头，没有数据行"))
+        self.problems.extend(parser.problems)
+
+    def _parse_rows(self, parser: RowParser) -> None:
+        if self.kind == "units":
+            self._units.extend(parse_units(parser))
+            return
+        known = ledger.known_unit_ids(self.db)
+        if self.kind == "charges":
+            records = ChargeParser(parser, known, self.workspace.settings.deposit_items).records()
+            ledger.stage(self.db, ledger.CHARGES, records)
+        else:
+            ledger.stage(self.db, ledger.PAYMENTS, PaymentParser(parser, known).records())
+
+    # --- checking -------------------------------------------------------------
+
+    def _fail_or_reject(self, found: list[Problem]) -> None:
+        """Strict: every problem listed, nothing imported. Else: reject those rows."""
+        file_level = [p for p in found if p.row == 0]
+        if file_level or (found and not self.options.skip_invalid):
+            raise InputProblems(sorted(dict.fromkeys(found), key=_problem_order))
+        by_name = {report.name: report for report in self.reports}
+        for problem in found:
+            by_name[problem.file].rejected.append(problem)
+
+    def _staged_problem(self, src: int, line: int, column: str, message: str) -> Problem:
+        return Problem(self.reports[src].name, line, column, message)
+
+    # --- merging: units -----------------------------------------------------
+
+    def _merge_units(self) -> None:
+        seen: dict[str, tuple[int, int]] = {}
+        fresh: list[tuple[Any, ...]] = []
+        for record in self._units:
+            src, line, unit_id = record[0], record[1], record[2]
+            if unit_id in seen:
+                first_src, first_line = seen[unit_id]
+                where = f"第 {first_line} 行" if first_src == src else "另一文件"
+                self.problems.append(self._staged_problem(src, line, "", f"房号“{unit_id}”与{where}重复"))
+                continue
+            seen[unit_id] = (src, line)
+            fresh.append(record)
+        self._fail_or_reject(self.problems)
+        stored = ledger.stored_units(self.db)
+        inserts = []
+        for src, line, unit_id, *values in fresh:
+            report, import_id = self.reports[src], self.first_import_id + src
+            before = stored.get(unit_id)
+            if before is None:
+                inserts.append((unit_id, *values, import_id, line))
+                report.inserted += 1
+                continue
+            merged = tuple(before[i] if i in self._absent[src] else v for i, v in enumerate(values))
+            if before == merged:
+                report.unchanged += 1
+            else:
+                self._update_unit(report, unit_id, before, merged, import_id, line)
+        ledger.insert_units(self.db, inserts)
+
+    def _update_unit(self, report: FileReport, unit_id: str, before: tuple[Any, ...],
+                     after: tuple[Any, ...], import_id: int, line: int) -> None:
+        ledger.update_unit(self.db, unit_id, after, import_id, line)
+        report.replaced += 1
+        old, new = ledger.unit_dict(before), ledger.unit_dict(after)
+        changed = {k: {"before": old[k], "after": new[k]} for k in old if old[k] != new[k]}
+        append_event(self.db, self.run.id, "unit.update",
+                     {"file": report.name, "row": line, "changes": changed}, unit_id=unit_id)
+
+    # --- merging: charges and payments ----------------------------------------
+
+    def _merge_ledger(self) -> None:
+        table = ledger.CHARGES if self.kind == "charges" else ledger.PAYMENTS
+        if self.problems and not self.options.skip_invalid:
+            self._fail_or_reject(self.problems)
+        ledger.index_staging(self.db, table)
+        found = list(self.problems)
+        found += [self._staged_problem(*p) for p in ledger.duplicate_problems(self.db, table)]
+        conflicts = ledger.conflicts(self.db, table)
+        if not self.options.replace:
+            found += [self._staged_problem(c.src, c.line, "", c.message(table)) for c in conflicts]
+            conflicts = []
+        self._fail_or_reject(found)
+        ledger.drop_staged(self.db, table, {(self._src_of(p), p.row) for p in found})
+        for src, count in ledger.unchanged_counts(self.db, table).items():
+            self.reports[src].unchanged = count
+        for src, report in enumerate(self.reports):
+            report.inserted = ledger.insert_new(self.db, table, src, self.first_import_id + src,
+                                                where="s.kind != 'adjustment'" if table is ledger.CHARGES else "1")
+        for conflict in conflicts:
+            self._replace(table, conflict)
+        if table is ledger.CHARGES:
+            self._merge_adjustments()
+
+    def _src_of(self, problem: Problem) -> int:
+        return next(i for i, report in enumerate(self.reports) if report.name == problem.file)
+
+    def _replace(self, table: ledger.LedgerTable, conflict: ledger.Conflict) -> None:
+        report = self.reports[conflict.src]
+        ledger.replace(self.db, table, conflict, self.first_import_id + conflict.src)
+        report.replaced += 1
+        unit_id = conflict.after.get("unit_id") or self.db.execute(
+            f"SELECT unit_id FROM {table.name} WHERE id = ?", (conflict.row_id,)
+        ).fetchone()[0]
+        append_event(self.db, self.run.id, f"{table.name}.replace",
+                     {"file": report.name, "row": conflict.line, "id": conflict.row_id,
+                      "before": conflict.before, "after": conflict.after}, unit_id=unit_id)
+
+    def _merge_adjustments(self) -> None:
+        """Each adjustment reduces the charge with its unit, item and period."""
+        found: list[Problem] = []
+        for adjustment in ledger.new_adjustments(self.db):
+            target = ledger.adjustment_target(self.db, *adjustment.unit_item_period)
+            problem = _adjustment_problem(adjustment, target)
+            if problem:
+                found.append(self._staged_problem(adjustment.src, adjustment.line, "", problem))
+                continue
+            assert target is not None
+            ledger.insert_adjustment(self.db, adjustment, target[0],
+                                     self.first_import_id + adjustment.src)
+            self.reports[adjustment.src].inserted += 1
+        self._fail_or_reject(found)
+
+    # --- recording ------------------------------------------------------------
+
+    def _record_import(self, src: int, report: FileReport) -> None:
+        import_id = self.first_import_id + src
+        self.db.execute(
+            "INSERT INTO imports (id, run_id, kind, file_name, sheet, sha256, size_bytes, encoding,"
+            " rows_read, inserted, unchanged, replaced, rejected, skipped, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (import_id, self.run.id, self.kind, report.path.name, report.sheet, report.sha256,
+             report.size_bytes, report.encoding, report.rows_read, report.inserted,
+             report.unchanged, report.replaced, report.rejected_rows,
+             len(report.totals_rows) + report.blank_rows, now_text()),
+        )
+        payload = {"import_id": import_id, "kind": self.kind, **report.as_json()}
+        payload.pop("problems")
+        append_event(self.db, self.run.id, "import", payload)
+
+    def write_rejected_files(self) -> None:
+        for report in self.reports:
+            if report.rejected:
+                report.rejected_file = write_rejected(report.path, self.schema, self.options.sheet,
+                                                      self.options.encoding, report.rejected,
+                                                      self.workspace.settings.header_synonyms)
+
+
+def _adjustment_problem(adjustment: ledger.StagedAdjustment, target: tuple[int, int] | None) -> str:
+    unit_id, item, period = adjustment.unit_item_period
+    if target is None:
+        return f"负数金额是减免/红冲，但没有找到要冲减的应收（{unit_id} {item} {period}）"
+    if target[1] + adjustment.amount_fen < 0:
+        return (f"减免/红冲 {format_yuan(-adjustment.amount_fen)} 超过该笔应收的余额 "
+                f"{format_yuan(target[1])}（{unit_id} {item} {period}）")
+    return ""
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _problem_order(problem: Problem) -> tuple[str, int]:
+    return problem.file, problem.row  # stable: a row's problems stay in column order

@@ -1,0 +1,284 @@
+"""Turn the data rows of a located table into typed records, or problems.
+
+Each kind of file has a parser that yields, per data row, either a record
+tuple ready for the store or the list of :class:`Problem` found in it. Cell
+parsers are memoised per file: a ledger repeats the same dates, periods,
+items and amounts thousands of times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from cuijiao.dates import Period, parse_date, parse_period
+from cuijiao.errors import Problem
+from cuijiao.ingest.fields import FIELDS
+from cuijiao.ingest.readers import cell_text
+from cuijiao.ingest.table import Table
+from cuijiao.money import parse_amount
+
+_TOTAL_WORDS = ("合计", "总计", "小计")
+_TAG_SEPARATORS = re.compile(r"[;；、,，\s]+")
+
+Record = tuple[Any, ...]
+
+
+@dataclass
+class RowStats:
+    """What was passed over while reading, for the import report."""
+
+    data_rows: int = 0
+    blank_rows: int = 0
+    total_rows: list[int] = field(default_factory=list)
+
+
+_MISSING = object()
+
+
+class RowParser:
+    """Reads cells of one table by field, collecting problems with their place.
+
+    Each field keeps a memo of raw cell → parsed value: a ledger repeats the
+    same units, items, periods, dates and amounts many times, and this keeps
+    parsing to a dictionary look-up per cell on the common path.
+    """
+
+    def __init__(self, table: Table, src: int) -> None:
+        self.table, self.src = table, src
+        self.stats = RowStats()
+        self.problems: list[Problem] = []
+        self._columns = table.columns
+        self._memo: dict[str, dict[object, Any]] = {name: {} for name in FIELDS}
+        self._unit_index = table.columns.get("unit_id", 0)
+
+    def is_data_row(self, line: int, cells: list[object]) -> bool:
+        """False for blank and totals rows, which are counted in ``stats``."""
+        unit = cells[self._unit_index] if self._unit_index < len(cells) else None
+        if unit.__class__ is str and unit and unit[0] not in _TOTAL_INITIALS:  # the usual row
+            self.stats.data_rows += 1
+            return True
+        if not any(cell_text(cell) for cell in cells):
+            self.stats.blank_rows += 1
+            return False
+        if _is_totals_row(cells, self._unit_index):
+            self.stats.total_rows.append(line)
+            return False
+        self.stats.data_rows += 1
+        return True
+
+    def raw(self, cells: list[object], name: str) -> object:
+        index = self._columns.get(name)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    def problem(self, line: int, name: str, message: str) -> None:
+        column = self.table.headers.get(name, FIELDS[name].label)
+        self.problems.append(Problem(self.table.name, line, column, message))
+
+    def value(self, line: int, cells: list[object], name: str, parse: Callable[[object], Any]) -> Any:
+        """The parsed cell of field ``name``, or None after recording the problem."""
+        index = self._columns.get(name)
+        raw = cells[index] if index is not None and index < len(cells) else None
+        memo = self._memo[name]
+        found = memo.get(raw, _MISSING)
+        if found is not _MISSING:
+            return found
+        try:
+            parsed = parse(raw.strip() if isinstance(raw, str) else raw)
+        except ValueError as exc:
+            self.problem(line, name, str(exc))
+            return None
+        memo[raw] = parsed
+        return parsed
+
+
+def text_of(label: str, *, required: bool) -> Callable[[object], str]:
+    """A cell parser for text: NFKC-normalised, inner runs of space folded."""
+
+    def parse(cell: object) -> str:
+        text = " ".join(unicodedata.normalize("NFKC", cell_text(cell)).split())
+        if required and not text:
+            raise ValueError(f"{label}为空")
+        return text
+
+    return parse
+
+
+def _iso_date(cell: object) -> str:
+    return parse_date(cell).isoformat()
+
+
+def _period_parts(cell: object) -> tuple[str, str, str]:
+    period = parse_period(cell)
+    return period.label, period.start_iso, period.end_iso
+
+
+def _optional_period(cell: object) -> Period | None:
+    return parse_period(cell) if cell_text(cell) else None
+
+
+_TOTAL_INITIALS = frozenset("合总小 \t")
+_UNIT_TEXT = text_of("房号", required=True)
+_ITEM_TEXT = text_of("收费项目", required=True)
+_OPTIONAL_TEXT = text_of("", required=False)
+
+
+def _is_totals_row(cells: list[object], unit_column: int) -> bool:
+    first = next((cell_text(c) for c in cells if cell_text(c)), "")
+    unit = cell_text(cells[unit_column]) if unit_column < len(cells) else ""
+    return any(text.replace(" ", "").startswith(_TOTAL_WORDS) for text in (first, unit))
+
+
+def _row_hash(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
+# --- Units ------------------------------------------------------------------
+
+
+def parse_units(parser: RowParser) -> Iterator[Record]:
+    """(src, line, unit_id, building, owner_name, phone, area_m2, tags, address)."""
+    building_text, owner_text = text_of("楼栋", required=True), text_of("业主姓名", required=True)
+    for line, cells in parser.table.rows:
+        if not parser.is_data_row(line, cells):
+            continue
+        before = len(parser.problems)
+        unit_id = parser.value(line, cells, "unit_id", _UNIT_TEXT)
+        building = parser.value(line, cells, "building", building_text)
+        owner = parser.value(line, cells, "owner_name", owner_text)
+        phone = parser.value(line, cells, "phone", _phone)
+        area = parser.value(line, cells, "area_m2", _area)
+        tags = parser.value(line, cells, "tags", _tags)
+        address = parser.value(line, cells, "address", _OPTIONAL_TEXT)
+        if len(parser.problems) == before:
+            yield parser.src, line, unit_id, building, owner, phone, area, tags, address
+
+
+def _area(cell: object) -> str:
+    text = unicodedata.normalize("NFKC", cell_text(cell)).replace("㎡", "").replace("m2", "")
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"面积“{cell_text(cell)}”无法识别，应为数字，如 89.56") from None
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"面积“{cell_text(cell)}”应为正数")
+    return str(value.quantize(Decimal("0.01")))
+
+
+def _phone(cell: object) -> str:
+    text = _OPTIONAL_TEXT(cell)
+    return re.sub(r"[\s\-()（）]", "", text) if re.fullmatch(r"[+\d\s\-()（）]*", text) else text
+
+
+def _tags(cell: object) -> str:
+    tags = sorted({tag for tag in _TAG_SEPARATORS.split(_OPTIONAL_TEXT(cell)) if tag})
+    return json.dumps(tags, ensure_ascii=False)
+
+
+# --- Charges ----------------------------------------------------------------
+
+
+class ChargeParser:
+    """(src, line, key, unit_id, item, period, start, end, due, amount_fen, kind, bill_no).
+
+    A charge is identified by its bill number, else by unit + item + period. A
+    negative amount is an adjustment (减免/红冲) of that charge, identified by
+    its bill number, else by a hash of the row and how often that row occurred.
+    """
+
+    def __init__(self, parser: RowParser, known_units: set[str], deposit_items: tuple[str, ...]) -> None:
+        self.parser, self.known_units = parser, known_units
+        self.deposit_items = set(deposit_items)
+        self._seen_adjustments: dict[str, int] = {}
+        self._kinds: dict[str, str] = {}
+
+    def records(self) -> Iterator[Record]:
+        parser, value, known = self.parser, self.parser.value, self.known_units
+        for line, cells in parser.table.rows:
+            if not parser.is_data_row(line, cells):
+                continue
+            before = len(parser.problems)
+            unit_id = value(line, cells, "unit_id", _UNIT_TEXT)
+            item = value(line, cells, "item", _ITEM_TEXT)
+            period = value(line, cells, "period", _period_parts)
+            due = value(line, cells, "due_date", _iso_date)
+            amount = value(line, cells, "amount", parse_amount)
+            bill_no = value(line, cells, "bill_no", _OPTIONAL_TEXT) or None
+            if unit_id and unit_id not in known:
+                _unknown_unit(parser, line, unit_id)
+            if len(parser.problems) != before:
+                continue
+            label, start, end = period
+            kind, key = self._identity(unit_id, item, label, due, amount, bill_no)
+            yield parser.src, line, key, unit_id, item, label, start, end, due, amount, kind, bill_no
+
+    def _identity(self, unit_id: str, item: str, period: str, due: object, amount: int,
+                  bill_no: str | None) -> tuple[str, str]:
+        if amount < 0:
+            if bill_no:
+                return "adjustment", f"b:{bill_no}"
+            content = _row_hash(unit_id, item, period, due, amount)
+            occurrence = self._seen_adjustments.get(content, 0) + 1
+            self._seen_adjustments[content] = occurrence
+            return "adjustment", f"a:{content}:{occurrence}"
+        kind = self._kinds.get(item)
+        if kind is None:
+            kind = self._kinds[item] = "deposit" if item in self.deposit_items or "押金" in item else "charge"
+        return kind, f"b:{bill_no}" if bill_no else f"c:{unit_id}\x1f{item}\x1f{period}"
+
+
+def _unknown_unit(parser: RowParser, line: int, unit_id: str) -> None:
+    parser.problem(line, "unit_id", f"房号“{unit_id}”不在房屋资料中，请先导入房屋业主文件（cuijiao import units）")
+
+
+# --- Payments ---------------------------------------------------------------
+
+
+class PaymentParser:
+    """(src, line, key, unit_id, paid_on, amount_fen, receipt_no, item, period).
+
+    A payment line is identified by its receipt number (plus the item and
+    period it designates: one receipt may pay several items), else by a hash
+    of the row and how often that row occurred in the file.
+    """
+
+    def __init__(self, parser: RowParser, known_units: set[str]) -> None:
+        self.parser, self.known_units = parser, known_units
+        self._seen: dict[str, int] = {}
+
+    def records(self) -> Iterator[Record]:
+        parser, value, known = self.parser, self.parser.value, self.known_units
+        for line, cells in parser.table.rows:
+            if not parser.is_data_row(line, cells):
+                continue
+            before = len(parser.problems)
+            unit_id = value(line, cells, "unit_id", _UNIT_TEXT)
+            paid_on = value(line, cells, "paid_on", _iso_date)
+            amount = value(line, cells, "amount", parse_amount)
+            if amount is not None and amount <= 0:
+                parser.problem(line, "amount", "实收金额应大于零（退款请在收费系统中处理后重新导出）")
+            receipt = value(line, cells, "receipt_no", _OPTIONAL_TEXT) or None
+            item = value(line, cells, "item", _OPTIONAL_TEXT) or None
+            period = value(line, cells, "period", _optional_period)
+            if unit_id and unit_id not in known:
+                _unknown_unit(parser, line, unit_id)
+            if len(parser.problems) != before:
+                continue
+            label = period.label if period else None
+            key = self._identity(unit_id, paid_on, amount, receipt, item, label)
+            yield (parser.src, line, key, unit_id, paid_on, amount, receipt, item, label)
+
+    def _identity(self, unit_id: str, paid_on: object, amount: int, receipt: str | None,
+                  item: str | None, period: str | None) -> str:
+        if receipt:
+            return f"r:{receipt}\x1f{item or ''}\x1f{period or ''}"
+        content = _row_hash(unit_id, paid_on, amount, item, period)
+        occurrence = self._seen.get(content, 0) + 1
+        self._seen[content] = occurrence
+        return f"h:{content}:{occurrence}"

@@ -1,0 +1,52 @@
+"""Masking of personal data for anything shown on a screen or in a list (PIPL)."""
+
+from __future__ import annotations
+
+import re
+
+_MASKED_FIELDS = {"owner_name": "name", "phone": "phone", "signer": "name", "address": "address"}
+
+
+def mask_name(name: str) -> str:
+    """``张三`` → ``张*``; ``欧阳娜娜`` → ``欧***``: enough to recognise, not to identify."""
+    name = name.strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def mask_phone(phone: str) -> str:
+    """``13800138000`` → ``138****8000``; short numbers keep only their last two digits."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= 11:
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) >= 3:
+        return "*" * (len(digits) - 2) + digits[-2:]
+    return "*" * len(digits)
+
+
+def mask_address(address: str) -> str:
+    return address[:6] + "****" if len(address) > 6 else "****" if address else ""
+
+
+def mask_value(field: str, value: object) -> object:
+    """Mask ``value`` when ``field`` names personal data; anything else is returned as is."""
+    kind = _MASKED_FIELDS.get(field)
+    if not isinstance(value, str) or kind is None:
+        return value
+    if kind == "name":
+        return mask_name(value)
+    return mask_phone(value) if kind == "phone" else mask_address(value)
+
+
+def mask_payload(value: object) -> object:
+    """Mask personal fields anywhere inside an audit payload (dicts and lists)."""
+    if isinstance(value, dict):
+        return {k: _mask_entry(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_payload(item) for item in value]
+    return value
+
+
+def _mask_entry(key: str, value: object) -> object:
+    if key in _MASKED_FIELDS and isinstance(value, dict):  # {"before": …, "after": …}
+        return {k: mask_value(key, v) for k, v in value.items()}
+    return mask_value(key, value) if key in _MASKED_FIELDS else mask_payload(value)

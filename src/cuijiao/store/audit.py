@@ -1,0 +1,153 @@
+"""The audit trail: runs and hash-chained events.
+
+Each event's hash covers its own canonical JSON and the previous event's
+hash, so changing or removing any event breaks every link after it;
+:func:`verify` recomputes the chain and names the first broken link. SQLite
+triggers (see migrations) refuse UPDATE and DELETE on the audit tables.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cuijiao import __version__
+from cuijiao.store.db import transaction
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def now_text() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, as in some containers
+        return "unknown"
+
+
+def event_hash(prev_hash: str, record: dict[str, Any]) -> str:
+    return hashlib.sha256(f"{prev_hash}\n{canonical_json(record)}".encode()).hexdigest()
+
+
+def _record(event_id: int, run_id: int | None, at: str, kind: str, unit_id: str | None,
+            payload: str) -> dict[str, Any]:
+    return {"id": event_id, "run_id": run_id, "at": at, "kind": kind, "unit_id": unit_id,
+            "payload": payload}
+
+
+def append_event(db: sqlite3.Connection, run_id: int | None, kind: str,
+                 payload: dict[str, Any], unit_id: str | None = None) -> int:
+    """Append one event to the chain. Call inside a write transaction."""
+    last = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    event_id, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    at, body = now_text(), canonical_json(payload)
+    digest = event_hash(prev_hash, _record(event_id, run_id, at, kind, unit_id, body))
+    db.execute(
+        "INSERT INTO events (id, run_id, at, kind, unit_id, payload, prev_hash, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (event_id, run_id, at, kind, unit_id, body, prev_hash, digest),
+    )
+    return event_id
+
+
+@dataclass
+class Run:
+    """One command invocation; ``counts`` is filled in by the work it does."""
+
+    id: int
+    command: str
+    counts: dict[str, Any]
+    outcome: str = "ok"
+
+
+def start_run(db: sqlite3.Connection, command: str, arguments: list[str]) -> Run:
+    with transaction(db):
+        cursor = db.execute(
+            "INSERT INTO runs (command, arguments, os_user, version, started_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (command, canonical_json(arguments), os_user(), __version__, now_text()),
+        )
+        run_id = int(cursor.lastrowid or 0)
+        append_event(db, run_id, "run.start", {"command": command, "arguments": arguments,
+                                               "os_user": os_user(), "version": __version__})
+    return Run(run_id, command, {})
+
+
+def finish_run(db: sqlite3.Connection, run: Run) -> None:
+    with transaction(db):
+        db.execute(
+            "UPDATE runs SET finished_at = ?, outcome = ?, counts = ? WHERE id = ?",
+            (now_text(), run.outcome, canonical_json(run.counts), run.id),
+        )
+        append_event(db, run.id, "run.end", {"outcome": run.outcome, "counts": run.counts})
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    run_id: int | None
+    at: str
+    kind: str
+    unit_id: str | None
+    payload: dict[str, Any]
+
+
+def events(db: sqlite3.Connection, *, unit_id: str | None = None,
+           limit: int | None = None) -> list[Event]:
+    """Events newest first, optionally about one unit."""
+    sql = "SELECT id, run_id, at, kind, unit_id, payload FROM events"
+    params: list[Any] = []
+    if unit_id is not None:
+        sql += " WHERE unit_id = ?"
+        params.append(unit_id)
+    sql += " ORDER BY id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [Event(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in db.execute(sql, params)]
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    broken_at: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(db: sqlite3.Connection) -> Verification:
+    """Recompute the chain from the first event; stop at the first broken link."""
+    expected_prev, expected_id, checked = GENESIS, 1, 0
+    for row in _all_events(db):
+        event_id, run_id, at, kind, unit_id, payload, prev_hash, digest = row
+        if event_id != expected_id:
+            return Verification(checked, expected_id, f"事件 #{expected_id} 缺失（被删除）")
+        if prev_hash != expected_prev:
+            return Verification(checked, event_id, f"事件 #{event_id} 与前一事件的链接不符")
+        record = _record(event_id, run_id, at, kind, unit_id, payload)
+        if event_hash(prev_hash, record) != digest:
+            return Verification(checked, event_id, f"事件 #{event_id} 的内容与其哈希不符（被改动）")
+        expected_prev, expected_id, checked = digest, expected_id + 1, checked + 1
+    return Verification(checked)
+
+
+def _all_events(db: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
+    yield from db.execute(
+        "SELECT id, run_id, at, kind, unit_id, payload, prev_hash, hash FROM events ORDER BY id"
+    )

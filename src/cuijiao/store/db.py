@@ -1,0 +1,65 @@
+"""Open the workspace database: created mode 0600, migrated, tuned."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from cuijiao.store.migrations import MIGRATIONS
+
+DB_NAME = "cuijiao.db"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed, mode 0600) and migrate the database at ``path``."""
+    if not path.exists():
+        # Owners' names and phones live here: only the clerk's account may read it.
+        # SQLite gives its journal and WAL files the database file's mode.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 5000")
+    migrate(db)
+    return db
+
+
+def applied_migrations(db: sqlite3.Connection) -> list[str]:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    return [row[0] for row in db.execute("SELECT name FROM schema_migrations ORDER BY rowid")]
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the migrations not yet applied, each in its own transaction."""
+    done = set(applied_migrations(db))
+    newly: list[str] = []
+    for name, function in MIGRATIONS:
+        if name in done:
+            continue
+        with transaction(db):
+            function(db)
+            db.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                (name, datetime.now().astimezone().isoformat(timespec="seconds")),
+            )
+        newly.append(name)
+    return newly
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,156 @@
+"""The schema as ordered, named migrations. Never edit one that has shipped;
+add the next. Money is INTEGER fen, dates are ISO ``YYYY-MM-DD`` TEXT."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(function: Migration) -> Migration:
+    MIGRATIONS.append((function.__name__, function))
+    return function
+
+
+def run_script(db: sqlite3.Connection, script: str) -> None:
+    """Execute a script statement by statement, inside the caller's transaction.
+
+    ``executescript`` would COMMIT first, so a failed migration could leave
+    half a schema behind.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement: {statement.strip()[:60]}")
+
+
+def _append_only(table: str) -> str:
+    return f"""
+    CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+    BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
+    CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+    BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
+    """
+
+
+@migration
+def m001_audit(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            command TEXT NOT NULL,
+            arguments TEXT NOT NULL,          -- canonical JSON list
+            os_user TEXT NOT NULL,
+            version TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            outcome TEXT,                     -- ok | warnings | error | interrupted
+            counts TEXT                       -- canonical JSON object
+        );
+        -- A run is written once when it starts and closed once when it ends.
+        CREATE TRIGGER runs_close_once BEFORE UPDATE ON runs
+        WHEN OLD.finished_at IS NOT NULL
+          OR NEW.id IS NOT OLD.id OR NEW.command IS NOT OLD.command
+          OR NEW.arguments IS NOT OLD.arguments OR NEW.os_user IS NOT OLD.os_user
+          OR NEW.version IS NOT OLD.version OR NEW.started_at IS NOT OLD.started_at
+        BEGIN SELECT RAISE(ABORT, 'runs is append-only'); END;
+        CREATE TRIGGER runs_no_delete BEFORE DELETE ON runs
+        BEGIN SELECT RAISE(ABORT, 'runs is append-only'); END;
+
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            unit_id TEXT,
+            payload TEXT NOT NULL,            -- canonical JSON object
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE
+        );
+        CREATE INDEX events_unit ON events(unit_id, id);
+        """
+        + _append_only("events")
+    )
+
+
+@migration
+def m002_ledger(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            kind TEXT NOT NULL,               -- units | charges | payments
+            file_name TEXT NOT NULL,
+            sheet TEXT,
+            sha256 TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            encoding TEXT,
+            rows_read INTEGER NOT NULL,
+            inserted INTEGER NOT NULL,
+            unchanged INTEGER NOT NULL,
+            replaced INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            skipped INTEGER NOT NULL,
+            at TEXT NOT NULL
+        );
+
+        CREATE TABLE units (
+            unit_id TEXT PRIMARY KEY,
+            building TEXT NOT NULL,
+            owner_name TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            area_m2 TEXT NOT NULL,            -- exact decimal text, e.g. '89.56'
+            tags TEXT NOT NULL,               -- JSON list
+            address TEXT NOT NULL,
+            import_id INTEGER NOT NULL REFERENCES imports(id),
+            source_row INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE charges (
+            id INTEGER PRIMARY KEY,
+            charge_key TEXT NOT NULL UNIQUE,  -- identity: bill number or unit+item+period
+            unit_id TEXT NOT NULL REFERENCES units(unit_id),
+            item TEXT NOT NULL,
+            period TEXT NOT NULL,             -- canonical label: 2025-01, 2025Q1, 2025-01~2025-03
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            due_date TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('charge', 'adjustment', 'deposit')),
+            bill_no TEXT,
+            adjusts_id INTEGER REFERENCES charges(id),
+            import_id INTEGER NOT NULL REFERENCES imports(id),
+            source_row INTEGER NOT NULL
+        );
+        CREATE INDEX charges_unit_due ON charges(unit_id, due_date);
+        -- Partial: only adjustments carry it. Without it, every insert into charges
+        -- while a deferred foreign key is pending would scan the table for children.
+        CREATE INDEX charges_adjusts ON charges(adjusts_id) WHERE adjusts_id IS NOT NULL;
+
+        CREATE TABLE payments (
+            id INTEGER PRIMARY KEY,
+            payment_key TEXT NOT NULL UNIQUE, -- identity: receipt line or a hash of the row
+            unit_id TEXT NOT NULL REFERENCES units(unit_id),
+            paid_on TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            receipt_no TEXT,
+            item TEXT,                        -- designation, when the payer named one
+            period TEXT,
+            import_id INTEGER NOT NULL REFERENCES imports(id),
+            source_row INTEGER NOT NULL
+        );
+        CREATE INDEX payments_unit_date ON payments(unit_id, paid_on);
+        """
+        + _append_only("imports")
+    )

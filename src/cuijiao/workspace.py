@@ -1,0 +1,71 @@
+"""A workspace: one folder per estate with its settings, database and outputs."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings
+from cuijiao.errors import WorkspaceError
+from cuijiao.store.db import DB_NAME, connect
+
+ENV_VAR = "CUIJIAO_WORKSPACE"
+
+
+@dataclass
+class Workspace:
+    root: Path
+    settings: Settings
+    _db: sqlite3.Connection | None = field(default=None, repr=False)
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / "out"
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = connect(self.db_path)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def resolve_root(explicit: Path | None) -> Path:
+    """``--workspace``, else ``$CUIJIAO_WORKSPACE``, else the current folder."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(ENV_VAR)
+    return Path(from_env) if from_env else Path.cwd()
+
+
+def init_workspace(root: Path) -> Workspace:
+    """Create the folder layout, a commented ``cuijiao.toml`` and the database."""
+    if (root / CONFIG_NAME).exists():
+        raise WorkspaceError(f"{root}: 已经是 cuijiao 工作区（{CONFIG_NAME} 已存在），未做任何改动")
+    root.mkdir(parents=True, exist_ok=True)
+    for sub in ("templates", "out", "logs", "inbox"):
+        (root / sub).mkdir(exist_ok=True)
+    (root / CONFIG_NAME).write_text(DEFAULT_CONFIG, encoding="utf-8")
+    workspace = Workspace(root, load_settings(root / CONFIG_NAME))
+    workspace.db  # noqa: B018 - creates the database (mode 0600) and its schema now
+    return workspace
+
+
+def open_workspace(root: Path) -> Workspace:
+    """Open an existing workspace; a folder without ``cuijiao.toml`` is not one."""
+    if not (root / CONFIG_NAME).is_file():
+        raise WorkspaceError(
+            f"{root}: 不是 cuijiao 工作区（没有 {CONFIG_NAME}）。"
+            "请先运行 cuijiao init，或用 --workspace 指定工作区"
+        )
+    return Workspace(root, load_settings(root / CONFIG_NAME))

@@ -1,0 +1,307 @@
+"""Import through the CLI, on real files in the encodings clerks send."""
+
+import csv
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import Invoke, write_csv, write_xlsx
+from cuijiao.cli import app
+
+CHARGE_HEADER = ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]
+CHARGES = [
+    ["1-101", "物业费", "2025年1月", "2025/1/10", "161.10"],
+    ["1-101", "物业费", "2025年2月", "2025/2/10", "161.10"],
+    ["1-102", "物业费", "202501", "2025-01-10", "1,216.00"],
+    ["2-201", "公共能耗分摊费", "2025Q1", "2025年1月10日", "¥67.73"],
+]
+PAYMENT_HEADER = ["收据号", "房号", "实收金额", "收款日期", "收费项目", "所属期间"]
+
+
+def rows(db_path: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db_path) as db:
+        return db.execute(sql).fetchall()
+
+
+def charges_file(tmp_path: Path, body: list[list[str]] | None = None, name: str = "charges.csv",
+                 encoding: str = "gb18030") -> Path:
+    return write_csv(tmp_path / name, [CHARGE_HEADER, *(CHARGES if body is None else body)], encoding)
+
+
+def test_units_charges_payments_round_trip(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    result = with_units("import", "charges", str(charges_file(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert "已导入应收：1 个文件，4 行，新增 4，未变 0，替换 0，拒绝 0" in result.output
+    payments = write_csv(tmp_path / "payments.csv", [
+        PAYMENT_HEADER,
+        ["SJ001", "1-101", "161.10", "2025-01-12", "物业费", "2025-01"],
+        ["", "1-102", "500", "2025-02-01", "", ""],
+    ], "utf-8-sig")
+    result = with_units("import", "payments", str(payments))
+    assert result.exit_code == 0, result.output
+    db = workspace_dir / "cuijiao.db"
+    assert rows(db, "SELECT unit_id, item, period, due_date, amount_fen, kind FROM charges ORDER BY id") == [
+        ("1-101", "物业费", "2025-01", "2025-01-10", 16110, "charge"),
+        ("1-101", "物业费", "2025-02", "2025-02-10", 16110, "charge"),
+        ("1-102", "物业费", "2025-01", "2025-01-10", 121600, "charge"),
+        ("2-201", "公共能耗分摊费", "2025Q1", "2025-01-10", 6773, "charge"),
+    ]
+    assert rows(db, "SELECT receipt_no, unit_id, paid_on, amount_fen, item, period FROM payments ORDER BY id") == [
+        ("SJ001", "1-101", "2025-01-12", 16110, "物业费", "2025-01"),
+        (None, "1-102", "2025-02-01", 50000, None, None),
+    ]
+    assert rows(db, "SELECT unit_id, owner_name, phone, area_m2, tags FROM units ORDER BY unit_id")[1:] == [
+        ("1-102", "李四", "13900139000", "120.00", "[]"),
+        ("2-201", "王五", "", "75.25", '["困难", "空置"]'),
+    ]
+
+
+def test_reimport_changes_nothing_and_says_so(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    path = charges_file(tmp_path)
+    assert with_units("import", "charges", str(path)).exit_code == 0
+    before = rows(workspace_dir / "cuijiao.db", "SELECT * FROM charges ORDER BY id")
+    again = with_units("import", "charges", str(path))
+    assert again.exit_code == 0
+    assert "已导入应收：1 个文件，4 行，新增 0，未变 4，替换 0，拒绝 0" in again.output
+    assert rows(workspace_dir / "cuijiao.db", "SELECT * FROM charges ORDER BY id") == before
+    # The same rows written differently (another period form, xlsx) are the same charges.
+    xlsx = write_xlsx(tmp_path / "same.xlsx", [CHARGE_HEADER, ["1-101", "物业费", "2025-01", "2025-01-10", 161.1]],
+                      title_rows=2)
+    assert "新增 0，未变 1" in with_units("import", "charges", str(xlsx)).output
+
+
+def test_units_reimport_updates_and_audits(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    changed = write_csv(tmp_path / "units2.csv", [
+        ["房号", "楼栋", "业主姓名", "联系电话", "建筑面积"],
+        ["1-101", "1栋", "张三", "13911112222", "89.50"],
+        ["1-102", "1栋", "李四", "13900139000", "120"],
+    ])
+    result = with_units("import", "units", str(changed))
+    # No 标签 column in this file: 1-101 keeps its tag 出租, 1-102 is unchanged.
+    assert "新增 0，未变 1，替换 1" in result.output
+    assert rows(workspace_dir / "cuijiao.db", "SELECT tags FROM units WHERE unit_id = '1-101'") == [('["出租"]',)]
+    log = with_units("--json", "audit", "log", "--unit", "1-101")
+    event = json.loads(log.output)[0]
+    assert event["kind"] == "unit.update"
+    assert event["payload"]["changes"]["phone"] == {"before": "138****8000", "after": "139****2222"}
+    unmasked = json.loads(with_units("--json", "audit", "log", "--unit", "1-101", "--unmask").output)[0]
+    assert unmasked["payload"]["changes"]["phone"] == {"before": "13800138000", "after": "13911112222"}
+
+
+def test_conflict_needs_replace_and_is_audited(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    assert with_units("import", "charges", str(charges_file(tmp_path))).exit_code == 0
+    changed = charges_file(tmp_path, [["1-101", "物业费", "2025年1月", "2025/1/10", "170.00"]], "fix.csv")
+    result = with_units("import", "charges", str(changed))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "fix.csv:2: 与已导入的记录冲突：金额 161.10 → 170.00（确认以本文件为准请加 --replace）",
+        "共 1 个错误，未导入任何数据",
+    ]
+    db = workspace_dir / "cuijiao.db"
+    assert rows(db, "SELECT amount_fen FROM charges WHERE period = '2025-01' AND unit_id = '1-101'") == [(16110,)]
+    result = with_units("import", "charges", "--replace", str(changed))
+    assert result.exit_code == 0
+    assert "替换 1" in result.output
+    assert rows(db, "SELECT amount_fen FROM charges WHERE period = '2025-01' AND unit_id = '1-101'") == [(17000,)]
+    event = json.loads(with_units("--json", "audit", "log", "--unit", "1-101").output)[0]
+    assert event["kind"] == "charges.replace"
+    assert (event["payload"]["before"], event["payload"]["after"]) == ({"amount_fen": 16110}, {"amount_fen": 17000})
+
+
+def test_every_bad_cell_is_named_and_nothing_is_imported(with_units: Invoke, tmp_path: Path,
+                                                         workspace_dir: Path) -> None:
+    bad = charges_file(tmp_path, [
+        ["1-101", "物业费", "2025年1月", "2026-02-30", "161.10"],
+        ["1-101", "物业费", "2025年2月", "2025/2/10", "五十元"],
+        ["", "", "", "", ""],
+        ["9-999", "物业费", "2025年1月", "2025/1/10", "10"],
+        ["1-102", "物业费", "上月", "2025/1/10", ""],
+        ["1-102", "物业费", "2025年3月", "2025/3/10", "88"],
+    ], "bad.csv")
+    result = with_units("import", "charges", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "bad.csv:2:应缴日期: 日期“2026-02-30”不存在",
+        "bad.csv:3:应收金额: 金额“五十元”无法识别，应为数字，如 1,234.50",
+        "bad.csv:5:房号: 房号“9-999”不在房屋资料中，请先导入房屋业主文件（cuijiao import units）",
+        "bad.csv:6:所属期间: 期间“上月”无法识别，应为 2025-01、2025年1月、202501 或 2025Q1",
+        "bad.csv:6:应收金额: 金额为空",
+        "共 5 个错误，未导入任何数据",
+    ]
+    assert rows(workspace_dir / "cuijiao.db", "SELECT count(*) FROM charges") == [(0,)]
+    assert rows(workspace_dir / "cuijiao.db", "SELECT count(*) FROM imports WHERE kind = 'charges'") == [(0,)]
+
+
+def test_skip_invalid_imports_good_rows_and_writes_rejects(with_units: Invoke, tmp_path: Path,
+                                                           workspace_dir: Path) -> None:
+    bad = charges_file(tmp_path, [
+        ["1-101", "物业费", "2025年1月", "2025/1/10", "161.10"],
+        ["1-101", "物业费", "2025年2月", "2025/2/10", "五十元"],
+        ["1-101", "物业费", "2025年1月", "2025/1/10", "161.10"],
+    ], "mixed.csv")
+    result = with_units("import", "charges", "--skip-invalid", str(bad))
+    assert result.exit_code == 3
+    assert "新增 1，未变 0，替换 0，拒绝 2" in result.output
+    rejected = tmp_path / "mixed.csv.rejected.csv"
+    with rejected.open(encoding="utf-8-sig", newline="") as stream:
+        assert list(csv.reader(stream)) == [
+            ["原行号", "错误原因", *CHARGE_HEADER],
+            ["3", "应收金额: 金额“五十元”无法识别，应为数字，如 1,234.50",
+             "1-101", "物业费", "2025年2月", "2025/2/10", "五十元"],
+            ["4", "与第 2 行重复（同一身份：账单号，或房号+收费项目+所属期间）",
+             "1-101", "物业费", "2025年1月", "2025/1/10", "161.10"],
+        ]
+    assert rows(workspace_dir / "cuijiao.db", "SELECT rejected, inserted FROM imports WHERE kind='charges'") == [(2, 1)]
+
+
+def test_dry_run_reports_but_writes_nothing(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    result = with_units("import", "charges", "--dry-run", str(charges_file(tmp_path)))
+    assert result.exit_code == 0
+    assert "试运行（未写入）应收：1 个文件，4 行，新增 4" in result.output
+    assert rows(workspace_dir / "cuijiao.db", "SELECT count(*) FROM charges") == [(0,)]
+
+
+def test_missing_column_lists_the_columns_found(with_units: Invoke, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "c.csv", [["房号", "项目名", "金额", "备注"], ["1-101", "物业费", "1", ""]])
+    result = with_units("import", "charges", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "c.csv:1: 应收文件缺少必需的列：收费项目、所属期间、应缴日期（找到的列：房号、项目名、金额、备注）。"
+        "可在 cuijiao.toml 的 [import] synonyms 中添加列名",
+        "共 1 个错误，未导入任何数据",
+    ]
+
+
+def test_workspace_synonyms_map_a_strange_header(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    config = workspace_dir / "cuijiao.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "synonyms = {}", 'synonyms = { item = ["项目名"], period = ["月份"], due_date = ["截止"] }'), encoding="utf-8")
+    path = write_csv(tmp_path / "c.csv", [["房号", "项目名", "月份", "截止", "金额"],
+                                          ["1-101", "物业费", "2025-01", "2025-01-10", "1"]])
+    assert with_units("import", "charges", str(path)).exit_code == 0
+
+
+def test_duplicated_header(with_units: Invoke, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "d.csv", [["房号", "房间号", "收费项目", "所属期间", "应缴日期", "应收金额"]])
+    result = with_units("import", "charges", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "d.csv:1:B: 表头重复：第 A 列“房号”和第 B 列“房间号”都表示房号，请删除或改名其中一列"
+    )
+
+
+def test_empty_file_sheet_and_header_only(with_units: Invoke, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert with_units("import", "charges", str(empty)).stderr.splitlines()[0] == "empty.csv: 文件为空"
+    sheet = write_xlsx(tmp_path / "blank.xlsx", [])
+    assert with_units("import", "charges", str(sheet)).stderr.splitlines()[0] == (
+        "blank.xlsx[Sheet1]: 文件或工作表为空，没有表头和数据"
+    )
+    header_only = charges_file(tmp_path, [], "header.csv")
+    result = with_units("import", "charges", str(header_only))
+    assert (result.exit_code, result.stderr.splitlines()[0]) == (2, "header.csv:1: 只有表头，没有数据行")
+
+
+def test_blank_lines_and_totals_rows_are_skipped_and_reported(with_units: Invoke, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "c.csv", [
+        ["翠湖花园应收明细"], [], CHARGE_HEADER, CHARGES[0], [], ["", "", "", "", ""], CHARGES[1],
+        ["合计", "", "", "", "322.20"],
+    ])
+    result = with_units("--json", "import", "charges", str(path))
+    report = json.loads(result.output)["files"][0]
+    assert (report["inserted"], report["blank_rows"], report["totals_rows"]) == (2, 2, [8])
+
+
+def test_same_receipt_twice_with_different_amounts(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", [
+        ["收据号", "房号", "实收金额", "收款日期"],
+        ["SJ9", "1-101", "100", "2025-03-01"],
+        ["SJ9", "1-101", "120", "2025-03-01"],
+    ])
+    result = with_units("import", "payments", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "p.csv:3: 与第 2 行重复（同一身份：收据号+收费项目+所属期间）"
+    assert rows(workspace_dir / "cuijiao.db", "SELECT count(*) FROM payments") == [(0,)]
+    header = ["收据号", "房号", "实收金额", "收款日期"]
+    first = write_csv(tmp_path / "p1.csv", [header, ["SJ9", "1-101", "100", "2025-03-01"]])
+    second = write_csv(tmp_path / "p2.csv", [header, ["SJ9", "1-101", "120", "2025-03-01"]])
+    assert with_units("import", "payments", str(first)).exit_code == 0
+    result = with_units("import", "payments", str(second))
+    assert result.stderr.splitlines()[0] == (
+        "p2.csv:2: 与已导入的记录冲突：金额 100.00 → 120.00（确认以本文件为准请加 --replace）"
+    )
+
+
+def test_payments_without_receipt_are_identified_by_content(with_units: Invoke, tmp_path: Path) -> None:
+    header = ["房号", "实收金额", "收款日期"]
+    path = write_csv(tmp_path / "bank.csv", [header, ["1-101", "100", "2025-03-01"], ["1-101", "100", "2025-03-01"]])
+    assert "新增 2" in with_units("import", "payments", str(path)).output  # two real transfers
+    assert "新增 0，未变 2" in with_units("import", "payments", str(path)).output
+
+
+def test_refund_or_zero_payment_is_an_error(with_units: Invoke, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", [["房号", "实收金额", "收款日期"], ["1-101", "-5", "2025-03-01"]])
+    assert with_units("import", "payments", str(path)).stderr.splitlines()[0] == (
+        "p.csv:2:实收金额: 实收金额应大于零（退款请在收费系统中处理后重新导出）"
+    )
+
+
+def test_adjustments_reduce_their_charge(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    assert with_units("import", "charges", str(charges_file(tmp_path))).exit_code == 0
+    adjust = charges_file(tmp_path, [["1-101", "物业费", "2025-01", "2025-01-10", "-50"]], "adj.csv")
+    result = with_units("import", "charges", str(adjust))
+    assert result.exit_code == 0, result.stderr
+    db = workspace_dir / "cuijiao.db"
+    adjusted = "SELECT a.amount_fen, a.kind, t.period FROM charges a JOIN charges t ON a.adjusts_id = t.id"
+    assert rows(db, adjusted) == [(-5000, "adjustment", "2025-01")]
+    assert "新增 0，未变 1" in with_units("import", "charges", str(adjust)).output
+    too_much = charges_file(tmp_path, [["1-101", "物业费", "2025-01", "2025-01-10", "-200"]], "big.csv")
+    assert with_units("import", "charges", str(too_much)).stderr.splitlines()[0] == (
+        "big.csv:2: 减免/红冲 200.00 超过该笔应收的余额 111.10（1-101 物业费 2025-01）"
+    )
+    orphan = charges_file(tmp_path, [["1-102", "物业费", "2025-09", "2025-09-10", "-10"]], "orphan.csv")
+    assert with_units("import", "charges", str(orphan)).stderr.splitlines()[0] == (
+        "orphan.csv:2: 负数金额是减免/红冲，但没有找到要冲减的应收（1-102 物业费 2025-09）"
+    )
+
+
+def test_adjustment_in_the_same_file_as_its_charge(with_units: Invoke, tmp_path: Path) -> None:
+    path = charges_file(tmp_path, [["1-101", "物业费", "2025-01", "2025-01-10", "-20"], CHARGES[0]])
+    assert "新增 2" in with_units("import", "charges", str(path)).output
+
+
+def test_deposits_are_marked(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    path = charges_file(tmp_path, [["1-101", "装修押金", "2025-01", "2025-01-10", "2000"]])
+    with_units("import", "charges", str(path))
+    assert rows(workspace_dir / "cuijiao.db", "SELECT kind FROM charges") == [("deposit",)]
+
+
+def test_every_import_is_recorded_with_its_digest(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    path = charges_file(tmp_path)
+    with_units("import", "charges", str(path))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert rows(workspace_dir / "cuijiao.db",
+                "SELECT file_name, sha256, rows_read, inserted, encoding FROM imports WHERE kind='charges'") == [
+        ("charges.csv", digest, 4, 4, "gb18030")]
+    runs = rows(workspace_dir / "cuijiao.db", "SELECT command, outcome, os_user, version FROM runs ORDER BY id")
+    assert [r[:2] for r in runs] == [("import units", "ok"), ("import charges", "ok")]
+    assert with_units("audit", "verify").output.startswith("审计链完整")
+
+
+def test_not_a_workspace(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["-w", str(tmp_path), "import", "units", "x.csv"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"{tmp_path}: 不是 cuijiao 工作区（没有 cuijiao.toml）。请先运行 cuijiao init，或用 --workspace 指定工作区"
+    )
+
+
+def test_workspace_from_environment(workspace_dir: Path, units_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUIJIAO_WORKSPACE", str(workspace_dir))
+    result = CliRunner().invoke(app, ["import", "units", str(units_file)])
+    assert result.exit_code == 0, result.output

@@ -1,0 +1,95 @@
+"""The bundled sample estate, the demo, and the documentation's promises."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import typer.main
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+from cuijiao.cli import app
+from cuijiao.demo import SAMPLE_FILES, sample_file
+from cuijiao.sample import EstateSpec, write_estate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cells(path: Path) -> list[list[object]]:
+    workbook = CalamineWorkbook.from_path(str(path))
+    return workbook.get_sheet_by_index(0).to_python()
+
+
+def test_bundled_sample_is_what_the_generator_makes(tmp_path: Path) -> None:
+    written = write_estate(tmp_path, EstateSpec())
+    for kind, name in SAMPLE_FILES.items():
+        bundled, fresh = sample_file(name), written[kind]
+        if name.endswith(".csv"):
+            assert bundled.read_bytes() == fresh.read_bytes(), name
+        else:
+            assert _cells(bundled) == _cells(fresh), name
+
+
+def test_generator_is_deterministic_and_scales(tmp_path: Path) -> None:
+    spec = EstateSpec(units=60, months=13, seed=7)
+    first = write_estate(tmp_path / "a", spec, formats=("csv", "csv", "csv"))
+    second = write_estate(tmp_path / "b", spec, formats=("csv", "csv", "csv"))
+    for kind in first:
+        assert first[kind].read_bytes() == second[kind].read_bytes()
+    units = first["units"].read_bytes().decode("gb18030").splitlines()
+    assert len(units) == 3 + 60  # title, blank, header, one row per unit
+
+
+def test_sample_estate_has_the_shapes_clerks_meet() -> None:
+    text = sample_file("charges.csv").read_bytes().decode("gb18030")
+    assert "装修押金" in text and "公共能耗分摊费" in text and "2024Q1" in text
+    assert re.search(r",-\d", text), "an adjustment (negative charge)"
+    units = _cells(sample_file("units.xlsx"))
+    tags = " ".join(str(row[5]) for row in units)
+    for tag in ("空置", "出租", "投诉中", "困难", "开发商"):
+        assert tag in tags
+    payments = _cells(sample_file("payments.xlsx"))
+    assert any(row[0] == "" for row in payments[3:-1]), "a payment without receipt number"
+    assert any(row[3] for row in payments[3:-1]), "a designated payment"
+
+
+def test_demo_builds_a_workspace_on_the_sample(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", str(target)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "导入 units.xlsx：新增 264 行，跳过合计行 0"
+    assert lines[-1].startswith("翠湖花园：264 户，应收 ")
+    again = CliRunner().invoke(app, ["demo", str(target)])
+    assert again.exit_code == 2
+    assert "目录已存在且不为空" in again.stderr
+    assert CliRunner().invoke(app, ["demo", "--force", str(target)]).exit_code == 0
+    assert CliRunner().invoke(app, ["-w", str(target), "audit", "verify"]).exit_code == 0
+
+
+def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    click_group = typer.main.get_command(app) if group is None else group
+    found = []
+    for name, command in getattr(click_group, "commands", {}).items():
+        found.append((*prefix, name))
+        found += _commands(command, (*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(None))
+def test_every_command_has_help(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+    top = command[0]
+    assert top in (ROOT / "README.md").read_text(encoding="utf-8"), f"{top} is not in the README"
+
+
+def test_readme_commands_are_the_ci_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in ci and "make test" in readme and "make demo" in readme
+    targets = subprocess.run(["make", "-n", "-C", str(ROOT), "test", "demo"], capture_output=True,
+                             text=True, check=True).stdout
+    assert "pytest" in targets and "cuijiao demo" in targets

@@ -1,0 +1,91 @@
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from cuijiao.store import migrations
+from cuijiao.store.audit import append_event, start_run, verify
+from cuijiao.store.db import connect, migrate, transaction
+from cuijiao.store.migrations import MIGRATIONS
+
+
+def test_blank_database_gets_every_migration_in_order(tmp_path: Path) -> None:
+    db = connect(tmp_path / "cuijiao.db")
+    names = [row[0] for row in db.execute("SELECT name FROM schema_migrations ORDER BY rowid")]
+    assert names == [name for name, _ in MIGRATIONS]
+    assert names == sorted(names)  # m001_, m002_ … sort in the order they apply
+    assert migrate(db) == []  # a second time there is nothing to do
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"runs", "events", "imports", "units", "charges", "payments"} <= tables
+
+
+def test_database_file_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "cuijiao.db"
+    connect(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_money_columns_are_integer(tmp_path: Path) -> None:
+    db = connect(tmp_path / "cuijiao.db")
+    for table in ("charges", "payments"):
+        types = {row[1]: row[2] for row in db.execute(f"PRAGMA table_info({table})")}
+        assert types["amount_fen"] == "INTEGER"
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE events SET kind = 'x'",
+    "DELETE FROM events",
+    "DELETE FROM runs",
+    "UPDATE runs SET command = 'x'",
+])
+def test_audit_tables_are_append_only(tmp_path: Path, statement: str) -> None:
+    db = connect(tmp_path / "cuijiao.db")
+    run = start_run(db, "test", [])
+    db.execute("UPDATE runs SET finished_at = 'now', outcome = 'ok', counts = '{}' WHERE id = ?",
+               (run.id,))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute(statement)
+
+
+def test_verify_names_the_first_changed_event(tmp_path: Path) -> None:
+    db = connect(tmp_path / "cuijiao.db")
+    run = start_run(db, "test", [])
+    with transaction(db):
+        for n in range(5):
+            append_event(db, run.id, "note", {"n": n})
+    assert verify(db).ok
+    assert verify(db).checked == 6
+    # Someone with the sqlite3 shell drops the guard and edits event 4.
+    db.execute("DROP TRIGGER events_no_update")
+    db.execute("""UPDATE events SET payload = '{"n":99}' WHERE id = 4""")
+    result = verify(db)
+    assert (result.ok, result.broken_at, result.checked) == (False, 4, 3)
+    assert result.reason == "事件 #4 的内容与其哈希不符（被改动）"
+
+
+def test_verify_names_a_deleted_event(tmp_path: Path) -> None:
+    db = connect(tmp_path / "cuijiao.db")
+    run = start_run(db, "test", [])
+    with transaction(db):
+        for n in range(3):
+            append_event(db, run.id, "note", {"n": n})
+    db.execute("DROP TRIGGER events_no_delete")
+    db.execute("DELETE FROM events WHERE id = 2")
+    result = verify(db)
+    assert (result.broken_at, result.reason) == (2, "事件 #2 缺失（被删除）")
+
+
+def test_failed_migration_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, ("m999_broken", broken)])
+    monkeypatch.setattr("cuijiao.store.db.MIGRATIONS", migrations.MIGRATIONS)
+    with pytest.raises(RuntimeError):
+        connect(tmp_path / "cuijiao.db")
+    db = sqlite3.connect(tmp_path / "cuijiao.db")
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "half_done" not in tables
+    assert "units" in tables  # the good migrations before it stayed
