@@ -1,0 +1,1 @@
+"""Reading clerks' exports: files → rows → typed records, and the importer."""

@@ -1,0 +1,1 @@
+"""The SQLite workspace database: schema, ledger writes, audit trail."""
