@@ -1,6 +1,7 @@
 """Import through the CLI, on real files in the encodings clerks send."""
 
 import csv
+import datetime as dt
 import hashlib
 import json
 import sqlite3
@@ -305,3 +306,49 @@ def test_workspace_from_environment(workspace_dir: Path, units_file: Path, monke
     monkeypatch.setenv("CUIJIAO_WORKSPACE", str(workspace_dir))
     result = CliRunner().invoke(app, ["import", "units", str(units_file)])
     assert result.exit_code == 0, result.output
+
+
+def test_duplicates_found_when_the_table_already_has_rows(with_units: Invoke, tmp_path: Path,
+                                                          workspace_dir: Path) -> None:
+    """The second import goes through staging, not the bulk load: same messages."""
+    assert with_units("import", "charges", str(charges_file(tmp_path))).exit_code == 0
+    twice = charges_file(tmp_path, [["1-102", "物业费", "2025-05", "2025-05-10", "10"],
+                                     ["1-102", "物业费", "2025年5月", "2025-05-10", "10"]], "twice.csv")
+    result = with_units("import", "charges", str(twice))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "twice.csv:3: 与第 2 行重复（同一身份：账单号，或房号+收费项目+所属期间）"
+    result = with_units("import", "charges", "--skip-invalid", str(twice))
+    assert (result.exit_code, "新增 1，未变 0，替换 0，拒绝 1" in result.output) == (3, True)
+    assert rows(workspace_dir / "cuijiao.db", "SELECT count(*) FROM charges") == [(5,)]
+
+
+def test_typed_workbook_cells(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    header = ["房号", "实收金额", "收款日期", "收据号"]
+    book = write_xlsx(tmp_path / "pay.xlsx", [
+        header,
+        ["1-101", 161.1, dt.date(2025, 1, 12), 20250001],  # numbers and a real date cell
+        ["1-102", 1216, 45667, "SJ-2"],  # an Excel serial in a number cell
+    ], title_rows=2)
+    result = with_units("import", "payments", str(book))
+    assert result.exit_code == 0, result.stderr
+    assert rows(workspace_dir / "cuijiao.db", "SELECT receipt_no, amount_fen, paid_on FROM payments ORDER BY id") == [
+        ("20250001", 16110, "2025-01-12"), ("SJ-2", 121600, "2025-01-10")]
+
+
+def test_utf16_tab_separated_export(with_units: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    text = "\t".join(CHARGE_HEADER) + "\n" + "\t".join(CHARGES[0]) + "\n"
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(text.encode("utf-16"))
+    result = with_units("import", "charges", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert rows(workspace_dir / "cuijiao.db", "SELECT encoding FROM imports WHERE kind = 'charges'") == [("utf-16",)]
+
+
+def test_many_rows_take_the_short_path_and_stay_exact(with_units: Invoke, tmp_path: Path,
+                                                      workspace_dir: Path) -> None:
+    body = [[unit, "物业费", f"2024-{month:02d}", f"2024/{month}/10", "100.50"]
+            for unit in ("1-101", "1-102", "2-201") for month in range(1, 13)]
+    path = charges_file(tmp_path, body, "year.csv")
+    assert "新增 36" in with_units("import", "charges", str(path)).output
+    totals = "SELECT count(*), sum(amount_fen), count(DISTINCT period) FROM charges"
+    assert rows(workspace_dir / "cuijiao.db", totals) == [(36, 36 * 10050, 12)]

@@ -11,6 +11,9 @@ only with ``replace`` and then audited with before and after.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput, InputProblems, Problem
 from cuijiao.ingest.fields import SCHEMAS
 from cuijiao.ingest.readers import open_source
-from cuijiao.ingest.records import ChargeParser, PaymentParser, RowParser, parse_units
+from cuijiao.ingest.records import ChargeParser, PaymentParser, Record, RowParser, parse_units
 from cuijiao.ingest.rejected import write_rejected
 from cuijiao.ingest.table import locate_header
 from cuijiao.money import format_yuan
@@ -124,15 +127,25 @@ class _Importer:
         # Optional unit columns a file lacks keep their stored values, so a
         # file without 标签 never wipes the tags another file set.
         self._absent: dict[int, set[int]] = {}
+        self._bulk: Counter[int] | None = None  # rows bulk-loaded per file, when the table was empty
+        self._rebuild: list[str] = []
 
     @property
     def reports(self) -> list[FileReport]:
         return self.result.files
 
+    @property
+    def table(self) -> ledger.LedgerTable:
+        return ledger.CHARGES if self.kind == "charges" else ledger.PAYMENTS
+
     def execute(self) -> None:
         if self.kind != "units":
-            table = ledger.CHARGES if self.kind == "charges" else ledger.PAYMENTS
-            ledger.create_staging(self.db, table)
+            ledger.create_staging(self.db, self.table)
+            # Into an empty table nothing can conflict: load straight in and
+            # rebuild the identity indexes after, which also finds duplicates.
+            if ledger.is_empty(self.db, self.table):
+                self._rebuild = ledger.drop_bulk_indexes(self.db, self.table)
+                self._bulk = Counter()
         for src, report in enumerate(self.reports):
             self._read_file(src, report)
         if self.kind == "units":
@@ -173,9 +186,15 @@ class _Importer:
         known = ledger.known_unit_ids(self.db)
         if self.kind == "charges":
             records = ChargeParser(parser, known, self.workspace.settings.deposit_items).records()
-            ledger.stage(self.db, ledger.CHARGES, records)
         else:
-            ledger.stage(self.db, ledger.PAYMENTS, PaymentParser(parser, known).records())
+            records = PaymentParser(parser, known).records()
+        if self._bulk is None:
+            ledger.stage(self.db, self.table, records)
+            return
+        adjustments: list[Record] = []  # need their target charge: merged from staging later
+        plain = _set_aside_adjustments(records, adjustments) if self.kind == "charges" else records
+        self._bulk += ledger.bulk_insert(self.db, self.table, plain, self.first_import_id)
+        ledger.stage(self.db, self.table, adjustments)
 
     # --- checking -------------------------------------------------------------
 
@@ -234,9 +253,12 @@ class _Importer:
     # --- merging: charges and payments ----------------------------------------
 
     def _merge_ledger(self) -> None:
-        table = ledger.CHARGES if self.kind == "charges" else ledger.PAYMENTS
+        table = self.table
         if self.problems and not self.options.skip_invalid:
             self._fail_or_reject(self.problems)
+        if self._bulk is not None:
+            self._merge_bulk(table, self._bulk)
+            return
         ledger.index_staging(self.db, table)
         found = list(self.problems)
         found += [self._staged_problem(*p) for p in ledger.duplicate_problems(self.db, table)]
@@ -253,6 +275,25 @@ class _Importer:
                                                 where="s.kind != 'adjustment'" if table is ledger.CHARGES else "1")
         for conflict in conflicts:
             self._replace(table, conflict)
+        if table is ledger.CHARGES:
+            self._merge_adjustments()
+
+    def _merge_bulk(self, table: ledger.LedgerTable, inserted: Counter[int]) -> None:
+        found = list(self.problems)
+        try:
+            ledger.rebuild_indexes(self.db, self._rebuild)
+        except sqlite3.IntegrityError:  # two rows of this import share an identity
+            twins = ledger.stored_duplicates(self.db, table, self.first_import_id)
+            found += [self._staged_problem(src, line, "", ledger.duplicate_message(table, first_src, src, first_line))
+                      for _id, src, line, first_src, first_line in twins]
+            self._fail_or_reject(found)
+            ledger.delete_rows(self.db, table, [twin[0] for twin in twins])
+            inserted.subtract(twin[1] for twin in twins)
+            ledger.rebuild_indexes(self.db, self._rebuild)
+        else:
+            self._fail_or_reject(found)
+        for src, count in inserted.items():
+            self.reports[src].inserted = count
         if table is ledger.CHARGES:
             self._merge_adjustments()
 
@@ -308,6 +349,14 @@ class _Importer:
                 report.rejected_file = write_rejected(report.path, self.schema, self.options.sheet,
                                                       self.options.encoding, report.rejected,
                                                       self.workspace.settings.header_synonyms)
+
+
+def _set_aside_adjustments(records: Iterator[Record], aside: list[Record]) -> Iterator[Record]:
+    for record in records:
+        if record[10] == "adjustment":
+            aside.append(record)
+        else:
+            yield record
 
 
 def _adjustment_problem(adjustment: ledger.StagedAdjustment, target: tuple[int, int] | None) -> str:

@@ -81,12 +81,17 @@ class RowParser:
         column = self.table.headers.get(name, FIELDS[name].label)
         self.problems.append(Problem(self.table.name, line, column, message))
 
-    def value(self, line: int, cells: list[object], name: str, parse: Callable[[object], Any]) -> Any:
-        """The parsed cell of field ``name``, or None after recording the problem."""
+    def value(self, line: int, cells: list[object], name: str, parse: Callable[[object], Any], *,
+              memo: bool = True) -> Any:
+        """The parsed cell of field ``name``, or None after recording the problem.
+
+        ``memo=False`` for fields unique to each row (receipt and bill numbers),
+        whose memo would only grow.
+        """
         index = self._columns.get(name)
         raw = cells[index] if index is not None and index < len(cells) else None
-        memo = self._memo[name]
-        found = memo.get(raw, _MISSING)
+        seen = self._memo[name]
+        found = seen.get(raw, _MISSING) if memo else _MISSING
         if found is not _MISSING:
             return found
         try:
@@ -94,7 +99,8 @@ class RowParser:
         except ValueError as exc:
             self.problem(line, name, str(exc))
             return None
-        memo[raw] = parsed
+        if memo:
+            seen[raw] = parsed
         return parsed
 
 
@@ -123,6 +129,8 @@ def _optional_period(cell: object) -> Period | None:
     return parse_period(cell) if cell_text(cell) else None
 
 
+_CHARGE_FIELDS = ("unit_id", "item", "period", "due_date", "amount")
+_PAYMENT_FIELDS = ("unit_id", "paid_on", "amount", "item", "period")
 _TOTAL_INITIALS = frozenset("合总小 \t")
 _UNIT_TEXT = text_of("房号", required=True)
 _ITEM_TEXT = text_of("收费项目", required=True)
@@ -197,26 +205,66 @@ class ChargeParser:
         self.deposit_items = set(deposit_items)
         self._seen_adjustments: dict[str, int] = {}
         self._kinds: dict[str, str] = {}
+        # Raw cell → parsed value, per field, for cells of rows that were valid.
+        self._seen_cells: tuple[dict[object, Any], ...] = ({}, {}, {}, {}, {})
 
     def records(self) -> Iterator[Record]:
-        parser, value, known = self.parser, self.parser.value, self.known_units
+        """Every valid row as a record; problems go to the parser.
+
+        A row whose every cell has been seen, valid, in an earlier row takes
+        the short path: five dictionary look-ups and no parsing. Any other row
+        (first sightings, errors, blank and totals rows, adjustments, bill
+        numbers) is read in full, and what it taught is remembered.
+        """
+        parser, src = self.parser, self.parser.src
+        index = [parser.table.columns[name] for name in _CHARGE_FIELDS]
+        width = max(index) + 1
+        i_unit, i_item, i_period, i_due, i_amount = index
+        units, items, periods, dates, amounts = self._seen_cells
+        short_path = "bill_no" not in parser.table.columns
         for line, cells in parser.table.rows:
-            if not parser.is_data_row(line, cells):
-                continue
-            before = len(parser.problems)
-            unit_id = value(line, cells, "unit_id", _UNIT_TEXT)
-            item = value(line, cells, "item", _ITEM_TEXT)
-            period = value(line, cells, "period", _period_parts)
-            due = value(line, cells, "due_date", _iso_date)
-            amount = value(line, cells, "amount", parse_amount)
-            bill_no = value(line, cells, "bill_no", _OPTIONAL_TEXT) or None
-            if unit_id and unit_id not in known:
-                _unknown_unit(parser, line, unit_id)
-            if len(parser.problems) != before:
-                continue
-            label, start, end = period
-            kind, key = self._identity(unit_id, item, label, due, amount, bill_no)
-            yield parser.src, line, key, unit_id, item, label, start, end, due, amount, kind, bill_no
+            if short_path and len(cells) >= width:
+                try:
+                    unit_id, (item, kind) = units[cells[i_unit]], items[cells[i_item]]
+                    (label, start, end), due = periods[cells[i_period]], dates[cells[i_due]]
+                    amount = amounts[cells[i_amount]]
+                except KeyError:
+                    pass
+                else:
+                    parser.stats.data_rows += 1
+                    key = f"c:{unit_id}\x1f{item}\x1f{label}"
+                    yield src, line, key, unit_id, item, label, start, end, due, amount, kind, None
+                    continue
+            record = self._full_row(line, cells)
+            if record is not None:
+                if record[10] != "adjustment":
+                    self._remember([cells[i] for i in index], record)
+                yield record
+
+    def _full_row(self, line: int, cells: list[object]) -> Record | None:
+        parser, value = self.parser, self.parser.value
+        if not parser.is_data_row(line, cells):
+            return None
+        before = len(parser.problems)
+        unit_id = value(line, cells, "unit_id", _UNIT_TEXT)
+        item = value(line, cells, "item", _ITEM_TEXT)
+        period = value(line, cells, "period", _period_parts)
+        due = value(line, cells, "due_date", _iso_date)
+        amount = value(line, cells, "amount", parse_amount)
+        bill_no = value(line, cells, "bill_no", _OPTIONAL_TEXT, memo=False) or None
+        if unit_id and unit_id not in self.known_units:
+            _unknown_unit(parser, line, unit_id)
+        if len(parser.problems) != before:
+            return None
+        label, start, end = period
+        kind, key = self._identity(unit_id, item, label, due, amount, bill_no)
+        return parser.src, line, key, unit_id, item, label, start, end, due, amount, kind, bill_no
+
+    def _remember(self, raw: list[object], record: Record) -> None:
+        units, items, periods, dates, amounts = self._seen_cells
+        _src, _line, _key, unit_id, item, label, start, end, due, amount, kind, _bill = record
+        units[raw[0]], items[raw[1]], periods[raw[2]] = unit_id, (item, kind), (label, start, end)
+        dates[raw[3]], amounts[raw[4]] = due, amount
 
     def _identity(self, unit_id: str, item: str, period: str, due: object, amount: int,
                   bill_no: str | None) -> tuple[str, str]:
@@ -251,28 +299,67 @@ class PaymentParser:
     def __init__(self, parser: RowParser, known_units: set[str]) -> None:
         self.parser, self.known_units = parser, known_units
         self._seen: dict[str, int] = {}
+        # Raw cell → parsed value, per field, for cells of rows that were valid.
+        self._seen_cells: tuple[dict[object, Any], ...] = ({}, {}, {}, {}, {})
 
     def records(self) -> Iterator[Record]:
-        parser, value, known = self.parser, self.parser.value, self.known_units
+        """Every valid row as a record; problems go to the parser.
+
+        As for charges, a row whose cells (all but the receipt number, which is
+        new on every row) were all seen valid before takes the short path.
+        """
+        parser, src, columns = self.parser, self.parser.src, self.parser.table.columns
+        index = [columns.get(name) for name in _PAYMENT_FIELDS]
+        i_unit, i_paid, i_amount = columns["unit_id"], columns["paid_on"], columns["amount"]
+        i_item, i_period = index[3:]
+        i_receipt = columns.get("receipt_no")
+        width = max(i for i in (*index, i_receipt) if i is not None) + 1
+        units, dates, amounts, items, periods = self._seen_cells
         for line, cells in parser.table.rows:
-            if not parser.is_data_row(line, cells):
-                continue
-            before = len(parser.problems)
-            unit_id = value(line, cells, "unit_id", _UNIT_TEXT)
-            paid_on = value(line, cells, "paid_on", _iso_date)
-            amount = value(line, cells, "amount", parse_amount)
-            if amount is not None and amount <= 0:
-                parser.problem(line, "amount", "实收金额应大于零（退款请在收费系统中处理后重新导出）")
-            receipt = value(line, cells, "receipt_no", _OPTIONAL_TEXT) or None
-            item = value(line, cells, "item", _OPTIONAL_TEXT) or None
-            period = value(line, cells, "period", _optional_period)
-            if unit_id and unit_id not in known:
-                _unknown_unit(parser, line, unit_id)
-            if len(parser.problems) != before:
-                continue
-            label = period.label if period else None
-            key = self._identity(unit_id, paid_on, amount, receipt, item, label)
-            yield (parser.src, line, key, unit_id, paid_on, amount, receipt, item, label)
+            if len(cells) >= width:
+                try:
+                    unit_id, paid_on, amount = units[cells[i_unit]], dates[cells[i_paid]], amounts[cells[i_amount]]
+                    item = items[cells[i_item] if i_item is not None else None]
+                    period = periods[cells[i_period] if i_period is not None else None]
+                except KeyError:
+                    pass
+                else:
+                    parser.stats.data_rows += 1
+                    receipt = (_OPTIONAL_TEXT(cells[i_receipt]) or None) if i_receipt is not None else None
+                    key = self._identity(unit_id, paid_on, amount, receipt, item, period)
+                    yield src, line, key, unit_id, paid_on, amount, receipt, item, period
+                    continue
+            record = self._full_row(line, cells)
+            if record is not None:
+                self._remember([cells[i] if i is not None else None for i in index], record)
+                yield record
+
+    def _full_row(self, line: int, cells: list[object]) -> Record | None:
+        parser, value = self.parser, self.parser.value
+        if not parser.is_data_row(line, cells):
+            return None
+        before = len(parser.problems)
+        unit_id = value(line, cells, "unit_id", _UNIT_TEXT)
+        paid_on = value(line, cells, "paid_on", _iso_date)
+        amount = value(line, cells, "amount", parse_amount)
+        if amount is not None and amount <= 0:
+            parser.problem(line, "amount", "实收金额应大于零（退款请在收费系统中处理后重新导出）")
+        receipt = value(line, cells, "receipt_no", _OPTIONAL_TEXT, memo=False) or None
+        item = value(line, cells, "item", _OPTIONAL_TEXT) or None
+        period = value(line, cells, "period", _optional_period)
+        if unit_id and unit_id not in self.known_units:
+            _unknown_unit(parser, line, unit_id)
+        if len(parser.problems) != before:
+            return None
+        label = period.label if period else None
+        key = self._identity(unit_id, paid_on, amount, receipt, item, label)
+        return parser.src, line, key, unit_id, paid_on, amount, receipt, item, label
+
+    def _remember(self, raw: list[object], record: Record) -> None:
+        units, dates, amounts, items, periods = self._seen_cells
+        _src, _line, _key, unit_id, paid_on, amount, _receipt, item, period = record
+        units[raw[0]], dates[raw[1]], amounts[raw[2]] = unit_id, paid_on, amount
+        items[raw[3]], periods[raw[4]] = item, period
 
     def _identity(self, unit_id: str, paid_on: object, amount: int, receipt: str | None,
                   item: str | None, period: str | None) -> str:

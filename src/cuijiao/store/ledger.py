@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -31,6 +32,10 @@ class LedgerTable:
     key: str
     columns: tuple[str, ...]
     labels: dict[str, str]  # column → Chinese label for conflict messages
+    # Indexes a bulk load into an empty table drops and rebuilds (one sort each is
+    # far cheaper than keeping them up to date row by row). Never an index that a
+    # foreign key needs: with foreign keys deferred, its absence costs a table scan per row.
+    bulk_indexes: tuple[str, ...] = ()
 
     @property
     def staging(self) -> str:
@@ -45,6 +50,7 @@ CHARGES = LedgerTable(
     {"unit_id": "房号", "item": "收费项目", "period": "所属期间", "due_date": "应缴日期",
      "amount_fen": "金额", "kind": "类型", "bill_no": "账单号", "period_start": "期间开始",
      "period_end": "期间结束"},
+    ("charges_key", "charges_unit_due"),
 )
 PAYMENTS = LedgerTable(
     "payments",
@@ -52,6 +58,7 @@ PAYMENTS = LedgerTable(
     ("unit_id", "paid_on", "amount_fen", "receipt_no", "item", "period"),
     {"unit_id": "房号", "paid_on": "收款日期", "amount_fen": "金额", "receipt_no": "收据号",
      "item": "收费项目", "period": "所属期间"},
+    ("payments_key", "payments_unit_date"),
 )
 
 
@@ -73,6 +80,75 @@ def stage(db: sqlite3.Connection, table: LedgerTable, records: Iterable[tuple[An
     return staged
 
 
+# --- Bulk load into an empty table ---------------------------------------------
+
+
+def is_empty(db: sqlite3.Connection, table: LedgerTable) -> bool:
+    return db.execute(f"SELECT 1 FROM {table.name} LIMIT 1").fetchone() is None
+
+
+def drop_bulk_indexes(db: sqlite3.Connection, table: LedgerTable) -> list[str]:
+    """Drop the table's bulk indexes; returns the statements that recreate them."""
+    marks = ", ".join("?" * len(table.bulk_indexes))
+    found = db.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", table.bulk_indexes
+    ).fetchall()
+    for name, _sql in found:
+        db.execute(f"DROP INDEX {name}")
+    return [sql for _name, sql in found]
+
+
+def bulk_insert(db: sqlite3.Connection, table: LedgerTable, records: Iterable[tuple[Any, ...]],
+                first_import_id: int) -> Counter[int]:
+    """Insert records straight into the table; returns rows inserted per source file.
+
+    Records are (src, line, key, *columns); numbered parameters let each tuple
+    be bound as it is, without building a new one per row.
+    """
+    width = len(table.columns)
+    values = ", ".join(f"?{3 + i}" for i in range(1, width + 1))
+    sql = (f"INSERT INTO {table.name} ({table.key}, {', '.join(table.columns)}, import_id, source_row)"
+           f" VALUES (?3, {values}, ?1 + {int(first_import_id)}, ?2)")
+    inserted: Counter[int] = Counter()
+    iterator = iter(records)
+    while batch := list(islice(iterator, _BATCH)):
+        db.executemany(sql, batch)
+        inserted.update(record[0] for record in batch)
+    return inserted
+
+
+def rebuild_indexes(db: sqlite3.Connection, statements: list[str]) -> None:
+    """Recreate dropped indexes, unique ones first: a duplicate fails (IntegrityError)
+    before anything is built, so the call can simply be repeated once it is removed."""
+    for statement in sorted(statements, key=lambda sql: not sql.upper().startswith("CREATE UNIQUE")):
+        db.execute(statement)
+
+
+def stored_duplicates(
+    db: sqlite3.Connection, table: LedgerTable, first_import_id: int
+) -> list[tuple[int, int, int, int, int]]:
+    """After a bulk load: (row id, src, line, first src, first line) of each later twin."""
+    sql = f"""
+        SELECT id, import_id - ?, source_row, first_import - ?, first_row FROM (
+            SELECT id, import_id, source_row, row_number() OVER w AS n,
+                   first_value(import_id) OVER w AS first_import, first_value(source_row) OVER w AS first_row
+            FROM {table.name} WINDOW w AS (PARTITION BY {table.key} ORDER BY id))
+        WHERE n > 1 ORDER BY id
+    """
+    return db.execute(sql, (first_import_id, first_import_id)).fetchall()
+
+
+def delete_rows(db: sqlite3.Connection, table: LedgerTable, ids: Iterable[int]) -> None:
+    db.executemany(f"DELETE FROM {table.name} WHERE id = ?", [(row_id,) for row_id in ids])
+
+
+def duplicate_message(table: LedgerTable, first_src: int, src: int, first_line: int) -> str:
+    return f"与{_place(first_src, src, first_line)}重复（同一身份：{_what(table)}）"
+
+
+# --- Staging ----------------------------------------------------------------
+
+
 def index_staging(db: sqlite3.Connection, table: LedgerTable) -> None:
     # One sort after loading is far cheaper than keeping an index while loading.
     db.execute(f"CREATE INDEX IF NOT EXISTS temp.staged_{table.name}_key ON staged_{table.name}(key, src, line)")
@@ -92,7 +168,7 @@ def duplicate_problems(db: sqlite3.Connection, table: LedgerTable) -> list[Stage
             FROM {table.staging} WINDOW w AS (PARTITION BY key ORDER BY src, line))
         WHERE n > 1 ORDER BY src, line
     """
-    return [(src, line, "", f"与{_place(first_src, src, first_line)}重复（同一身份：{_what(table)}）")
+    return [(src, line, "", duplicate_message(table, first_src, src, first_line))
             for src, line, first_src, first_line in db.execute(sql)]
 
 

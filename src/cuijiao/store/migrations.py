@@ -119,7 +119,7 @@ def m002_ledger(db: sqlite3.Connection) -> None:
 
         CREATE TABLE charges (
             id INTEGER PRIMARY KEY,
-            charge_key TEXT NOT NULL UNIQUE,  -- identity: bill number or unit+item+period
+            charge_key TEXT NOT NULL,         -- identity: bill number or unit+item+period
             unit_id TEXT NOT NULL REFERENCES units(unit_id),
             item TEXT NOT NULL,
             period TEXT NOT NULL,             -- canonical label: 2025-01, 2025Q1, 2025-01~2025-03
@@ -127,12 +127,16 @@ def m002_ledger(db: sqlite3.Connection) -> None:
             period_end TEXT NOT NULL,
             due_date TEXT NOT NULL,
             amount_fen INTEGER NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('charge', 'adjustment', 'deposit')),
+            -- Not "IN (…)": SQLite builds the IN list afresh for every inserted row.
+            kind TEXT NOT NULL CHECK (kind = 'charge' OR kind = 'adjustment' OR kind = 'deposit'),
             bill_no TEXT,
             adjusts_id INTEGER REFERENCES charges(id),
             import_id INTEGER NOT NULL REFERENCES imports(id),
             source_row INTEGER NOT NULL
         );
+        -- Identity indexes are separate statements, not column constraints, so a
+        -- bulk load into an empty table can drop and rebuild them (ledger.py).
+        CREATE UNIQUE INDEX charges_key ON charges(charge_key);
         CREATE INDEX charges_unit_due ON charges(unit_id, due_date);
         -- Partial: only adjustments carry it. Without it, every insert into charges
         -- while a deferred foreign key is pending would scan the table for children.
@@ -140,7 +144,7 @@ def m002_ledger(db: sqlite3.Connection) -> None:
 
         CREATE TABLE payments (
             id INTEGER PRIMARY KEY,
-            payment_key TEXT NOT NULL UNIQUE, -- identity: receipt line or a hash of the row
+            payment_key TEXT NOT NULL,        -- identity: receipt line or a hash of the row
             unit_id TEXT NOT NULL REFERENCES units(unit_id),
             paid_on TEXT NOT NULL,
             amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
@@ -150,6 +154,7 @@ def m002_ledger(db: sqlite3.Connection) -> None:
             import_id INTEGER NOT NULL REFERENCES imports(id),
             source_row INTEGER NOT NULL
         );
+        CREATE UNIQUE INDEX payments_key ON payments(payment_key);
         CREATE INDEX payments_unit_date ON payments(unit_id, paid_on);
         """
         + _append_only("imports")
