@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cuijiao.aging import DEFAULT_BUCKET_LIMITS, Buckets
 from cuijiao.errors import ConfigError
 from cuijiao.ingest.fields import FIELDS
 
@@ -52,6 +53,11 @@ channels = [
 synonyms = {}
 # Items that are deposits, not receivables: imported, never allocated.
 deposit_items = ["装修押金", "装修保证金", "押金"]
+
+[aging]
+# Days-past-due buckets for the aging report: the upper limit of each bucket.
+# These give 1-30, 31-90, 91-180, 181-365, 366-730, 731-1095 and 1096+.
+buckets = [30, 90, 180, 365, 730, 1095]
 """
 
 
@@ -67,6 +73,7 @@ class Settings:
     payment_channels: tuple[str, ...] = ()
     header_synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deposit_items: tuple[str, ...] = ("装修押金", "装修保证金", "押金")
+    aging_buckets: tuple[int, ...] = DEFAULT_BUCKET_LIMITS
 
 
 _KNOWN: dict[str, set[str]] = {
@@ -75,6 +82,7 @@ _KNOWN: dict[str, set[str]] = {
     "contact": {"name", "phone", "hours"},
     "payment": {"channels"},
     "import": {"synonyms", "deposit_items"},
+    "aging": {"buckets"},
 }
 
 
@@ -148,4 +156,16 @@ def _settings_from(name: str, data: dict[str, Any]) -> Settings:
         payment_channels=_text_list(name, data, "payment", "channels"),
         header_synonyms=_synonyms(name, data),
         deposit_items=deposits if "deposit_items" in data.get("import", {}) else defaults.deposit_items,
+        aging_buckets=_buckets(name, data),
     )
+
+
+def _buckets(name: str, data: dict[str, Any]) -> tuple[int, ...]:
+    value = data.get("aging", {}).get("buckets", DEFAULT_BUCKET_LIMITS)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ConfigError(f"{name}: [aging] buckets 应为整数列表，如 [30, 90, 180, 365]")
+    try:
+        Buckets(tuple(value))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: [aging] buckets：{exc}") from None
+    return tuple(value)

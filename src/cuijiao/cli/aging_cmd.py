@@ -1,0 +1,127 @@
+"""``cuijiao aging`` and ``cuijiao unit``: the arrears as of a date."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cuijiao.arrears import aging_report, unit_position
+from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.output import console, print_json
+from cuijiao.dates import parse_date
+from cuijiao.errors import BadInput
+from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
+from cuijiao.reports.statement import statement
+
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="截至日期，如 2026-11-27（默认今天）。")]
+UnmaskOption = Annotated[bool, typer.Option("--unmask", help="显示完整的业主姓名。")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("aging")(aging)
+    app.command("unit")(unit)
+
+
+def as_of_date(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise BadInput(f"--as-of：{exc}") from None
+
+
+def aging(
+    ctx: typer.Context,
+    as_of: AsOfOption = None,
+    by: Annotated[
+        GroupBy, typer.Option("--by", help="按房屋(unit)、楼栋(building)或收费项目(item)汇总。")
+    ] = GroupBy.UNIT,
+    fmt: Annotated[str, typer.Option("--format", help="table、csv、json 或 xlsx。")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件（csv、xlsx 必须指定）。")] = None,
+    unmask: UnmaskOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """欠费账龄报表：截至某日每户（或每栋、每个项目）的欠费、账龄分段、未到期和余额，及当月收缴率、清欠率。"""
+    with recorded_run(ctx, workspace, "aging") as (ws, run):
+        day = as_of_date(as_of)
+        fmt = "json" if state(ctx).json else fmt
+        if fmt not in ("table", "csv", "json", "xlsx"):
+            raise BadInput(f"--format 只能是 table、csv、json 或 xlsx，不是 {fmt}")
+        if fmt in ("csv", "xlsx") and output is None:
+            raise BadInput(f"--format {fmt} 需要用 -o 指定输出文件")
+        report = aging_report(ws, day)
+        run.counts.update(as_of=day.isoformat(), units_in_report=len(report.units),
+                          overdue_fen=report.total.overdue_fen)
+        _emit(report, by, fmt, output, unmask=unmask)
+
+
+def _emit(report, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "json":
+        print_json(report_json(report, by, unmask=unmask))
+    elif fmt == "csv":
+        assert output is not None
+        write_csv(output, report, by, unmask=unmask)
+        typer.echo(f"已写入 {output}")
+    elif fmt == "xlsx":
+        assert output is not None
+        write_xlsx(output, report, unmask=unmask)
+        typer.echo(f"已写入 {output}")
+    else:
+        headers, rows, footer = table_rows(report, by, unmask=unmask)
+        table = Table(title=f"欠费账龄（截至 {report.as_of.isoformat()}）", show_footer=False)
+        for index, header in enumerate(headers):
+            table.add_column(header, justify="left" if index < (3 if by is GroupBy.UNIT else 1) else "right")
+        for row in rows:
+            table.add_row(*map(str, row))
+        table.add_section()
+        table.add_row(*map(str, footer))
+        console().print(table)
+        for line in kpi_lines(report):
+            typer.echo(line)
+
+
+def unit(
+    ctx: typer.Context,
+    unit_id: Annotated[str, typer.Argument(metavar="UNIT", help="房号。")],
+    as_of: AsOfOption = None,
+    unmask: UnmaskOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """一户的对账单：每笔应收、每笔收款，以及每笔收款抵了哪项费用、依据什么规则。"""
+    with recorded_run(ctx, workspace, "unit") as (ws, _run):
+        position = unit_position(ws, unit_id, as_of_date(as_of))
+        data = statement(position, unmask=unmask)
+        if state(ctx).json:
+            print_json(data)
+            return
+        _print_statement(data)
+
+
+def _print_statement(data: dict) -> None:  # type: ignore[type-arg]
+    out = console()
+    out.print(f"房号 {data['unit_id']}（{data['building']}）业主 {data['owner_name']}，截至 {data['as_of']}")
+    charges = Table(title="应收")
+    for header in ("期间", "项目", "应缴日期", "应收", "减免", "已抵", "尚欠", "状态"):
+        charges.add_column(header, justify="right" if header in ("应收", "减免", "已抵", "尚欠") else "left")
+    for c in data["charges"]:
+        charges.add_row(c["period"], c["item"], c["due_date"], c["amount"], c["adjustment"], c["paid"], c["owed"],
+                        c["status"])
+    out.print(charges)
+    payments = Table(title="收款及抵扣")
+    for header in ("收款日期", "收据号", "金额", "付款时指定", "抵扣到", "抵扣金额", "依据"):
+        payments.add_column(header, justify="right" if header in ("金额", "抵扣金额") else "left")
+    for p in data["payments"]:
+        for index, a in enumerate(p["applied"]):
+            first = index == 0
+            target = f"{a['item']} {a['period']}" if a["item"] else "余额"
+            payments.add_row(p["paid_on"] if first else "", (p["receipt_no"] or "（无）") if first else "",
+                             p["amount"] if first else "", (p["designated"] or "未指定") if first else "",
+                             target, a["amount"], a["explanation"])
+    out.print(payments)
+    t = data["totals"]
+    typer.echo(f"逾期欠费 {t['overdue']} 元，未到期 {t['not_yet_due']} 元，余额 {t['credit']} 元")

@@ -1,0 +1,1 @@
+"""Renderings of the engine's results: JSON, tables, CSV, workbooks, statements."""

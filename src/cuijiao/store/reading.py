@@ -1,0 +1,85 @@
+"""Read units' ledgers for the engine, streaming one unit at a time.
+
+Three cursors (units, charges, payments), each ordered by unit, are merged in
+one pass, so memory holds one unit's rows, not the estate's. Deposits are left
+out (they are not receivables); adjustments are netted into the charge they
+adjust.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from cuijiao.aging import UnitLedger
+from cuijiao.allocation import Charge, Payment
+
+_CHARGES = """
+    SELECT unit_id, id, item, period, due_date, amount_fen, kind, adjusts_id, period_start
+    FROM charges WHERE kind != 'deposit' {where} ORDER BY unit_id
+"""
+_PAYMENTS = """
+    SELECT unit_id, id, paid_on, amount_fen, receipt_no, item, period
+    FROM payments {where} ORDER BY unit_id
+"""
+_UNITS = "SELECT unit_id, building, owner_name FROM units {where} ORDER BY unit_id"
+
+
+def unit_ledgers(db: sqlite3.Connection, unit_id: str | None = None) -> Iterator[UnitLedger]:
+    """Every unit's ledger in unit order, or just ``unit_id``'s."""
+    where, params = ("AND unit_id = ?", (unit_id,)) if unit_id else ("", ())
+    units = db.execute(_UNITS.format(where=where.replace("AND", "WHERE")), params)
+    charges = groupby(db.execute(_CHARGES.format(where=where), params), key=itemgetter(0))
+    payments = groupby(db.execute(_PAYMENTS.format(where=where.replace("AND", "WHERE")), params), key=itemgetter(0))
+    dates: dict[str, date] = {}
+    next_charges, next_payments = next(charges, None), next(payments, None)
+    for unit, building, owner in units:
+        unit_charges: list[Charge] = []
+        unit_payments: list[Payment] = []
+        adjustments: dict[int, int] = {}
+        if next_charges is not None and next_charges[0] == unit:
+            unit_charges = _charges(next_charges[1], dates, adjustments)
+            next_charges = next(charges, None)
+        if next_payments is not None and next_payments[0] == unit:
+            unit_payments = _payments(next_payments[1], dates)
+            next_payments = next(payments, None)
+        yield UnitLedger(unit, building, owner, unit_charges, unit_payments, adjustments)
+
+
+def _day(text: str, dates: dict[str, date]) -> date:
+    day = dates.get(text)
+    if day is None:
+        day = dates[text] = date.fromisoformat(text)
+    return day
+
+
+def _charges(rows: Iterator[tuple[Any, ...]], dates: dict[str, date], adjustments: dict[int, int]) -> list[Charge]:
+    """The unit's charges, each net of its adjustments (summed into ``adjustments``)."""
+    plain: dict[int, list[Any]] = {}
+    for _unit, charge_id, item, period, due, amount, kind, adjusts_id, start in rows:
+        if kind == "adjustment":
+            adjustments[adjusts_id] = adjustments.get(adjusts_id, 0) + amount
+        else:
+            plain[charge_id] = [charge_id, item, period, _day(due, dates), amount, _day(start, dates)]
+    for target, amount in adjustments.items():
+        plain[target][4] += amount
+    return [Charge(*fields) for fields in plain.values()]
+
+
+def _payments(rows: Iterator[tuple[Any, ...]], dates: dict[str, date]) -> list[Payment]:
+    return [Payment(payment_id, _day(paid_on, dates), amount, receipt, item, period)
+            for _unit, payment_id, paid_on, amount, receipt, item, period in rows]
+
+
+def unit_ids(db: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in db.execute("SELECT unit_id FROM units ORDER BY unit_id")]
+
+
+def stored_counts(db: sqlite3.Connection) -> dict[str, int]:
+    """How many units, charges and payments the workspace holds."""
+    return {table: int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            for table in ("units", "charges", "payments")}

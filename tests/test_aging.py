@@ -1,0 +1,152 @@
+"""Aging, KPIs and the unit statement on a small estate whose every figure was worked out by hand."""
+
+import json
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import Invoke, write_csv
+
+CHARGES = [
+    ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+    ["1-101", "物业费", "2025-01", "2025-01-10", "100.00"],
+    ["1-101", "物业费", "2025-02", "2025-02-10", "100.00"],
+    ["1-101", "车位管理费", "2025-02", "2025-02-10", "50.00"],
+    ["1-101", "物业费", "2025-03", "2025-03-10", "100.00"],
+    ["1-101", "装修押金", "2025-01", "2025-01-05", "2000.00"],
+    ["1-102", "物业费", "2025-01", "2025-01-10", "120.00"],
+    ["1-102", "物业费", "2025-01", "2025-01-10", "-20.00"],
+    ["1-102", "物业费", "2025-04", "2025-04-10", "120.00"],
+    ["2-201", "物业费", "2025-03", "2025-03-10", "80.00"],
+]
+PAYMENTS = [
+    ["收据号", "房号", "实收金额", "收款日期", "收费项目", "所属期间"],
+    ["SJ1", "1-101", "120.00", "2025-02-12", "", ""],
+    ["SJ2", "1-101", "50.00", "2025-03-12", "物业费", "2025-03"],
+    ["SJ3", "2-201", "100.00", "2025-03-01", "", ""],
+]
+BUCKETS = ["1-30", "31-90", "91-180", "181-365", "366-730", "731-1095", "1096+"]
+
+
+@pytest.fixture
+def estate(with_units: Invoke, tmp_path: Path) -> Invoke:
+    assert with_units("import", "charges", str(write_csv(tmp_path / "c.csv", CHARGES))).exit_code == 0
+    assert with_units("import", "payments", str(write_csv(tmp_path / "p.csv", PAYMENTS))).exit_code == 0
+    return with_units
+
+
+def buckets(**amounts: str) -> dict[str, str]:
+    named = {"b1_30": "1-30", "b31_90": "31-90"}
+    return {label: amounts.get(next((k for k, v in named.items() if v == label), ""), "0.00") for label in BUCKETS}
+
+
+def test_aging_json_by_unit_as_worked_out_by_hand(estate: Invoke) -> None:
+    result = estate("--json", "aging", "--as-of", "2025-03-15")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.output)
+    # 1-101: SJ1 (120.00, 2/12) pays January 100.00, then shares 20.00 over the two
+    # February charges due the same day: 13.33 to 物业费, 6.67 to 车位管理费 (the larger
+    # remainder takes the odd fen). SJ2 designates March 物业费: 50.00 of it.
+    # 1-102: January 120.00 less 20.00 adjustment, unpaid; April is not billed yet.
+    # 2-201: SJ3 on 3/1 prepays March (80.00) and leaves 20.00 credit.
+    assert report["rows"] == [
+        {"unit_id": "1-101", "owner_name": "张*", "overdue_total": "180.00",
+         "by_bucket": buckets(b1_30="50.00", b31_90="130.00"),
+         "by_item": {"物业费": "136.67", "车位管理费": "43.33"},
+         "not_yet_due": "0.00", "credit": "0.00", "oldest_due_date": "2025-02-10"},
+        {"unit_id": "1-102", "owner_name": "李*", "overdue_total": "100.00",
+         "by_bucket": buckets(b31_90="100.00"), "by_item": {"物业费": "100.00"},
+         "not_yet_due": "0.00", "credit": "0.00", "oldest_due_date": "2025-01-10"},
+        {"unit_id": "2-201", "owner_name": "王*", "overdue_total": "0.00", "by_bucket": buckets(),
+         "by_item": {}, "not_yet_due": "0.00", "credit": "20.00", "oldest_due_date": None},
+    ]
+    totals = report["totals"]
+    assert (totals["overdue_total"], totals["credit"], totals["units"]) == ("280.00", "20.00", 3)
+    assert totals["by_bucket"] == buckets(b1_30="50.00", b31_90="230.00")
+    # March: billed 100.00 + 80.00, of which 50.00 (SJ2) + 80.00 (SJ3) collected.
+    # Arrears on 3/1: 250.00 − 120.00 for 1-101, 100.00 for 1-102; none collected in March.
+    assert totals["kpi"] == {"from": "2025-03-01", "to": "2025-03-15", "billed": "180.00", "collected": "130.00",
+                             "collection_rate": "72.22%", "arrears_start": "230.00", "arrears_collected": "0.00",
+                             "arrears_rate": "0.00%"}
+
+
+def test_only_payments_up_to_the_date_count(estate: Invoke) -> None:
+    report = json.loads(estate("--json", "aging", "--as-of", "2025-02-11").output)
+    unit = next(row for row in report["rows"] if row["unit_id"] == "1-101")
+    figures = (unit["overdue_total"], unit["by_bucket"]["31-90"], unit["by_bucket"]["1-30"])
+    assert figures == ("250.00", "100.00", "150.00")
+
+
+def test_aging_by_building_and_item(estate: Invoke) -> None:
+    buildings = json.loads(estate("--json", "aging", "--as-of", "2025-03-15", "--by", "building").output)["rows"]
+    assert [(b["building"], b["units"], b["overdue_total"], b["credit"]) for b in buildings] == [
+        ("1栋", 2, "280.00", "0.00"), ("2栋", 1, "0.00", "20.00")]
+    assert buildings[0]["kpi"]["collection_rate"] == "50.00%"  # 50.00 of 1-101's March 100.00
+    items = json.loads(estate("--json", "aging", "--as-of", "2025-03-15", "--by", "item").output)["rows"]
+    assert [(i["item"], i["overdue_total"], i["oldest_due_date"]) for i in items] == [
+        ("物业费", "236.67", "2025-01-10"), ("车位管理费", "43.33", "2025-02-10")]
+
+
+def test_aging_table_masks_names_unless_asked(estate: Invoke) -> None:
+    table = estate("aging", "--as-of", "2025-03-15").output
+    assert "张*" in table and "张三" not in table
+    assert "合计" in table and "280.00" in table
+    assert "2025年03月1日至15日收缴率 72.22%" in table
+    assert "张三" in estate("aging", "--as-of", "2025-03-15", "--unmask").output
+
+
+def test_aging_csv_and_workbook(estate: Invoke, tmp_path: Path) -> None:
+    csv_path, book_path = tmp_path / "aging.csv", tmp_path / "aging.xlsx"
+    assert estate("aging", "--as-of", "2025-03-15", "--format", "csv", "-o", str(csv_path)).exit_code == 0
+    lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("房号,楼栋,业主,欠费合计,1-30,31-90")
+    assert lines[-1].startswith("合计,,3 户,280.00,50.00,230.00")
+    assert estate("aging", "--as-of", "2025-03-15", "--format", "xlsx", "-o", str(book_path)).exit_code == 0
+    book = openpyxl.load_workbook(book_path)
+    assert book.sheetnames == ["汇总", "按楼栋", "按房屋", "按项目"]
+    units = book["按房屋"]
+    assert [c.value for c in units[1]][:4] == ["房号", "楼栋", "业主", "欠费合计"]
+    assert (units["A2"].value, float(units["D2"].value), units["D2"].number_format) == ("1-101", 180.0, "#,##0.00")
+    assert units.freeze_panes == "B2"
+    summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
+    assert ["清欠率", "0.00%"] in [row[:2] for row in summary]
+    with zipfile.ZipFile(book_path) as archive:
+        assert any(name.startswith("xl/charts/chart") for name in archive.namelist())
+
+
+def test_unit_statement_explains_every_payment(estate: Invoke) -> None:
+    data = json.loads(estate("--json", "unit", "1-101", "--as-of", "2025-03-15").output)
+    assert [(c["period"], c["item"], c["paid"], c["owed"], c["status"]) for c in data["charges"]] == [
+        ("2025-01", "物业费", "100.00", "0.00", "已结清"),
+        ("2025-02", "物业费", "13.33", "86.67", "逾期 33 天"),
+        ("2025-02", "车位管理费", "6.67", "43.33", "逾期 33 天"),
+        ("2025-03", "物业费", "50.00", "50.00", "逾期 5 天"),
+    ]
+    first, second = data["payments"]
+    assert [(a["period"], a["item"], a["amount"], a["rule"]) for a in first["applied"]] == [
+        ("2025-01", "物业费", "100.00", "oldest_due"),
+        ("2025-02", "物业费", "13.33", "same_day_pro_rata"),
+        ("2025-02", "车位管理费", "6.67", "same_day_pro_rata")]
+    assert (second["designated"], second["applied"][0]["rule"]) == ("物业费 2025-03", "designated")
+    text = estate("unit", "1-101", "--as-of", "2025-03-15").output
+    assert "指定清偿：付款时指定了该项费用" in text
+    assert "逾期欠费 180.00 元，未到期 0.00 元，余额 0.00 元" in text
+    adjusted = json.loads(estate("--json", "unit", "1-102", "--as-of", "2025-03-15").output)["charges"][0]
+    assert (adjusted["amount"], adjusted["adjustment"], adjusted["owed"]) == ("120.00", "-20.00", "100.00")
+
+
+def test_bad_inputs(estate: Invoke, cli: Invoke) -> None:
+    result = estate("aging", "--as-of", "2025-02-30")
+    assert (result.exit_code, result.stderr.strip()) == (2, "--as-of：日期“2025-02-30”不存在")
+    result = estate("unit", "1-10", "--as-of", "2025-03-15")
+    assert (result.exit_code, result.stderr.strip()) == (2, "没有房号“1-10”。是否是：1-101、1-102？")
+    result = estate("aging", "--format", "xlsx")
+    assert (result.exit_code, result.stderr.strip()) == (2, "--format xlsx 需要用 -o 指定输出文件")
+
+
+def test_empty_workspace_says_what_to_import(cli: Invoke) -> None:
+    result = cli("aging", "--as-of", "2025-03-15")
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, "工作区还没有数据：请先导入房屋业主（cuijiao import units），再导入应收和实收")
