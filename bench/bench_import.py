@@ -20,7 +20,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -29,17 +28,11 @@ import sqlite_utils
 from cuijiao.dates import parse_date, parse_period
 from cuijiao.money import parse_amount
 from cuijiao.sample import EstateSpec, write_estate
+from measure import Measured, run_measured
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGET_ROWS_PER_SECOND = 250_000
 TARGET_PEAK_MIB = 1024
-
-
-@dataclass(frozen=True)
-class Measured:
-    seconds: float
-    peak_mib: float
-    output: str
 
 
 def generate(spec: EstateSpec) -> dict[str, Path]:
@@ -53,15 +46,7 @@ def generate(spec: EstateSpec) -> dict[str, Path]:
 
 
 def run_cuijiao(workspace: Path, *args: str) -> Measured:
-    command = [sys.executable, "-m", "cuijiao", "-w", str(workspace), "-q", *args]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    output = process.stdout.read() if process.stdout else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{output}")
-    return Measured(seconds, usage.ru_maxrss / 1024, output.strip())
+    return run_measured([sys.executable, "-m", "cuijiao", "-w", str(workspace), "-q", *args])
 
 
 def count_rows(path: Path, table: str) -> int:

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cuijiao.aging import Buckets, UnitLedger, position
 from cuijiao.allocation import Charge, Payment, Rule, allocate, pro_rata
 
 JAN = Charge(1, "物业费", "2025-01", date(2025, 1, 10), 10000)
@@ -85,7 +86,8 @@ START = date(2024, 1, 1)
 charge_lists = st.lists(
     st.tuples(st.sampled_from(ITEMS), st.integers(0, 23), st.integers(0, 400_00)),
     max_size=25, unique_by=lambda t: (t[0], t[1]),
-).map(lambda rows: [Charge(i + 1, item, f"m{month:02d}", START + timedelta(days=30 * month), fen)
+).map(lambda rows: [Charge(i + 1, item, f"m{month:02d}", START + timedelta(days=30 * month), fen,
+                           START + timedelta(days=30 * month - 9))  # billed 9 days before it is due
                     for i, (item, month, fen) in enumerate(rows)])
 payment_lists = st.lists(
     st.tuples(st.integers(0, 800), st.integers(1, 500_00), st.sampled_from([None, *ITEMS]), st.integers(0, 23)),
@@ -128,3 +130,19 @@ def test_pro_rata_is_exact_and_fair(amount: int, weights: list[int]) -> None:
     total = sum(weights)
     for share, weight in zip(shares, weights, strict=True):
         assert abs(share * total - amount * weight) < total  # within one fen of the exact share
+
+
+@settings(max_examples=200, deadline=None)
+@given(charge_lists, payment_lists, st.integers(0, 900))
+def test_aging_totals_are_what_is_billed_and_unpaid(charges: list[Charge], payments: list[Payment],
+                                                     day: int) -> None:
+    as_of = START + timedelta(days=day)
+    ledger = UnitLedger("1-101", "1栋", "张三", charges, payments)
+    unit = position(ledger, as_of, Buckets())
+    billed = [c for c in charges if c.due_date <= as_of or c.period_start <= as_of]
+    paid_by_then = sum(p.amount_fen for p in payments if p.paid_on <= as_of)
+    owed = sum(c.amount_fen for c in billed) - (paid_by_then - unit.credit_fen)
+    assert unit.overdue_fen + unit.not_yet_due_fen == owed
+    assert unit.overdue_fen == sum(unit.by_bucket().values()) == sum(unit.by_item().values())
+    unbilled = [c for c in charges if c not in billed]
+    assert not any(c.id in unit.allocation.owed for c in unbilled)

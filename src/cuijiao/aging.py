@@ -12,10 +12,12 @@ As of D:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from cuijiao.allocation import Allocation, Charge, Payment, allocate
 
@@ -32,17 +34,15 @@ class Buckets:
         if not self.limits or list(self.limits) != sorted(set(self.limits)) or self.limits[0] < 1:
             raise ValueError("账龄分段必须是递增的正整数，如 [30, 90, 180, 365]")
 
-    @property
+    @cached_property
     def labels(self) -> tuple[str, ...]:
         lows = (1, *(limit + 1 for limit in self.limits))
         closed = tuple(f"{low}-{high}" for low, high in zip(lows, self.limits, strict=False))
         return (*closed, f"{lows[-1]}+")
 
     def label_for(self, days: int) -> str:
-        for label, limit in zip(self.labels, self.limits, strict=False):
-            if days <= limit:
-                return label
-        return self.labels[-1]
+        """The bucket of ``days`` past due (≥ 1): the first whose limit it does not pass."""
+        return self.labels[bisect_left(self.limits, days)]
 
 
 @dataclass(frozen=True)
@@ -147,20 +147,23 @@ class Collection:
 def collection(unit: UnitPosition) -> Collection:
     """The unit's KPIs for the month of its as-of date (its first day … as-of)."""
     first = unit.as_of.replace(day=1)
-    paid_on = {p.id: p.paid_on for p in unit.payments}
-    current = {c.id for c in unit.charges if c.due_date >= first}
-    earlier = {c.id: c.amount_fen for c in unit.charges if c.due_date < first}
-    result = Collection(billed_fen=sum(c.amount_fen for c in unit.charges if c.id in current))
-    paid_before = 0
-    for application in unit.allocation.applications:
-        if application.charge_id in current:
-            result.collected_fen += application.amount_fen
-        elif application.charge_id in earlier:
-            if paid_on[application.payment_id] < first:
-                paid_before += application.amount_fen
-            else:
-                result.arrears_collected_fen += application.amount_fen
-    result.arrears_start_fen = sum(earlier.values()) - paid_before
+    in_month = {c.id: c.due_date >= first for c in unit.charges}
+    paid_in_month = {p.id: p.paid_on >= first for p in unit.payments}
+    result = Collection()
+    for charge in unit.charges:
+        if in_month[charge.id]:
+            result.billed_fen += charge.amount_fen
+        else:
+            result.arrears_start_fen += charge.amount_fen
+    for payment_id, charge_id, fen, _rule in unit.allocation.applications:
+        if charge_id is None:
+            continue
+        if in_month[charge_id]:
+            result.collected_fen += fen
+        elif paid_in_month[payment_id]:
+            result.arrears_collected_fen += fen
+        else:
+            result.arrears_start_fen -= fen  # paid off before the month began
     return result
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 
@@ -65,7 +66,7 @@ class Charge(NamedTuple):
 
     @property
     def order(self) -> tuple[date, str, str, int]:
-        return self.due_date, self.item, self.period, self.id
+        return _CHARGE_ORDER(self)  # type: ignore[no-any-return]
 
 
 class Payment(NamedTuple):
@@ -78,15 +79,14 @@ class Payment(NamedTuple):
 
     @property
     def order(self) -> tuple[date, str, int]:
-        return self.paid_on, self.receipt_no or "", self.id
+        return _payment_order(self)
 
     @property
     def designates(self) -> tuple[str, str] | None:
         return (self.item, self.period) if self.item and self.period else None
 
 
-@dataclass(frozen=True)
-class Application:
+class Application(NamedTuple):
     payment_id: int
     charge_id: int | None  # None: the amount became credit
     amount_fen: int
@@ -103,20 +103,29 @@ class Allocation:
         return sum(a.amount_fen for a in self.applications if a.charge_id == charge_id)
 
 
+_CHARGE_ORDER = itemgetter(3, 1, 2, 0)  # due date, item, period, id
+_DUE_DATE = itemgetter(3)
+
+
+def _payment_order(payment: Payment) -> tuple[date, str, int]:
+    return payment.paid_on, payment.receipt_no or "", payment.id
+
+
 def allocate(charges: Iterable[Charge], payments: Iterable[Payment]) -> Allocation:
     """Apply ``payments`` to ``charges``; the input order does not matter."""
-    ordered = sorted(charges, key=lambda c: c.order)
+    ordered = sorted(charges, key=_CHARGE_ORDER)
     result = Allocation(owed={c.id: c.amount_fen for c in ordered})
-    groups = [list(group) for _, group in groupby(ordered, key=lambda c: c.due_date)]
-    designated: dict[tuple[str, str], list[Charge]] = {}
-    for charge in ordered:
-        designated.setdefault((charge.item, charge.period), []).append(charge)
-    walker = _Walker(groups, result)
-    for payment in sorted(payments, key=lambda p: p.order):
+    walker = _Walker([list(group) for _, group in groupby(ordered, key=_DUE_DATE)], result)
+    designated: dict[tuple[str, str], list[Charge]] | None = None
+    for payment in sorted(payments, key=_payment_order):
         left = payment.amount_fen
-        if payment.designates:
-            for charge in designated.get(payment.designates, ()):
-                left -= walker.pay(payment, charge, left, Rule.DESIGNATED)
+        if payment.item and payment.period:
+            if designated is None:
+                designated = {}
+                for charge in ordered:
+                    designated.setdefault((charge.item, charge.period), []).append(charge)
+            for charge in designated.get((payment.item, payment.period), ()):
+                left -= walker.pay(payment.id, charge.id, left, Rule.DESIGNATED)
         left = walker.walk(payment, left)
         if left:
             result.credit_fen += left
@@ -130,34 +139,39 @@ class _Walker:
     def __init__(self, groups: list[list[Charge]], result: Allocation) -> None:
         self.groups, self.result, self.first_open = groups, result, 0
 
-    def pay(self, payment: Payment, charge: Charge, available: int, rule: Rule) -> int:
-        take = min(available, self.result.owed[charge.id])
-        if take > 0:
-            self.result.owed[charge.id] -= take
-            self.result.applications.append(Application(payment.id, charge.id, take, rule))
-        return max(take, 0)
+    def pay(self, payment_id: int, charge_id: int, available: int, rule: Rule) -> int:
+        """Apply up to ``available`` to the charge; returns what was taken."""
+        take = min(available, self.result.owed[charge_id])
+        if take <= 0:
+            return 0
+        self.result.owed[charge_id] -= take
+        self.result.applications.append(Application(payment_id, charge_id, take, rule))
+        return take
 
     def walk(self, payment: Payment, left: int) -> int:
-        owed = self.result.owed
+        owed, groups = self.result.owed, self.groups
         index = self.first_open
-        while left > 0 and index < len(self.groups):
-            group = [c for c in self.groups[index] if owed[c.id] > 0]
-            if not group:
-                if index == self.first_open:
-                    self.first_open += 1
-                index += 1
-                continue
-            due = group[0].due_date <= payment.paid_on
-            total = sum(owed[c.id] for c in group)
-            if left >= total or len(group) == 1:
-                rule = Rule.OLDEST_DUE if due else Rule.PREPAYMENT
-                for charge in group:
-                    left -= self.pay(payment, charge, left, rule)
-            else:
-                rule = Rule.SAME_DAY_PRO_RATA if due else Rule.PREPAYMENT
-                for charge, share in zip(group, pro_rata(left, [owed[c.id] for c in group]), strict=True):
-                    left -= self.pay(payment, charge, share, rule)
+        while left > 0 and index < len(groups):
+            group = [c for c in groups[index] if owed[c.id] > 0]
+            if not group and index == self.first_open:
+                self.first_open += 1  # every charge before here is paid: later walks start here
+            elif group:
+                left = self._pay_group(payment, group, left)
             index += 1
+        return left
+
+    def _pay_group(self, payment: Payment, group: list[Charge], left: int) -> int:
+        """Pay charges due on one day: in full if the money reaches, else pro rata."""
+        owed = self.result.owed
+        due = group[0].due_date <= payment.paid_on
+        if len(group) == 1 or left >= sum(owed[c.id] for c in group):
+            rule = Rule.OLDEST_DUE if due else Rule.PREPAYMENT
+            shares = [left] * len(group)
+        else:
+            rule = Rule.SAME_DAY_PRO_RATA if due else Rule.PREPAYMENT
+            shares = pro_rata(left, [owed[c.id] for c in group])
+        for charge, share in zip(group, shares, strict=True):
+            left -= self.pay(payment.id, charge.id, min(share, left), rule)
         return left
 
 

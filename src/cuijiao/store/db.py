@@ -28,8 +28,11 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA busy_timeout = 5000")
-    # A helper thread for large sorts (index rebuilds after a bulk load).
+    # A helper thread for large sorts (index rebuilds after a bulk load), and
+    # 64 MiB of page cache: the engine reads units, charges and payments through
+    # three cursors at once, which thrash the default 2 MiB.
     db.execute("PRAGMA threads = 2")
+    db.execute("PRAGMA cache_size = -65536")
     migrate(db)
     return db
 

@@ -35,7 +35,7 @@ def unit_ledgers(db: sqlite3.Connection, unit_id: str | None = None) -> Iterator
     units = db.execute(_UNITS.format(where=where.replace("AND", "WHERE")), params)
     charges = groupby(db.execute(_CHARGES.format(where=where), params), key=itemgetter(0))
     payments = groupby(db.execute(_PAYMENTS.format(where=where.replace("AND", "WHERE")), params), key=itemgetter(0))
-    dates: dict[str, date] = {}
+    dates = _Dates()
     next_charges, next_payments = next(charges, None), next(payments, None)
     for unit, building, owner in units:
         unit_charges: list[Charge] = []
@@ -50,28 +50,30 @@ def unit_ledgers(db: sqlite3.Connection, unit_id: str | None = None) -> Iterator
         yield UnitLedger(unit, building, owner, unit_charges, unit_payments, adjustments)
 
 
-def _day(text: str, dates: dict[str, date]) -> date:
-    day = dates.get(text)
-    if day is None:
-        day = dates[text] = date.fromisoformat(text)
-    return day
+class _Dates(dict[str, date]):
+    """ISO text → date, parsed once: a ledger has a few hundred distinct dates."""
+
+    def __missing__(self, text: str) -> date:
+        day = self[text] = date.fromisoformat(text)
+        return day
 
 
-def _charges(rows: Iterator[tuple[Any, ...]], dates: dict[str, date], adjustments: dict[int, int]) -> list[Charge]:
+def _charges(rows: Iterator[tuple[Any, ...]], dates: _Dates, adjustments: dict[int, int]) -> list[Charge]:
     """The unit's charges, each net of its adjustments (summed into ``adjustments``)."""
-    plain: dict[int, list[Any]] = {}
+    charges = []
     for _unit, charge_id, item, period, due, amount, kind, adjusts_id, start in rows:
         if kind == "adjustment":
             adjustments[adjusts_id] = adjustments.get(adjusts_id, 0) + amount
         else:
-            plain[charge_id] = [charge_id, item, period, _day(due, dates), amount, _day(start, dates)]
-    for target, amount in adjustments.items():
-        plain[target][4] += amount
-    return [Charge(*fields) for fields in plain.values()]
+            charges.append(Charge(charge_id, item, period, dates[due], amount, dates[start]))
+    if adjustments:
+        charges = [c._replace(amount_fen=c.amount_fen + adjustments[c.id]) if c.id in adjustments else c
+                   for c in charges]
+    return charges
 
 
-def _payments(rows: Iterator[tuple[Any, ...]], dates: dict[str, date]) -> list[Payment]:
-    return [Payment(payment_id, _day(paid_on, dates), amount, receipt, item, period)
+def _payments(rows: Iterator[tuple[Any, ...]], dates: _Dates) -> list[Payment]:
+    return [Payment(payment_id, dates[paid_on], amount, receipt, item, period)
             for _unit, payment_id, paid_on, amount, receipt, item, period in rows]
 
 
