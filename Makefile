@@ -24,10 +24,11 @@ test: $(BIN)/python
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-## bench: the import benchmark (100,000 units x 36 months; several minutes)
+## bench: import and aging benchmarks (100,000 units x 36 months; several minutes)
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet '.[dev]'
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_aging.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info cuijiao-demo

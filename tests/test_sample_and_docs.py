@@ -1,7 +1,10 @@
 """The bundled sample estate, the demo, and the documentation's promises."""
 
+import csv
+import json
 import re
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -60,12 +63,33 @@ def test_demo_builds_a_workspace_on_the_sample(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1] == "导入 units.xlsx：新增 264 行，跳过合计行 0"
-    assert lines[-1].startswith("翠湖花园：264 户，应收 ")
+    assert lines[4].startswith("翠湖花园：264 户，应收 ")
+    assert lines[5].startswith("截至 2026-11-25：")
+    assert (target / "out" / "账龄-2026-11-25.xlsx").is_file()
     again = CliRunner().invoke(app, ["demo", str(target)])
     assert again.exit_code == 2
     assert "目录已存在且不为空" in again.stderr
     assert CliRunner().invoke(app, ["demo", "--force", str(target)]).exit_code == 0
     assert CliRunner().invoke(app, ["-w", str(target), "audit", "verify"]).exit_code == 0
+
+
+def _yuan(text: object) -> Decimal:
+    return Decimal(str(text).replace(",", ""))
+
+
+def test_sample_arrears_match_the_files_own_sums(tmp_path: Path) -> None:
+    """End to end: what the files bill less what they collect is what aging says is owed."""
+    with sample_file("charges.csv").open(encoding="gb18030", newline="") as stream:
+        rows = list(csv.reader(stream))[3:]
+    billed = sum(_yuan(row[4]) for row in rows if row[0] != "合计" and "押金" not in row[1])
+    payments = _cells(sample_file("payments.xlsx"))[3:]
+    collected = sum(_yuan(row[5]) for row in payments if row[0] != "合计")
+    target = tmp_path / "demo"
+    assert CliRunner().invoke(app, ["demo", str(target)]).exit_code == 0
+    report = CliRunner().invoke(app, ["-w", str(target), "--json", "aging", "--as-of", "2026-11-25"])
+    totals = json.loads(report.output)["totals"]
+    owed = _yuan(totals["overdue_total"]) + _yuan(totals["not_yet_due"]) - _yuan(totals["credit"])
+    assert owed == billed - collected
 
 
 def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
