@@ -66,7 +66,7 @@ class Charge(NamedTuple):
 
     @property
     def order(self) -> tuple[date, str, str, int]:
-        return _CHARGE_ORDER(self)  # type: ignore[no-any-return]
+        return self.due_date, self.item, self.period, self.id
 
 
 class Payment(NamedTuple):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report, unit_position
 from cuijiao.cli.context import WorkspaceOption, recorded_run, state
 from cuijiao.cli.output import console, print_json
@@ -60,7 +61,7 @@ def aging(
         _emit(report, by, fmt, output, unmask=unmask)
 
 
-def _emit(report, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool) -> None:  # type: ignore[no-untyped-def]
+def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool) -> None:
     if fmt == "json":
         print_json(report_json(report, by, unmask=unmask))
     elif fmt == "csv":
@@ -102,7 +103,7 @@ def unit(
         _print_statement(data)
 
 
-def _print_statement(data: dict) -> None:  # type: ignore[type-arg]
+def _print_statement(data: dict[str, Any]) -> None:
     out = console()
     out.print(f"房号 {data['unit_id']}（{data['building']}）业主 {data['owner_name']}，截至 {data['as_of']}")
     charges = Table(title="应收")
