@@ -2,12 +2,18 @@
 
 import json
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
+from typer.testing import CliRunner
 
 from conftest import Invoke, write_csv
+from cuijiao.arrears import aging_report
+from cuijiao.cli import app
+from cuijiao.reports.aging_output import GroupBy, report_json
+from cuijiao.workspace import open_workspace
 
 CHARGES = [
     ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
@@ -150,3 +156,19 @@ def test_empty_workspace_says_what_to_import(cli: Invoke) -> None:
     result = cli("aging", "--as-of", "2025-03-15")
     assert (result.exit_code, result.stderr.strip()) == (
         2, "工作区还没有数据：请先导入房屋业主（cuijiao import units），再导入应收和实收")
+
+
+def test_parallel_aging_equals_one_process(tmp_path: Path) -> None:
+    """The estate split over two worker processes gives exactly the one-process report."""
+    target = tmp_path / "demo"
+    assert CliRunner().invoke(app, ["demo", str(target)]).exit_code == 0
+    workspace = open_workspace(target)
+    try:
+        as_of = date(2026, 11, 25)
+        single = aging_report(workspace, as_of, workers=1)
+        split = aging_report(workspace, as_of, workers=2)
+    finally:
+        workspace.close()
+    for by in GroupBy:
+        assert report_json(split, by, unmask=True) == report_json(single, by, unmask=True)
+    assert len(single.units) > 100

@@ -237,6 +237,26 @@ def build_report(ledgers: Iterable[UnitLedger], as_of: date, buckets: Buckets) -
     return AgingReport(as_of, buckets, rows, [items[k] for k in sorted(items)], total, kpis)
 
 
+def merge_reports(parts: Sequence[AgingReport]) -> AgingReport:
+    """One report from reports on disjoint sets of units (same date and buckets)."""
+    first = parts[0]
+    total = AgingRow("合计", kpi=Collection())
+    items: dict[str, AgingRow] = {}
+    kpis: dict[str, Collection] = {}
+    units: list[AgingRow] = []
+    for part in parts:
+        units += part.units
+        total.absorb(part.total)
+        assert total.kpi is not None and part.total.kpi is not None
+        total.kpi.add(part.total.kpi)
+        for row in part.items:
+            items.setdefault(row.key, AgingRow(row.key)).absorb(row)
+        for building, kpi in part.building_kpis.items():
+            kpis.setdefault(building, Collection()).add(kpi)
+    units.sort(key=lambda row: natural_key(row.key))
+    return AgingReport(first.as_of, first.buckets, units, [items[k] for k in sorted(items)], total, kpis)
+
+
 def _add_items(items: dict[str, AgingRow], unit: UnitPosition) -> None:
     for (item, bucket), fen in unit.overdue.items():
         row = items.setdefault(item, AgingRow(item))

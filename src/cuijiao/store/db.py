@@ -37,6 +37,13 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing, migrated database (for worker processes)."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    db.execute("PRAGMA cache_size = -65536")
+    return db
+
+
 def applied_migrations(db: sqlite3.Connection) -> list[str]:
     db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
@@ -20,24 +21,55 @@ from cuijiao.allocation import Charge, Payment
 
 _CHARGES = """
     SELECT unit_id, id, item, period, due_date, amount_fen, kind, adjusts_id, period_start
-    FROM charges WHERE kind != 'deposit' {where} ORDER BY unit_id
+    FROM charges WHERE kind != 'deposit' AND {units} ORDER BY unit_id
 """
 _PAYMENTS = """
     SELECT unit_id, id, paid_on, amount_fen, receipt_no, item, period
-    FROM payments {where} ORDER BY unit_id
+    FROM payments WHERE {units} ORDER BY unit_id
 """
-_UNITS = "SELECT unit_id, building, owner_name FROM units {where} ORDER BY unit_id"
+_UNITS = "SELECT unit_id, building, owner_name FROM units WHERE {units} ORDER BY unit_id"
 
 
-def unit_ledgers(db: sqlite3.Connection, unit_id: str | None = None) -> Iterator[UnitLedger]:
-    """Every unit's ledger in unit order, or just ``unit_id``'s."""
-    where, params = ("AND unit_id = ?", (unit_id,)) if unit_id else ("", ())
-    units = db.execute(_UNITS.format(where=where.replace("AND", "WHERE")), params)
-    charges = groupby(db.execute(_CHARGES.format(where=where), params), key=itemgetter(0))
-    payments = groupby(db.execute(_PAYMENTS.format(where=where.replace("AND", "WHERE")), params), key=itemgetter(0))
+@dataclass(frozen=True)
+class UnitRange:
+    """Units from ``first`` (inclusive) up to ``stop`` (exclusive); None is open-ended."""
+
+    first: str | None = None
+    stop: str | None = None
+
+    def sql(self) -> tuple[str, tuple[str, ...]]:
+        terms, params = ["1"], []
+        if self.first is not None:
+            terms.append("unit_id >= ?")
+            params.append(self.first)
+        if self.stop is not None:
+            terms.append("unit_id < ?")
+            params.append(self.stop)
+        return " AND ".join(terms), tuple(params)
+
+
+def one_unit(unit_id: str) -> UnitRange:
+    return UnitRange(unit_id, unit_id + "\x00")  # the next string after unit_id
+
+
+def split_units(db: sqlite3.Connection, parts: int) -> list[UnitRange]:
+    """``parts`` ranges with about as many units each, covering every unit."""
+    count = int(db.execute("SELECT count(*) FROM units").fetchone()[0])
+    bounds = [db.execute("SELECT unit_id FROM units ORDER BY unit_id LIMIT 1 OFFSET ?", (count * k // parts,))
+              .fetchone()[0] for k in range(1, parts)]
+    edges: list[str | None] = [None, *bounds, None]
+    return [UnitRange(edges[k], edges[k + 1]) for k in range(parts)]
+
+
+def unit_ledgers(db: sqlite3.Connection, units: UnitRange = UnitRange()) -> Iterator[UnitLedger]:
+    """The ledgers of the units in ``units`` (default: all), in unit order."""
+    where, params = units.sql()
+    unit_rows = db.execute(_UNITS.format(units=where), params)
+    charges = groupby(db.execute(_CHARGES.format(units=where), params), key=itemgetter(0))
+    payments = groupby(db.execute(_PAYMENTS.format(units=where), params), key=itemgetter(0))
     dates = _Dates()
     next_charges, next_payments = next(charges, None), next(payments, None)
-    for unit, building, owner in units:
+    for unit, building, owner in unit_rows:
         unit_charges: list[Charge] = []
         unit_payments: list[Payment] = []
         adjustments: dict[int, int] = {}
