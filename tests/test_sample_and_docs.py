@@ -117,3 +117,26 @@ def test_readme_commands_are_the_ci_commands() -> None:
     targets = subprocess.run(["make", "-n", "-C", str(ROOT), "test", "demo"], capture_output=True,
                              text=True, check=True).stdout
     assert "pytest" in targets and "cuijiao demo" in targets
+
+
+def _readme_session() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("A session on an invented estate", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_session_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    lines = _readme_session()
+    assert len(lines) >= 10
+    for line in lines:
+        if line.startswith("export "):
+            name, value = line.removeprefix("export ").split("=", 1)
+            monkeypatch.setenv(name, str(tmp_path / value))
+            continue
+        words = line.split()
+        assert words[0] == "cuijiao", line
+        result = runner.invoke(app, words[1:])
+        assert result.exit_code == 0, f"{line}\n{result.output}{result.stderr}"
+    assert (tmp_path / "账龄.xlsx").is_file()
