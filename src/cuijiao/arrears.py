@@ -15,7 +15,9 @@ from pathlib import Path
 
 from cuijiao.aging import AgingReport, Buckets, UnitPosition, build_report, merge_reports, natural_key, position
 from cuijiao.errors import BadInput
+from cuijiao.limitation import Clock, RestDays, clocks
 from cuijiao.store.db import connect_readonly
+from cuijiao.store.outcomes import outcomes_by_unit
 from cuijiao.store.reading import UnitRange, one_unit, split_units, stored_counts, unit_ids, unit_ledgers
 from cuijiao.workspace import Workspace
 
@@ -53,6 +55,22 @@ def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = Non
     return merge_reports(parts)
 
 
+def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | None = None) -> list[Clock]:
+    """Charges whose limitation period has ended, or ends within ``warn_days``, as of ``as_of``."""
+    require_data(workspace)
+    settings = workspace.settings
+    rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
+    window = settings.limitation_warn_days if warn_days is None else warn_days
+    buckets = Buckets(settings.aging_buckets)
+    recorded = outcomes_by_unit(workspace.db)
+    rows = []
+    for ledger in unit_ledgers(workspace.db):
+        unit = position(ledger, as_of, buckets)
+        if unit.overdue_fen:
+            rows += [c for c in clocks(unit, recorded.get(ledger.unit_id, []), rest_days, window) if c.status]
+    return rows
+
+
 def _aging_part(db_path: Path, units: UnitRange, as_of: date, buckets: Buckets) -> AgingReport:
     db = connect_readonly(db_path)
     try:
@@ -65,7 +83,7 @@ def unit_position(workspace: Workspace, unit_id: str, as_of: date) -> UnitPositi
     require_data(workspace)
     ledger = next(unit_ledgers(workspace.db, one_unit(unit_id)), None)
     if ledger is None:
-        close = sorted(difflib.get_close_matches(unit_id, unit_ids(workspace.db), n=3, cutoff=0.6), key=natural_key)
+        close = sorted(difflib.get_close_matches(unit_id, unit_ids(workspace.db), n=3, cutoff=0.75), key=natural_key)
         hint = f"。是否是：{'、'.join(close)}？" if close else "。请检查房号，或先导入房屋业主文件"
         raise BadInput(f"没有房号“{unit_id}”{hint}")
     return position(ledger, as_of, Buckets(workspace.settings.aging_buckets))

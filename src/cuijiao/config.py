@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,15 @@ deposit_items = ["装修押金", "装修保证金", "押金"]
 # Days-past-due buckets for the aging report: the upper limit of each bucket.
 # These give 1-30, 31-90, 91-180, 181-365, 366-730, 731-1095 and 1096+.
 buckets = [30, 90, 180, 365, 730, 1095]
+
+[limitation]
+# List charges whose limitation period (诉讼时效) ends within this many days.
+warn_days = 90
+# Statutory holidays and adjusted working days (调休) for years the built-in
+# calendar does not cover yet, from the State Council's notice, e.g.
+# holidays = ["2027-01-01", "2027-02-06"]  workdays = ["2027-02-14"]
+holidays = []
+workdays = []
 """
 
 
@@ -74,6 +84,9 @@ class Settings:
     header_synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deposit_items: tuple[str, ...] = ("装修押金", "装修保证金", "押金")
     aging_buckets: tuple[int, ...] = DEFAULT_BUCKET_LIMITS
+    limitation_warn_days: int = 90
+    extra_holidays: tuple[date, ...] = ()
+    extra_workdays: tuple[date, ...] = ()
 
 
 _KNOWN: dict[str, set[str]] = {
@@ -83,6 +96,7 @@ _KNOWN: dict[str, set[str]] = {
     "payment": {"channels"},
     "import": {"synonyms", "deposit_items"},
     "aging": {"buckets"},
+    "limitation": {"warn_days", "holidays", "workdays"},
 }
 
 
@@ -157,7 +171,27 @@ def _settings_from(name: str, data: dict[str, Any]) -> Settings:
         header_synonyms=_synonyms(name, data),
         deposit_items=deposits if "deposit_items" in data.get("import", {}) else defaults.deposit_items,
         aging_buckets=_buckets(name, data),
+        limitation_warn_days=_whole(name, data, "limitation", "warn_days", 90),
+        extra_holidays=_days(name, data, "limitation", "holidays"),
+        extra_workdays=_days(name, data, "limitation", "workdays"),
     )
+
+
+def _whole(name: str, data: dict[str, Any], section: str, key: str, default: int) -> int:
+    value = data.get(section, {}).get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{name}: [{section}] {key} 应为非负整数")
+    return value
+
+
+def _days(name: str, data: dict[str, Any], section: str, key: str) -> tuple[date, ...]:
+    days = []
+    for text in _text_list(name, data, section, key):
+        try:
+            days.append(date.fromisoformat(text))
+        except ValueError:
+            raise ConfigError(f"{name}: [{section}] {key} 中的“{text}”不是日期，应写作 2027-01-01") from None
+    return tuple(days)
 
 
 def _buckets(name: str, data: dict[str, Any]) -> tuple[int, ...]:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cuijiao import __version__
-from cuijiao.cli import aging_cmd, audit_cmd, demo_cmd, import_cmd, init_cmd, sample_cmd
+from cuijiao.cli import aging_cmd, audit_cmd, demo_cmd, import_cmd, init_cmd, limitation_cmd, record_cmd, sample_cmd
 from cuijiao.cli.context import AppState, WorkspaceOption
 
 app = typer.Typer(
@@ -43,6 +43,8 @@ def root(
 init_cmd.register(app)
 import_cmd.register(app)
 aging_cmd.register(app)
+record_cmd.register(app)
+limitation_cmd.register(app)
 audit_cmd.register(app)
 demo_cmd.register(app)
 sample_cmd.register(app)

@@ -159,3 +159,28 @@ def m002_ledger(db: sqlite3.Connection) -> None:
         """
         + _append_only("imports")
     )
+
+
+@migration
+def m003_outcomes(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        -- What happened in collecting: promises, disputes and their resolution,
+        -- holds, calls, legal steps. Facts for segments, the planner and the
+        -- limitation clock; written once, never changed.
+        CREATE TABLE outcomes (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            unit_id TEXT NOT NULL REFERENCES units(unit_id),
+            kind TEXT NOT NULL,               -- promise | dispute | resolve | hold | call | legal
+            on_date TEXT NOT NULL,            -- when it happened
+            until_date TEXT,                  -- promise: pay by; hold: until
+            amount_fen INTEGER,               -- promise: how much
+            detail TEXT NOT NULL,             -- canonical JSON: reason, outcome, note, evidence …
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX outcomes_unit ON outcomes(unit_id, on_date);
+        """
+        + _append_only("outcomes"),
+    )

@@ -1,0 +1,74 @@
+"""``cuijiao limitation``: charges whose limitation period has ended or ends soon."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cuijiao.arrears import limitation_report
+from cuijiao.cli.aging_cmd import AsOfOption, as_of_date
+from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.output import console, print_json
+from cuijiao.limitation import Clock, Status
+from cuijiao.money import format_yuan
+
+
+def register(app: typer.Typer) -> None:
+    app.command("limitation")(limitation)
+
+
+def clock_json(clock: Clock) -> dict[str, Any]:
+    """PRODUCT.md §8's row."""
+    return {
+        "unit_id": clock.unit_id, "item": clock.charge.item, "period": clock.charge.period,
+        "due_date": clock.charge.due_date.isoformat(), "limitation_ends": clock.ends.isoformat(),
+        "status": clock.status.value if clock.status else None,
+        "last_interruption": clock.last_interruption[0].isoformat() if clock.last_interruption else None,
+    }
+
+
+def limitation(
+    ctx: typer.Context,
+    as_of: AsOfOption = None,
+    within: Annotated[
+        int | None, typer.Option("--within", min=0, help="列出多少天内届满的（默认 cuijiao.toml 的 warn_days，90）。")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """诉讼时效：已届满和即将届满的欠费（每期费用单独计算三年，付款、承诺、法律程序使其重新计算）。"""
+    with recorded_run(ctx, workspace, "limitation") as (ws, run):
+        day = as_of_date(as_of)
+        rows = limitation_report(ws, day, warn_days=within)
+        run.counts.update(as_of=day.isoformat(), expired=sum(r.status is Status.EXPIRED for r in rows),
+                          expiring=sum(r.status is Status.EXPIRING for r in rows))
+        if state(ctx).json:
+            print_json({"as_of": day.isoformat(), "rows": [clock_json(r) for r in rows]})
+            return
+        table = Table(title=f"诉讼时效（截至 {day.isoformat()}）")
+        for header in ("房号", "收费项目", "所属期间", "应缴日期", "尚欠", "时效届满日", "状态", "最近一次中断"):
+            table.add_column(header, justify="right" if header == "尚欠" else "left")
+        for r in rows:
+            table.add_row(r.unit_id, r.charge.item, r.charge.period, r.charge.due_date.isoformat(),
+                          format_yuan(r.owed_fen), r.ends.isoformat() + ("" if r.official_calendar else "*"),
+                          _status(r, day), _interruption(r))
+        console().print(table)
+        expired = run.counts["expired"]
+        typer.echo(f"已届满 {expired} 笔，{within if within is not None else ws.settings.limitation_warn_days} 天内"
+                   f"届满 {run.counts['expiring']} 笔。届满后业主可拒付，但仍应列账、继续催收并保留证据。")
+        if any(not r.official_calendar for r in rows):
+            typer.echo("* 该年度法定节假日安排尚未收录，按周末推算；可在 cuijiao.toml [limitation] holidays 补充。")
+
+
+def _status(clock: Clock, day: Any) -> str:
+    if clock.status is Status.EXPIRED:
+        return f"已届满 {(day - clock.ends).days} 天"
+    return f"{(clock.ends - day).days} 天后届满"
+
+
+def _interruption(clock: Clock) -> str:
+    if clock.last_interruption is None:
+        return "无（自应缴日起算）"
+    on, why = clock.last_interruption
+    return f"{on.isoformat()} {why.label}"

@@ -1,0 +1,105 @@
+"""``cuijiao record promise|dispute|resolve|hold|call|legal``: what happened, on the record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from cuijiao.cli.aging_cmd import as_of_date
+from cuijiao.cli.context import WorkspaceOption, recorded_run
+from cuijiao.errors import BadInput
+from cuijiao.money import format_yuan, parse_amount
+from cuijiao.outcomes import CALL_OUTCOMES, LEGAL_STEPS, Kind, Outcome
+from cuijiao.recording import record
+
+record_app = typer.Typer(help="记录催缴结果：承诺、争议、解决、暂停、通话、法律程序。每条都进入审计记录。",
+                         no_args_is_help=True)
+
+UnitArgument = Annotated[str, typer.Argument(metavar="UNIT", help="房号。")]
+OnOption = Annotated[str | None, typer.Option("--on", help="发生日期（默认今天）。")]
+NoteOption = Annotated[str, typer.Option("--note", help="备注。")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(record_app, name="record")
+
+
+def _save(ctx: typer.Context, workspace: Any, command: str, build: Callable[[], tuple[Outcome, str]]) -> None:
+    """Parse the options (inside the run, so a bad one is reported like any bad input), check, record."""
+    with recorded_run(ctx, workspace, f"record {command}") as (ws, run):
+        outcome, said = build()
+        saved = record(ws, run, outcome, today=date.today())
+        typer.echo(f"已记录：房号 {saved.unit_id} {said}（记录 #{saved.id}）")
+
+
+def _amount(text: str) -> int:
+    try:
+        return parse_amount(text)
+    except ValueError as exc:
+        raise BadInput(f"--amount：{exc}") from None
+
+
+@record_app.command("promise")
+def promise(ctx: typer.Context, unit: UnitArgument,
+            amount: Annotated[str, typer.Option("--amount", help="承诺缴纳的金额，如 1,200.00。")],
+            by: Annotated[str, typer.Option("--by", help="承诺在此日期前缴纳。")],
+            on: OnOption = None, note: NoteOption = "", workspace: WorkspaceOption = None) -> None:
+    """业主承诺在某日前缴纳一定金额（到期未缴视为违约，恢复催缴）。"""
+
+    def build() -> tuple[Outcome, str]:
+        fen, until = _amount(amount), as_of_date(by)
+        outcome = Outcome(0, unit, Kind.PROMISE, as_of_date(on), until, fen, {"note": note})
+        return outcome, f"承诺 {until} 前缴纳 {format_yuan(fen)} 元"
+
+    _save(ctx, workspace, "promise", build)
+
+
+@record_app.command("dispute")
+def dispute(ctx: typer.Context, unit: UnitArgument,
+            reason: Annotated[str, typer.Option("--reason", help="争议或投诉的内容。")],
+            on: OnOption = None, workspace: WorkspaceOption = None) -> None:
+    """业主对服务或费用提出争议（争议未解决前不发律师函）。"""
+    _save(ctx, workspace, "dispute", lambda: (
+        Outcome(0, unit, Kind.DISPUTE, as_of_date(on), detail={"reason": reason}), f"提出争议：{reason}"))
+
+
+@record_app.command("resolve")
+def resolve(ctx: typer.Context, unit: UnitArgument, note: NoteOption = "", on: OnOption = None,
+            workspace: WorkspaceOption = None) -> None:
+    """争议已解决。"""
+    _save(ctx, workspace, "resolve", lambda: (
+        Outcome(0, unit, Kind.RESOLVE, as_of_date(on), detail={"note": note}), "争议已解决"))
+
+
+@record_app.command("hold")
+def hold(ctx: typer.Context, unit: UnitArgument,
+         until: Annotated[str, typer.Option("--until", help="暂停至此日期（含）。")],
+         reason: Annotated[str, typer.Option("--reason", help="暂停催缴的原因。")],
+         on: OnOption = None, workspace: WorkspaceOption = None) -> None:
+    """暂停对该户催缴至某日。"""
+    _save(ctx, workspace, "hold", lambda: (
+        Outcome(0, unit, Kind.HOLD, as_of_date(on), as_of_date(until), detail={"reason": reason}),
+        f"暂停催缴至 {as_of_date(until)}：{reason}"))
+
+
+@record_app.command("call")
+def call(ctx: typer.Context, unit: UnitArgument,
+         outcome: Annotated[str, typer.Option("--outcome", help=f"通话结果：{'|'.join(CALL_OUTCOMES)}。")],
+         note: NoteOption = "", on: OnOption = None, workspace: WorkspaceOption = None) -> None:
+    """记录一次催缴电话及其结果（承诺或投诉请另用 record promise / record dispute 记录）。"""
+    _save(ctx, workspace, "call", lambda: (
+        Outcome(0, unit, Kind.CALL, as_of_date(on), detail={"outcome": outcome, "note": note}), f"电话：{outcome}"))
+
+
+@record_app.command("legal")
+def legal(ctx: typer.Context, unit: UnitArgument,
+          step: Annotated[str, typer.Option("--step", help=f"法律程序：{'|'.join(LEGAL_STEPS)}。")],
+          evidence: Annotated[str, typer.Option("--evidence", help="证据编号，如法院受理通知书文号。")] = "",
+          on: OnOption = None, workspace: WorkspaceOption = None) -> None:
+    """记录申请支付令、起诉、调解或仲裁（诉讼时效自此重新计算）。"""
+    _save(ctx, workspace, "legal", lambda: (
+        Outcome(0, unit, Kind.LEGAL, as_of_date(on), detail={"step": step, "evidence": evidence}),
+        f"{step}（{evidence}）" if evidence else step))

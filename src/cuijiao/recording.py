@@ -1,0 +1,63 @@
+"""Record an outcome: check it against the account, write it, put it in the audit trail.
+
+Every check runs before anything is written; a refused outcome changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from cuijiao.arrears import unit_position
+from cuijiao.errors import BadInput
+from cuijiao.money import format_yuan
+from cuijiao.outcomes import CALL_OUTCOMES, LEGAL_STEPS, Kind, Outcome, overlapping_hold, standing
+from cuijiao.store.audit import Run, append_event
+from cuijiao.store.db import transaction
+from cuijiao.store.outcomes import insert_outcome, unit_outcomes
+from cuijiao.workspace import Workspace
+
+
+def record(workspace: Workspace, run: Run, outcome: Outcome, *, today: date) -> Outcome:
+    """Check ``outcome`` and record it; returns it with its id."""
+    if outcome.on > today:
+        raise BadInput(f"日期 {outcome.on.isoformat()} 晚于今天（{today.isoformat()}），不能记录尚未发生的事")
+    position = unit_position(workspace, outcome.unit_id, outcome.on)  # also: the unit must exist
+    earlier = unit_outcomes(workspace.db, outcome.unit_id)
+    _check(outcome, position.overdue_fen, earlier)
+    with transaction(workspace.db):
+        saved = replace(outcome, id=insert_outcome(workspace.db, run.id, outcome))
+        append_event(workspace.db, run.id, f"outcome.{outcome.kind.value}", _payload(saved), unit_id=saved.unit_id)
+    run.counts["outcome_id"] = saved.id
+    return saved
+
+
+def _check(outcome: Outcome, overdue_fen: int, earlier: list[Outcome]) -> None:
+    if outcome.until is not None and outcome.until < outcome.on:
+        raise BadInput(f"截止日期 {outcome.until.isoformat()} 早于记录日期 {outcome.on.isoformat()}")
+    if outcome.kind is Kind.PROMISE:
+        if overdue_fen <= 0:
+            raise BadInput(f"房号 {outcome.unit_id} 截至 {outcome.on.isoformat()} 没有逾期欠费，无需记录缴费承诺")
+        if not outcome.amount_fen or outcome.amount_fen <= 0:
+            raise BadInput("承诺金额应大于零")
+    if outcome.kind is Kind.HOLD:
+        assert outcome.until is not None
+        clash = overlapping_hold(earlier, outcome.on, outcome.until)
+        if clash is not None and clash.until is not None:
+            raise BadInput(f"房号 {outcome.unit_id} 已暂停催缴 {clash.on.isoformat()} 至 {clash.until.isoformat()}"
+                           f"（{clash.detail.get('reason', '')}），与新的暂停期重叠")
+    if outcome.kind is Kind.RESOLVE and standing(earlier, [], outcome.on).open_dispute is None:
+        raise BadInput(f"房号 {outcome.unit_id} 截至 {outcome.on.isoformat()} 没有未解决的争议")
+    if outcome.kind is Kind.CALL and outcome.detail.get("outcome") not in CALL_OUTCOMES:
+        raise BadInput(f"通话结果只能是：{'、'.join(CALL_OUTCOMES)}")
+    if outcome.kind is Kind.LEGAL and outcome.detail.get("step") not in LEGAL_STEPS:
+        raise BadInput(f"法律程序只能是：{'、'.join(LEGAL_STEPS)}")
+
+
+def _payload(outcome: Outcome) -> dict[str, object]:
+    return {
+        "outcome_id": outcome.id, "kind": outcome.kind.value, "on": outcome.on.isoformat(),
+        "until": outcome.until.isoformat() if outcome.until else None,
+        "amount": format_yuan(outcome.amount_fen) if outcome.amount_fen is not None else None,
+        **outcome.detail,
+    }
