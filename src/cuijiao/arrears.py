@@ -10,15 +10,19 @@ import difflib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from cuijiao.aging import AgingReport, Buckets, UnitPosition, build_report, merge_reports, natural_key, position
 from cuijiao.errors import BadInput
 from cuijiao.limitation import Clock, RestDays, clocks
+from cuijiao.outcomes import Outcome, standing
+from cuijiao.segments import Owner, Rule, Verdict, classify, facts
 from cuijiao.store.db import connect_readonly
-from cuijiao.store.outcomes import outcomes_by_unit
-from cuijiao.store.reading import UnitRange, one_unit, split_units, stored_counts, unit_ids, unit_ledgers
+from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
+from cuijiao.store.reading import UnitRange, one_unit, owners, split_units, stored_counts, unit_ids, unit_ledgers
 from cuijiao.workspace import Workspace
 
 
@@ -69,6 +73,38 @@ def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | Non
         if unit.overdue_fen:
             rows += [c for c in clocks(unit, recorded.get(ledger.unit_id, []), rest_days, window) if c.status]
     return rows
+
+
+@dataclass(frozen=True)
+class Segmented:
+    owner: Owner
+    position: UnitPosition
+    facts: dict[str, Any]
+    verdict: Verdict
+
+
+def segment_units(workspace: Workspace, as_of: date) -> list[Segmented]:
+    """Every unit with arrears as of ``as_of``, with its facts and the rule that matched."""
+    require_data(workspace)
+    buckets, rules = Buckets(workspace.settings.aging_buckets), workspace.settings.segment_rules
+    recorded, people = outcomes_by_unit(workspace.db), owners(workspace.db)
+    result = []
+    for ledger in unit_ledgers(workspace.db):
+        unit = position(ledger, as_of, buckets)
+        if unit.overdue_fen:
+            result.append(_segmented(people[ledger.unit_id], unit, recorded.get(ledger.unit_id, []), rules))
+    return result
+
+
+def explain_unit(workspace: Workspace, unit_id: str, as_of: date) -> Segmented:
+    unit = unit_position(workspace, unit_id, as_of)
+    return _segmented(owners(workspace.db)[unit_id], unit, unit_outcomes(workspace.db, unit_id),
+                      workspace.settings.segment_rules)
+
+
+def _segmented(owner: Owner, unit: UnitPosition, recorded: list[Outcome], rules: tuple[Rule, ...]) -> Segmented:
+    values = facts(owner, unit, standing(recorded, unit.payments, unit.as_of))
+    return Segmented(owner, unit, values, classify(rules, values))
 
 
 def _aging_part(db_path: Path, units: UnitRange, as_of: date, buckets: Buckets) -> AgingReport:

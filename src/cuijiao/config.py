@@ -16,6 +16,7 @@ from typing import Any
 from cuijiao.aging import DEFAULT_BUCKET_LIMITS, Buckets
 from cuijiao.errors import ConfigError
 from cuijiao.ingest.fields import FIELDS
+from cuijiao.segments import DEFAULT_RULES, Condition, ConditionError, Rule, default_rules
 
 CONFIG_NAME = "cuijiao.toml"
 
@@ -70,6 +71,26 @@ holidays = []
 workdays = []
 """
 
+SEGMENTS_HELP = """
+# Collection segments (分群), tried in order: the first whose "when" holds wins.
+# A condition tests the unit's facts, for example:
+#   oldest_days >= 365 or broken_promises >= 1      "空置" in tags or not reachable_phone
+# Facts: tags owner_type owner_group overdue_total oldest_days months_in_arrears
+#   open_dispute promise_in_effect broken_promises on_hold notices_ignored credit
+#   reachable_phone (amounts in yuan). See: cuijiao segment --explain UNIT
+"""
+
+
+def _segments_toml() -> str:
+    blocks = [SEGMENTS_HELP]
+    for name, label, when, strategy in DEFAULT_RULES:
+        blocks.append(f"[[segments]]\nname = \"{name}\"\nlabel = \"{label}\"\nwhen = '{when}'\n"
+                      f"strategy = \"{strategy}\"\n")
+    return "\n".join(blocks)
+
+
+DEFAULT_CONFIG += _segments_toml()
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -87,6 +108,7 @@ class Settings:
     limitation_warn_days: int = 90
     extra_holidays: tuple[date, ...] = ()
     extra_workdays: tuple[date, ...] = ()
+    segment_rules: tuple[Rule, ...] = field(default_factory=default_rules)
 
 
 _KNOWN: dict[str, set[str]] = {
@@ -111,11 +133,13 @@ def load_settings(path: Path) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: 格式错误：{exc}") from exc
     _check_keys(path.name, data)
-    return _settings_from(path.name, data)
+    return _settings_from(path.name, data, path.read_text(encoding="utf-8"))
 
 
 def _check_keys(name: str, data: dict[str, Any]) -> None:
     for section, values in data.items():
+        if section == "segments":
+            continue  # an array of tables, checked by _segment_rules
         if section not in _KNOWN:
             raise ConfigError(f"{name}: 未知的配置节 [{section}]")
         if not isinstance(values, dict):
@@ -156,7 +180,7 @@ def _synonyms(name: str, data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     return result
 
 
-def _settings_from(name: str, data: dict[str, Any]) -> Settings:
+def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
     defaults = Settings()
     deposits = _text_list(name, data, "import", "deposit_items")
     return Settings(
@@ -174,7 +198,43 @@ def _settings_from(name: str, data: dict[str, Any]) -> Settings:
         limitation_warn_days=_whole(name, data, "limitation", "warn_days", 90),
         extra_holidays=_days(name, data, "limitation", "holidays"),
         extra_workdays=_days(name, data, "limitation", "workdays"),
+        segment_rules=_segment_rules(name, data, text),
     )
+
+
+_SEGMENT_KEYS = {"name", "label", "when", "strategy"}
+
+
+def _segment_rules(name: str, data: dict[str, Any], text: str) -> tuple[Rule, ...]:
+    tables = data.get("segments")
+    if tables is None:
+        return default_rules()
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError(f"{name}: segments 应写成一组 [[segments]] 表")
+    headers = [number for number, line in enumerate(text.splitlines(), start=1)
+               if line.strip().startswith("[[segments]]")]
+    rules: list[Rule] = []
+    for index, table in enumerate(tables):
+        line = headers[index] if index < len(headers) else 0
+        rules.append(_segment_rule(f"{name}:{line}", table, line, {r.name for r in rules}))
+    return tuple(rules)
+
+
+def _segment_rule(place: str, table: dict[str, Any], line: int, taken: set[str]) -> Rule:
+    unknown = set(table) - _SEGMENT_KEYS
+    if unknown:
+        raise ConfigError(f"{place}: [[segments]] 中未知的配置项 {'、'.join(sorted(unknown))}")
+    missing = [key for key in ("name", "when") if not isinstance(table.get(key), str) or not table[key].strip()]
+    if missing:
+        raise ConfigError(f"{place}: [[segments]] 缺少 {'、'.join(missing)}")
+    segment = table["name"].strip()
+    if segment in taken:
+        raise ConfigError(f"{place}: 分群 {segment} 重复定义")
+    try:
+        condition = Condition.parse(table["when"])
+    except ConditionError as exc:
+        raise ConfigError(f"{place}: 分群 {segment}：{exc}") from None
+    return Rule(segment, str(table.get("label", segment)), condition, str(table.get("strategy", "")), line)
 
 
 def _whole(name: str, data: dict[str, Any], section: str, key: str, default: int) -> int:

@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from cuijiao import __version__
-from cuijiao.cli import aging_cmd, audit_cmd, demo_cmd, import_cmd, init_cmd, limitation_cmd, record_cmd, sample_cmd
+from cuijiao.cli import (
+    aging_cmd,
+    audit_cmd,
+    demo_cmd,
+    import_cmd,
+    init_cmd,
+    limitation_cmd,
+    record_cmd,
+    sample_cmd,
+    segment_cmd,
+)
 from cuijiao.cli.context import AppState, WorkspaceOption
 
 app = typer.Typer(
@@ -45,6 +55,7 @@ import_cmd.register(app)
 aging_cmd.register(app)
 record_cmd.register(app)
 limitation_cmd.register(app)
+segment_cmd.register(app)
 audit_cmd.register(app)
 demo_cmd.register(app)
 sample_cmd.register(app)

@@ -8,6 +8,7 @@ adjust.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 
 from cuijiao.aging import UnitLedger
 from cuijiao.allocation import Charge, Payment
+from cuijiao.segments import Owner
 
 _CHARGES = """
     SELECT unit_id, id, item, period, due_date, amount_fen, kind, adjusts_id, period_start
@@ -107,6 +109,12 @@ def _charges(rows: Iterator[tuple[Any, ...]], dates: _Dates, adjustments: dict[i
 def _payments(rows: Iterator[tuple[Any, ...]], dates: _Dates) -> list[Payment]:
     return [Payment(payment_id, dates[paid_on], amount, receipt, item, period)
             for _unit, payment_id, paid_on, amount, receipt, item, period in rows]
+
+
+def owners(db: sqlite3.Connection) -> dict[str, Owner]:
+    """Unit → owner name, phone and tags, for segment facts."""
+    return {unit_id: Owner(unit_id, name, phone, tuple(json.loads(tags)))
+            for unit_id, name, phone, tags in db.execute("SELECT unit_id, owner_name, phone, tags FROM units")}
 
 
 def unit_ids(db: sqlite3.Connection) -> list[str]:

@@ -1,0 +1,98 @@
+"""``cuijiao segment``: the collection strategy for each owner in arrears, and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cuijiao.arrears import Segmented, explain_unit, segment_units
+from cuijiao.cli.aging_cmd import AsOfOption, UnmaskOption, as_of_date
+from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.output import console, print_json
+from cuijiao.money import format_yuan
+from cuijiao.privacy import mask_name
+from cuijiao.segments import FACTS
+
+
+def register(app: typer.Typer) -> None:
+    app.command("segment")(segment)
+
+
+def _plain(value: Any) -> Any:
+    return f"{value:.2f}" if isinstance(value, Decimal) else value
+
+
+def segment(
+    ctx: typer.Context,
+    as_of: AsOfOption = None,
+    explain: Annotated[
+        str | None, typer.Option("--explain", metavar="UNIT", help="显示该户的事实、逐条规则的判断和命中的规则。")
+    ] = None,
+    unmask: UnmaskOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """按催缴策略给欠费业主分群（规则在 cuijiao.toml 的 [[segments]]，按顺序取第一条成立的）。"""
+    with recorded_run(ctx, workspace, "segment") as (ws, run):
+        day = as_of_date(as_of)
+        if explain:
+            _explain(ctx, explain_unit(ws, explain, day), unmask=unmask)
+            return
+        rows = segment_units(ws, day)
+        counts = Counter(row.verdict.segment for row in rows)
+        run.counts.update(as_of=day.isoformat(), segments=dict(counts))
+        if state(ctx).json:
+            print_json({"as_of": day.isoformat(), "counts": dict(counts), "rows": [_row_json(r, unmask) for r in rows]})
+            return
+        _table(rows, day.isoformat(), unmask=unmask)
+        labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
+        typer.echo("；".join(f"{labels.get(name, name)} {count} 户" for name, count in counts.most_common()))
+
+
+def _row_json(row: Segmented, unmask: bool) -> dict[str, Any]:
+    name = row.owner.owner_name
+    return {"unit_id": row.owner.unit_id, "owner_name": name if unmask else mask_name(name),
+            "segment": row.verdict.segment, "label": row.verdict.rule.label if row.verdict.rule else None,
+            "overdue_total": format_yuan(row.position.overdue_fen), "oldest_days": row.facts["oldest_days"]}
+
+
+def _table(rows: list[Segmented], day: str, *, unmask: bool) -> None:
+    table = Table(title=f"催缴分群（截至 {day}）")
+    for header in ("房号", "业主", "欠费合计", "最长逾期天数", "分群", "策略"):
+        table.add_column(header, justify="right" if header in ("欠费合计", "最长逾期天数") else "left")
+    for row in rows:
+        rule = row.verdict.rule
+        name = row.owner.owner_name
+        table.add_row(row.owner.unit_id, name if unmask else mask_name(name), format_yuan(row.position.overdue_fen),
+                      str(row.facts["oldest_days"]), rule.label if rule else "（无规则成立）",
+                      rule.strategy if rule else "")
+    console().print(table)
+
+
+def _explain(ctx: typer.Context, row: Segmented, *, unmask: bool) -> None:
+    verdict = row.verdict
+    if state(ctx).json:
+        print_json({
+            "unit_id": row.owner.unit_id, "as_of": row.position.as_of.isoformat(),
+            "facts": {name: _plain(value) for name, value in row.facts.items()},
+            "tried": [{"segment": rule.name, "when": rule.when.text, "matched": matched}
+                      for rule, matched in verdict.tried],
+            "segment": verdict.segment, "strategy": verdict.rule.strategy if verdict.rule else None,
+        })
+        return
+    name = row.owner.owner_name
+    typer.echo(f"房号 {row.owner.unit_id}，业主 {name if unmask else mask_name(name)}，"
+               f"截至 {row.position.as_of.isoformat()}")
+    typer.echo("事实：")
+    for fact, value in row.facts.items():
+        typer.echo(f"  {fact} = {_plain(value)}    # {FACTS[fact][0]}")
+    typer.echo("规则（按顺序，第一条成立的生效）：")
+    for rule, matched in verdict.tried:
+        typer.echo(f"  {'✔' if matched else '✘'} {rule.name}（{rule.label}）：{rule.when.text}")
+    if verdict.rule:
+        typer.echo(f"结果：{verdict.rule.label}（{verdict.rule.name}）。策略：{verdict.rule.strategy}")
+    else:
+        typer.echo("结果：没有规则成立（该户没有逾期欠费，或规则未覆盖这种情况）")

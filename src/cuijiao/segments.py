@@ -1,0 +1,220 @@
+"""Collection segments: ordered rules a clerk can read, edit and ask "why". Pure.
+
+Each rule has a name, a Chinese label, a strategy and a condition over the
+unit's facts, written as a small expression::
+
+    oldest_days >= 365 or notices_ignored >= 2 or broken_promises >= 1
+    open_dispute or "投诉中" in tags
+
+The first rule that matches wins. Conditions are parsed once, checked against
+the known facts (an unknown name is a configuration error naming its line),
+and evaluated by a small interpreter, never by ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from cuijiao.aging import UnitPosition
+from cuijiao.money import to_decimal
+from cuijiao.outcomes import Standing
+
+OWNER_GROUPS = ("公职人员", "媒体", "专家学者", "拆迁户")
+_COMPANY = re.compile(r"(公司|集团|中心|银行|学校|医院|事务所|合作社)$")
+
+# name → (Chinese description, example value): what a rule may test.
+FACTS: dict[str, tuple[str, object]] = {
+    "tags": ("业主标签（列表），如 \"空置\" in tags", ["空置"]),
+    "owner_type": ("业主类型：individual 个人、company 单位、developer 开发商", "individual"),
+    "owner_group": ("业主群体标签（公职人员、媒体、专家学者、拆迁户），无则为空", ""),
+    "overdue_total": ("逾期欠费合计（元）", Decimal("0")),
+    "oldest_days": ("最早一笔逾期欠费的逾期天数", 0),
+    "months_in_arrears": ("有逾期欠费的月份数", 0),
+    "open_dispute": ("有未解决的争议", False),
+    "promise_in_effect": ("有未到期、未兑现的缴费承诺", False),
+    "broken_promises": ("已违约的缴费承诺次数", 0),
+    "on_hold": ("处于暂停催缴期", False),
+    "notices_ignored": ("已过缴费期限仍未回应的催缴通知数", 0),
+    "credit": ("预收余额（元）", Decimal("0")),
+    "reachable_phone": ("有可拨打的联系电话", True),
+}
+
+
+@dataclass(frozen=True)
+class Owner:
+    unit_id: str
+    owner_name: str
+    phone: str
+    tags: tuple[str, ...]
+
+
+def owner_type(owner: Owner) -> str:
+    if "开发商" in owner.tags:
+        return "developer"
+    return "company" if _COMPANY.search(owner.owner_name.strip()) else "individual"
+
+
+def facts(owner: Owner, unit: UnitPosition, standing: Standing, notices_ignored: int = 0) -> dict[str, Any]:
+    """The facts a rule can test, for one unit as of its position's date."""
+    oldest = (unit.as_of - unit.oldest_due).days if unit.oldest_due else 0
+    overdue_months = {(c.due_date.year, c.due_date.month) for c in unit.charges
+                      if unit.allocation.owed[c.id] > 0 and c.due_date < unit.as_of}
+    return {
+        "tags": list(owner.tags),
+        "owner_type": owner_type(owner),
+        "owner_group": next((g for g in OWNER_GROUPS if g in owner.tags), ""),
+        "overdue_total": to_decimal(unit.overdue_fen),
+        "oldest_days": oldest,
+        "months_in_arrears": len(overdue_months),
+        "open_dispute": standing.open_dispute is not None,
+        "promise_in_effect": standing.promise_in_effect is not None,
+        "broken_promises": standing.broken_promises,
+        "on_hold": standing.hold is not None,
+        "notices_ignored": notices_ignored,
+        "credit": to_decimal(unit.credit_fen),
+        "reachable_phone": len(re.sub(r"\D", "", owner.phone)) >= 7,
+    }
+
+
+# --- Conditions ----------------------------------------------------------------
+
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
+    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+}
+
+
+class ConditionError(ValueError):
+    """A condition that is not well formed or names an unknown fact."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    text: str
+    tree: ast.expr
+
+    @classmethod
+    def parse(cls, text: str) -> Condition:
+        try:
+            tree = ast.parse(text.strip(), mode="eval").body
+        except SyntaxError:
+            raise ConditionError(f"条件“{text}”写法有误") from None
+        _check(tree, text)
+        return cls(text, tree)
+
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        return bool(_value(self.tree, values))
+
+
+def _check(node: ast.AST, text: str) -> None:
+    if isinstance(node, ast.Name):
+        if node.id not in FACTS and node.id not in ("true", "false"):
+            known = "、".join(FACTS)
+            raise ConditionError(f"条件“{text}”中有未知的事实 {node.id}（可用：{known}）")
+        return
+    allowed = (ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Constant, ast.List,
+               ast.Tuple, ast.Load, ast.USub, *_COMPARE)
+    if not isinstance(node, allowed):
+        raise ConditionError(f"条件“{text}”中不能使用 {ast.unparse(node) if isinstance(node, ast.expr) else ''}")
+    for child in ast.iter_child_nodes(node):
+        _check(child, text)
+
+
+def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
+    return _EVALUATE[type(node)](node, values)
+
+
+def _name(node: Any, values: Mapping[str, Any]) -> Any:
+    return {"true": True, "false": False}.get(node.id, values.get(node.id))
+
+
+def _constant(node: Any, _values: Mapping[str, Any]) -> Any:
+    value = node.value  # numbers compare with the facts' Decimal amounts exactly
+    return Decimal(str(value)) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _sequence(node: Any, values: Mapping[str, Any]) -> Any:
+    return [_value(item, values) for item in node.elts]
+
+
+def _unary(node: Any, values: Mapping[str, Any]) -> Any:
+    operand = _value(node.operand, values)
+    return (not operand) if isinstance(node.op, ast.Not) else -operand
+
+
+def _boolean(node: Any, values: Mapping[str, Any]) -> Any:
+    results = (_value(item, values) for item in node.values)
+    return all(results) if isinstance(node.op, ast.And) else any(results)
+
+
+def _compare(node: Any, values: Mapping[str, Any]) -> bool:
+    left = _value(node.left, values)
+    for op, right_node in zip(node.ops, node.comparators, strict=True):
+        right = _value(right_node, values)
+        if not _COMPARE[type(op)](left, right):
+            return False
+        left = right
+    return True
+
+
+_EVALUATE: dict[type[ast.AST], Callable[[Any, Mapping[str, Any]], Any]] = {
+    ast.Name: _name, ast.Constant: _constant, ast.List: _sequence, ast.Tuple: _sequence,
+    ast.UnaryOp: _unary, ast.BoolOp: _boolean, ast.Compare: _compare,
+}
+
+
+# --- Rules -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    label: str
+    when: Condition
+    strategy: str
+    line: int = 0  # where cuijiao.toml defines it, for messages
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rule: Rule | None
+    tried: tuple[tuple[Rule, bool], ...]  # each rule up to and including the match
+
+    @property
+    def segment(self) -> str:
+        return self.rule.name if self.rule else "unmatched"
+
+
+def classify(rules: Sequence[Rule], values: Mapping[str, Any]) -> Verdict:
+    """The first rule whose condition holds, and every rule tried to get there."""
+    tried = []
+    for rule in rules:
+        matched = rule.when.holds(values)
+        tried.append((rule, matched))
+        if matched:
+            return Verdict(rule, tuple(tried))
+    return Verdict(None, tuple(tried))
+
+
+DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
+    ("dispute", "服务争议", 'open_dispute or "投诉中" in tags',
+     "先处理投诉、记录整改，再催缴；语气缓和；争议未解决前不发律师函"),
+    ("developer", "开发商", 'owner_type == "developer"', "向开发商出具欠费对账单，按单位往来处理"),
+    ("absentee", "空置/外地", '"空置" in tags or not reachable_phone', "以 EMS 向通讯地址寄送书面催缴，保留邮寄凭证"),
+    ("tenant", "出租", '"出租" in tags', "联系实际居住人，书面通知送达业主（业主承担连带责任）"),
+    ("hardship", "经济困难", '"困难" in tags', "提供分期缴费方案，免收滞纳金，签署还款承诺"),
+    ("chronic", "长期拒缴", "oldest_days >= 365 or notices_ignored >= 2 or broken_promises >= 1",
+     "走法律途径：律师函、支付令或起诉，准备证据"),
+    ("reminder", "提醒", "overdue_total > 0", "友好提醒，告知缴费方式"),
+)
+
+
+def default_rules() -> tuple[Rule, ...]:
+    return tuple(Rule(name, label, Condition.parse(when), strategy) for name, label, when, strategy in DEFAULT_RULES)
