@@ -63,12 +63,19 @@ def test_a_bad_rule_in_cuijiao_toml_names_its_line(workspace_dir: Path) -> None:
 
 def test_a_workspace_writes_its_own_rules(workspace_dir: Path) -> None:
     config = workspace_dir / "cuijiao.toml"
-    text = config.read_text(encoding="utf-8").split("[[segments]]")[0] + (
+    head = config.read_text(encoding="utf-8").split("[[segments]]")[0]
+    # The default ladder caps "dispute", which these rules no longer define: a configuration error.
+    config.write_text(head + '[[segments]]\nname = "rest"\nwhen = "overdue_total > 0"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert str(caught.value) == "cuijiao.toml: [stages] max_stage 中未知的分群 dispute（已定义：rest）"
+    text = head.replace("max_stage = { dispute = 2 }", "max_stage = { big = 3 }") + (
         '[[segments]]\nname = "big"\nlabel = "大额"\nwhen = "overdue_total >= 10000"\nstrategy = "经理约谈"\n\n'
         '[[segments]]\nname = "rest"\nwhen = "overdue_total > 0"\n')
     config.write_text(text, encoding="utf-8")
     rules = load_settings(config).segment_rules
     assert [(r.name, r.label, r.strategy) for r in rules] == [("big", "大额", "经理约谈"), ("rest", "rest", "")]
+    assert load_settings(config).policy.max_stage_by_segment == {"big": 3}
 
 
 CHARGES = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],

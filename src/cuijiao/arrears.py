@@ -21,6 +21,7 @@ from cuijiao.limitation import Clock, RestDays, clocks
 from cuijiao.outcomes import Outcome, standing
 from cuijiao.segments import Owner, Rule, Verdict, classify, facts
 from cuijiao.store.db import connect_readonly
+from cuijiao.store.notices import deliveries
 from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
 from cuijiao.store.reading import UnitRange, one_unit, owners, split_units, stored_counts, unit_ids, unit_ledgers
 from cuijiao.workspace import Workspace
@@ -66,12 +67,13 @@ def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | Non
     rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
     window = settings.limitation_warn_days if warn_days is None else warn_days
     buckets = Buckets(settings.aging_buckets)
-    recorded = outcomes_by_unit(workspace.db)
+    recorded, delivered = outcomes_by_unit(workspace.db), deliveries(workspace.db)
     rows = []
     for ledger in unit_ledgers(workspace.db):
         unit = position(ledger, as_of, buckets)
         if unit.overdue_fen:
-            rows += [c for c in clocks(unit, recorded.get(ledger.unit_id, []), rest_days, window) if c.status]
+            found = clocks(unit, recorded.get(ledger.unit_id, []), rest_days, window, delivered.get(ledger.unit_id, []))
+            rows += [clock for clock in found if clock.status]
     return rows
 
 

@@ -16,7 +16,9 @@ from typing import Any
 from cuijiao.aging import DEFAULT_BUCKET_LIMITS, Buckets
 from cuijiao.errors import ConfigError
 from cuijiao.ingest.fields import FIELDS
+from cuijiao.money import parse_amount
 from cuijiao.segments import DEFAULT_RULES, Condition, ConditionError, Rule, default_rules
+from cuijiao.stages import Policy
 
 CONFIG_NAME = "cuijiao.toml"
 
@@ -69,6 +71,20 @@ warn_days = 90
 # holidays = ["2027-01-01", "2027-02-06"]  workdays = ["2027-02-14"]
 holidays = []
 workdays = []
+
+[stages]
+# The collection ladder: 1 缴费提醒, 2 催缴通知书, 3 催缴函, 4 律师函, 5 诉讼材料.
+# Days the oldest charge must be overdue before each stage may be issued:
+thresholds = [15, 30, 90, 180, 365]
+# Days between two notices, and the payment deadline a letter gives.
+min_interval_days = 15
+deadline_days = 15
+# No notice while the overdue total is below this (yuan).
+minimum = "50.00"
+# Stages that need --approve before they are issued.
+approval_stages = [4, 5]
+# The highest stage per segment (segments not listed go up to 5).
+max_stage = { dispute = 2 }
 """
 
 SEGMENTS_HELP = """
@@ -109,6 +125,7 @@ class Settings:
     extra_holidays: tuple[date, ...] = ()
     extra_workdays: tuple[date, ...] = ()
     segment_rules: tuple[Rule, ...] = field(default_factory=default_rules)
+    policy: Policy = field(default_factory=Policy)
 
 
 _KNOWN: dict[str, set[str]] = {
@@ -119,6 +136,7 @@ _KNOWN: dict[str, set[str]] = {
     "import": {"synonyms", "deposit_items"},
     "aging": {"buckets"},
     "limitation": {"warn_days", "holidays", "workdays"},
+    "stages": {"thresholds", "min_interval_days", "deadline_days", "minimum", "approval_stages", "max_stage"},
 }
 
 
@@ -198,8 +216,38 @@ def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
         limitation_warn_days=_whole(name, data, "limitation", "warn_days", 90),
         extra_holidays=_days(name, data, "limitation", "holidays"),
         extra_workdays=_days(name, data, "limitation", "workdays"),
-        segment_rules=_segment_rules(name, data, text),
+        segment_rules=(rules := _segment_rules(name, data, text)),
+        policy=_policy(name, data, {rule.name for rule in rules}),
     )
+
+
+def _policy(name: str, data: dict[str, Any], segments: set[str]) -> Policy:
+    section, defaults = data.get("stages", {}), Policy()
+    thresholds = section.get("thresholds", [defaults.thresholds[s] for s in sorted(defaults.thresholds)])
+    if not isinstance(thresholds, list) or len(thresholds) != 5 or not all(
+            isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in thresholds):
+        raise ConfigError(f"{name}: [stages] thresholds 应为 5 个非负整数（第 1 至 5 级的逾期天数）")
+    approval = section.get("approval_stages", sorted(defaults.approval_stages))
+    if not isinstance(approval, list) or not all(a in (1, 2, 3, 4, 5) for a in approval):
+        raise ConfigError(f"{name}: [stages] approval_stages 应为 1 至 5 的级别列表")
+    caps = section.get("max_stage", dict(defaults.max_stage_by_segment))
+    if not isinstance(caps, dict):
+        raise ConfigError(f"{name}: [stages] max_stage 应为表，如 {{ dispute = 2 }}")
+    for segment, cap in caps.items():
+        if segment not in segments:
+            known = "、".join(sorted(segments))
+            raise ConfigError(f"{name}: [stages] max_stage 中未知的分群 {segment}（已定义：{known}）")
+        if cap not in (1, 2, 3, 4, 5):
+            raise ConfigError(f"{name}: [stages] max_stage.{segment} 应为 1 至 5")
+    minimum = section.get("minimum", "50.00")
+    try:
+        minimum_fen = parse_amount(minimum)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: [stages] minimum：{exc}") from None
+    return Policy(dict(enumerate(thresholds, start=1)),
+                  _whole(name, data, "stages", "min_interval_days", defaults.min_interval_days),
+                  _whole(name, data, "stages", "deadline_days", defaults.deadline_days),
+                  minimum_fen, frozenset(approval), caps)
 
 
 _SEGMENT_KEYS = {"name", "label", "when", "strategy"}

@@ -68,10 +68,12 @@ class Interruption(StrEnum):
     PAYMENT = "payment"
     PROMISE = "promise"
     LEGAL = "legal"
+    DEMAND = "demand"
 
     @property
     def label(self) -> str:
-        return {"payment": "业主付款", "promise": "业主承诺缴费", "legal": "法律程序"}[self.value]
+        labels = {"payment": "业主付款", "promise": "业主承诺缴费", "legal": "法律程序", "demand": "催缴通知送达"}
+        return labels[self.value]
 
 
 class Status(StrEnum):
@@ -90,8 +92,16 @@ class Clock:
     official_calendar: bool
 
 
-def interruptions(unit: UnitPosition, outcomes: Sequence[Outcome]) -> dict[int, tuple[date, Interruption]]:
-    """Charge id → the latest restart of its clock up to the unit's as-of date."""
+Demand = tuple[date, tuple[int, ...]]  # a delivered notice: when, and the charges it demanded
+
+
+def interruptions(unit: UnitPosition, outcomes: Sequence[Outcome],
+                  demands: Sequence[Demand] = ()) -> dict[int, tuple[date, Interruption]]:
+    """Charge id → the latest restart of its clock up to the unit's as-of date.
+
+    A demand restarts only the debts it listed, and only once it was delivered:
+    a letter printed but never proven to arrive restarts nothing.
+    """
     paid_on = {p.id: p.paid_on for p in unit.payments}
     latest: dict[int, tuple[date, Interruption]] = {}
 
@@ -102,6 +112,10 @@ def interruptions(unit: UnitPosition, outcomes: Sequence[Outcome]) -> dict[int, 
     for application in unit.allocation.applications:
         if application.charge_id is not None:
             restart(application.charge_id, paid_on[application.payment_id], Interruption.PAYMENT)
+    for delivered_on, charge_ids in demands:
+        if delivered_on <= unit.as_of:
+            for charge_id in charge_ids:
+                restart(charge_id, delivered_on, Interruption.DEMAND)
     for outcome in outcomes:
         if outcome.on > unit.as_of or outcome.kind not in (Kind.PROMISE, Kind.LEGAL):
             continue
@@ -113,9 +127,9 @@ def interruptions(unit: UnitPosition, outcomes: Sequence[Outcome]) -> dict[int, 
 
 
 def clocks(unit: UnitPosition, outcomes: Sequence[Outcome], rest_days: RestDays,
-           warn_days: int = DEFAULT_WARN_DAYS) -> list[Clock]:
+           warn_days: int = DEFAULT_WARN_DAYS, demands: Sequence[Demand] = ()) -> list[Clock]:
     """The clock of every charge the unit still owes on that is already due."""
-    latest = interruptions(unit, outcomes)
+    latest = interruptions(unit, outcomes, demands)
     result = []
     for charge in sorted(unit.charges, key=lambda c: c.order):
         owed = unit.allocation.owed[charge.id]

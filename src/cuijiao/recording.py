@@ -5,7 +5,7 @@ Every check runs before anything is written; a refused outcome changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from cuijiao.arrears import unit_position
@@ -14,6 +14,8 @@ from cuijiao.money import format_yuan
 from cuijiao.outcomes import CALL_OUTCOMES, LEGAL_STEPS, Kind, Outcome, overlapping_hold, standing
 from cuijiao.store.audit import Run, append_event
 from cuijiao.store.db import transaction
+from cuijiao.store.notices import insert_delivery
+from cuijiao.store.notices import notice as stored_notice
 from cuijiao.store.outcomes import insert_outcome, unit_outcomes
 from cuijiao.workspace import Workspace
 
@@ -61,3 +63,49 @@ def _payload(outcome: Outcome) -> dict[str, object]:
         "amount": format_yuan(outcome.amount_fen) if outcome.amount_fen is not None else None,
         **outcome.detail,
     }
+
+
+DELIVERY_METHODS = ("当面签收", "EMS", "挂号信", "电子送达")
+SIGNER_RELATIONS = ("本人", "同住成年家属", "代理人")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    notice_no: str
+    on: date
+    method: str
+    signer: str = ""
+    relation: str = ""
+    evidence: str = ""
+
+
+def record_delivery(workspace: Workspace, run: Run, delivery: Delivery, *, today: date) -> int:
+    """Evidence that a notice reached the owner (it restarts the limitation clock of the debts it listed)."""
+    notice = stored_notice(workspace.db, delivery.notice_no)
+    if notice is None:
+        raise BadInput(f"没有编号为 {delivery.notice_no} 的通知")
+    if delivery.on > today:
+        raise BadInput(f"送达日期 {delivery.on.isoformat()} 晚于今天（{today.isoformat()}）")
+    if delivery.on < notice.issued_on:
+        raise BadInput(f"送达日期 {delivery.on.isoformat()} 早于通知发出日期 {notice.issued_on.isoformat()}")
+    _check_delivery(delivery)
+    with transaction(workspace.db):
+        delivery_id = insert_delivery(workspace.db, run.id, delivery.notice_no, delivery.on, delivery.method,
+                                      delivery.signer, delivery.relation, delivery.evidence)
+        append_event(workspace.db, run.id, "notice.delivered", {
+            "delivery_id": delivery_id, "notice_no": delivery.notice_no, "on": delivery.on.isoformat(),
+            "method": delivery.method, "signer": delivery.signer, "relation": delivery.relation,
+            "evidence": delivery.evidence}, unit_id=notice.unit_id)
+    run.counts["delivery_id"] = delivery_id
+    return delivery_id
+
+
+def _check_delivery(delivery: Delivery) -> None:
+    if delivery.method not in DELIVERY_METHODS:
+        raise BadInput(f"送达方式只能是：{'、'.join(DELIVERY_METHODS)}")
+    if delivery.relation and delivery.relation not in SIGNER_RELATIONS:
+        raise BadInput(f"签收人与业主的关系只能是：{'、'.join(SIGNER_RELATIONS)}")
+    if delivery.method == "当面签收" and not (delivery.signer and delivery.relation):
+        raise BadInput("当面签收须写明签收人（--signer）及其与业主的关系（--relation）")
+    if delivery.method in ("EMS", "挂号信") and not delivery.evidence:
+        raise BadInput(f"{delivery.method} 送达须写明邮件号（--evidence），并在邮单内件品名注明“物业费催缴函”")

@@ -14,6 +14,7 @@ from cuijiao.cli import (
     import_cmd,
     init_cmd,
     limitation_cmd,
+    notices_cmd,
     record_cmd,
     sample_cmd,
     segment_cmd,
@@ -56,6 +57,7 @@ aging_cmd.register(app)
 record_cmd.register(app)
 limitation_cmd.register(app)
 segment_cmd.register(app)
+notices_cmd.register(app)
 audit_cmd.register(app)
 demo_cmd.register(app)
 sample_cmd.register(app)

@@ -13,9 +13,9 @@ from cuijiao.cli.context import WorkspaceOption, recorded_run
 from cuijiao.errors import BadInput
 from cuijiao.money import format_yuan, parse_amount
 from cuijiao.outcomes import CALL_OUTCOMES, LEGAL_STEPS, Kind, Outcome
-from cuijiao.recording import record
+from cuijiao.recording import DELIVERY_METHODS, SIGNER_RELATIONS, Delivery, record, record_delivery
 
-record_app = typer.Typer(help="记录催缴结果：承诺、争议、解决、暂停、通话、法律程序。每条都进入审计记录。",
+record_app = typer.Typer(help="记录催缴结果：送达、承诺、争议、解决、暂停、通话、法律程序。每条都进入审计记录。",
                          no_args_is_help=True)
 
 UnitArgument = Annotated[str, typer.Argument(metavar="UNIT", help="房号。")]
@@ -103,3 +103,21 @@ def legal(ctx: typer.Context, unit: UnitArgument,
     _save(ctx, workspace, "legal", lambda: (
         Outcome(0, unit, Kind.LEGAL, as_of_date(on), detail={"step": step, "evidence": evidence}),
         f"{step}（{evidence}）" if evidence else step))
+
+
+@record_app.command("delivered")
+def delivered(ctx: typer.Context,
+              notice_no: Annotated[str, typer.Argument(metavar="NOTICE_NO", help="通知编号，如 CJ2026-000012。")],
+              method: Annotated[str, typer.Option("--method", help=f"送达方式：{'|'.join(DELIVERY_METHODS)}。")],
+              on: OnOption = None,
+              signer: Annotated[str, typer.Option("--signer", help="签收人姓名。")] = "",
+              relation: Annotated[
+                  str, typer.Option("--relation", help=f"签收人与业主的关系：{'|'.join(SIGNER_RELATIONS)}。")
+              ] = "",
+              evidence: Annotated[str, typer.Option("--evidence", help="证据：EMS 邮件号、签收单编号等。")] = "",
+              workspace: WorkspaceOption = None) -> None:
+    """记录通知已送达（有送达证据的催缴才使诉讼时效重新计算）。"""
+    with recorded_run(ctx, workspace, "record delivered") as (ws, run):
+        delivery = Delivery(notice_no, as_of_date(on), method, signer, relation, evidence)
+        delivery_id = record_delivery(ws, run, delivery, today=date.today())
+        typer.echo(f"已记录：通知 {notice_no} 于 {delivery.on} 以{method}送达（记录 #{delivery_id}）")

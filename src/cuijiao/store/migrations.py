@@ -184,3 +184,62 @@ def m003_outcomes(db: sqlite3.Connection) -> None:
         """
         + _append_only("outcomes"),
     )
+
+
+@migration
+def m004_cases_and_notices(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        -- A collection case: from a unit falling overdue until its arrears drop
+        -- below the minimum. The stages of the ladder belong to a case.
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            unit_id TEXT NOT NULL REFERENCES units(unit_id),
+            opened_on TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(id)
+        );
+        CREATE INDEX cases_unit ON cases(unit_id, id);
+        CREATE TABLE case_closings (
+            case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+            closed_on TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(id)
+        );
+
+        -- Every notice issued. One stage once per case: the unique index is the
+        -- last guard against sending the same letter twice for the same arrears.
+        CREATE TABLE notices (
+            notice_no TEXT PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            unit_id TEXT NOT NULL REFERENCES units(unit_id),
+            stage INTEGER NOT NULL CHECK (stage BETWEEN 1 AND 5),
+            segment TEXT NOT NULL,
+            issued_on TEXT NOT NULL,
+            deadline TEXT,                    -- the payment deadline the notice gives
+            amount_fen INTEGER NOT NULL,      -- overdue total demanded
+            charge_ids TEXT NOT NULL,         -- JSON list: the debts it demands (limitation)
+            approved_by TEXT,                 -- OS user who approved stages 4-5
+            -- ladder: the next step; limitation: a demand for debts whose limitation
+            -- period ends soon, sent even while the ladder is held back
+            purpose TEXT NOT NULL CHECK (purpose = 'ladder' OR purpose = 'limitation'),
+            run_id INTEGER NOT NULL REFERENCES runs(id)
+        );
+        CREATE UNIQUE INDEX notices_case_stage ON notices(case_id, stage) WHERE purpose = 'ladder';
+        CREATE INDEX notices_unit ON notices(unit_id, issued_on);
+
+        -- Evidence that a notice reached the owner (SPC limitation rules art. 8).
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            notice_no TEXT NOT NULL REFERENCES notices(notice_no),
+            delivered_on TEXT NOT NULL,
+            method TEXT NOT NULL,
+            signer TEXT,
+            relation TEXT,
+            evidence TEXT,
+            run_id INTEGER NOT NULL REFERENCES runs(id)
+        );
+        CREATE INDEX deliveries_notice ON deliveries(notice_no);
+        """
+        + _append_only("cases") + _append_only("case_closings") + _append_only("notices")
+        + _append_only("deliveries"),
+    )

@@ -1,0 +1,83 @@
+"""``cuijiao notices plan|issue``: what each owner is due next, and recording its issue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cuijiao.cli.aging_cmd import AsOfOption, as_of_date
+from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.output import console, print_json
+from cuijiao.collection import UnitPlan, issue_notices, plan_estate
+from cuijiao.money import format_yuan
+from cuijiao.stages import STAGE_NAMES
+
+notices_app = typer.Typer(help="催缴通知：计划（每户下一步、何时、被什么阻止）和发出。", no_args_is_help=True)
+ApproveOption = Annotated[
+    list[str] | None, typer.Option("--approve", metavar="UNIT", help="批准该户的第 4、5 级（可多次）。")
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(notices_app, name="notices")
+
+
+def plan_json(unit_plan: UnitPlan) -> dict[str, Any]:
+    """PRODUCT.md §7's row."""
+    plan = unit_plan.plan
+    reason = plan.reason
+    if unit_plan.closed is not None:
+        reason = f"欠费已于 {unit_plan.closed[1].isoformat()} 降至起催金额以下，原案件结案；{reason}"
+    return {
+        "unit_id": plan.unit_id, "segment": plan.segment,
+        "case_opened": plan.case.opened_on.isoformat() if plan.case else None,
+        "stage_now": plan.stage_now, "next_stage": plan.next_stage,
+        "next_on": plan.next_on.isoformat() if plan.next_on else None,
+        "blocked_by": plan.blocked_by.value if plan.blocked_by else None, "reason": reason,
+    }
+
+
+@notices_app.command("plan")
+def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = None,
+         workspace: WorkspaceOption = None) -> None:
+    """试运行：每户现在处于第几级、下一级是什么、何时可发，或被什么阻止，以及原因。不写入任何通知。"""
+    with recorded_run(ctx, workspace, "notices plan") as (ws, run):
+        day = as_of_date(as_of)
+        plans = plan_estate(ws, day, approve=frozenset(approve or ()))
+        run.counts.update(as_of=day.isoformat(), units=len(plans), due_now=sum(p.plan.issue_now for p in plans))
+        if state(ctx).json:
+            print_json({"as_of": day.isoformat(), "rows": [plan_json(p) for p in plans]})
+            return
+        table = Table(title=f"催缴计划（截至 {day.isoformat()}）")
+        for header in ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明"):
+            table.add_column(header)
+        for unit_plan in plans:
+            row = plan_json(unit_plan)
+            next_stage = unit_plan.plan.next_stage
+            table.add_row(row["unit_id"], row["segment"], row["case_opened"] or "", str(row["stage_now"]),
+                          f"{next_stage} {STAGE_NAMES[next_stage]}" if next_stage else "", row["next_on"] or "",
+                          row["blocked_by"] or "", row["reason"])
+        console().print(table)
+        typer.echo(f"共 {len(plans)} 户；现在可发 {run.counts['due_now']} 份通知（notices issue 发出）")
+
+
+@notices_app.command("issue")
+def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = None,
+          workspace: WorkspaceOption = None) -> None:
+    """按计划发出现在可发的通知并记录（编号、级别、缴费期限、所列欠费），同一天再运行不会重复发出。"""
+    with recorded_run(ctx, workspace, "notices issue") as (ws, run):
+        day = as_of_date(as_of)
+        issued = issue_notices(ws, run, day, approve=frozenset(approve or ()))
+        if state(ctx).json:
+            print_json({"as_of": day.isoformat(), "issued": [
+                {"notice_no": n.notice_no, "unit_id": n.unit_id, "stage": n.stage, "purpose": n.purpose.value,
+                 "amount": format_yuan(n.amount_fen), "deadline": n.deadline.isoformat() if n.deadline else None}
+                for n in issued]})
+            return
+        for n in issued:
+            deadline = f"，缴费期限 {n.deadline.isoformat()}" if n.deadline else ""
+            typer.echo(f"{n.notice_no} 房号 {n.unit_id} 第 {n.stage} 级 {STAGE_NAMES[n.stage]}，"
+                       f"欠费 {format_yuan(n.amount_fen)} 元{deadline}")
+        typer.echo(f"已发出 {len(issued)} 份通知（截至 {day.isoformat()}）")

@@ -1,0 +1,144 @@
+"""Plan and issue notices for the whole estate: the workflow over the pure ladder.
+
+``plan_estate`` reads the workspace and asks :func:`cuijiao.stages.plan_unit`
+what each unit is due next; ``issue_notices`` records what the plan says to
+issue now — cases opened and closed, notices with their numbers, deadlines and
+the debts they demand — in one transaction, audited. Issuing twice on the same
+day issues nothing new: the first issue is the second plan's "previous notice".
+Rendering the letters is the documents' job; this records that they were issued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from cuijiao.aging import Buckets, UnitLedger, UnitPosition, position
+from cuijiao.arrears import require_data
+from cuijiao.limitation import RestDays, clocks
+from cuijiao.money import format_yuan
+from cuijiao.outcomes import standing
+from cuijiao.segments import classify, facts
+from cuijiao.stages import WRITTEN_DEMAND, Case, Plan, Policy, plan_unit
+from cuijiao.store.audit import Run, append_event, os_user
+from cuijiao.store.db import transaction
+from cuijiao.store.notices import (
+    StoredNotice,
+    close_case,
+    deliveries,
+    insert_case,
+    insert_notice,
+    next_notice_no,
+    open_cases,
+)
+from cuijiao.store.outcomes import outcomes_by_unit
+from cuijiao.store.reading import owners, unit_ledgers
+from cuijiao.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class UnitPlan:
+    plan: Plan
+    position: UnitPosition
+    closed: tuple[int, date] | None  # an open case whose arrears fell below the minimum since
+
+
+def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = frozenset()) -> list[UnitPlan]:
+    """What each unit in arrears, or with an open case, is due next as of ``as_of``."""
+    return list(_plans(workspace, as_of, approve))
+
+
+def _plans(workspace: Workspace, as_of: date, approve: frozenset[str]) -> Iterator[UnitPlan]:
+    require_data(workspace)
+    db, settings = workspace.db, workspace.settings
+    buckets, policy = Buckets(settings.aging_buckets), settings.policy
+    rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
+    cases, recorded, people, delivered = open_cases(db), outcomes_by_unit(db), owners(db), deliveries(db)
+    for ledger in unit_ledgers(db):
+        unit_id = ledger.unit_id
+        case = cases.get(unit_id)
+        unit = position(ledger, as_of, buckets)
+        if not unit.overdue_fen and case is None:
+            continue
+        closed = _closed_since(ledger, case, as_of, buckets, policy) if case else None
+        if closed is not None:
+            case = None
+        outcomes = recorded.get(unit_id, [])
+        now = standing(outcomes, unit.payments, as_of)
+        verdict = classify(settings.segment_rules, facts(people[unit_id], unit, now, notices_ignored(case, unit)))
+        limitation = clocks(unit, outcomes, rest_days, settings.limitation_warn_days, delivered.get(unit_id, []))
+        plan = plan_unit(unit, verdict.segment, now, case, policy, expiring=any(c.status for c in limitation),
+                         approved=unit_id in approve)
+        yield UnitPlan(plan, unit, closed)
+
+
+def _closed_since(
+    ledger: UnitLedger, case: Case, as_of: date, buckets: Buckets, policy: Policy
+) -> tuple[int, date] | None:
+    """The day a payment since the case's last step took its arrears below the minimum, if any."""
+    assert case.id is not None
+    last = case.last_notice
+    since = last.issued_on if last else case.opened_on
+    for payment_day in sorted({p.paid_on for p in ledger.payments if since < p.paid_on <= as_of}):
+        if position(ledger, payment_day, buckets).overdue_fen < policy.minimum_fen:
+            return case.id, payment_day
+    return None
+
+
+def notices_ignored(case: Case | None, unit: UnitPosition) -> int:
+    """Written notices of the case whose deadline passed with no payment made meanwhile."""
+    if case is None:
+        return 0
+    return sum(1 for n in case.notices
+               if n.stage >= WRITTEN_DEMAND and n.deadline is not None and n.deadline < unit.as_of
+               and not any(n.issued_on <= p.paid_on <= n.deadline for p in unit.payments))
+
+
+def issue_notices(workspace: Workspace, run: Run, as_of: date, *,
+                  approve: frozenset[str] = frozenset()) -> list[StoredNotice]:
+    """Record every notice the plan says to issue now; returns them."""
+    plans = plan_estate(workspace, as_of, approve=approve)
+    policy, db, issued = workspace.settings.policy, workspace.db, []
+    with transaction(db):
+        for unit_plan in plans:
+            _close_cases(workspace, run, unit_plan, as_of)
+            if unit_plan.plan.issue_now:
+                issued.append(_issue(workspace, run, unit_plan, as_of, policy))
+    run.counts.update(as_of=as_of.isoformat(), notices_issued=len(issued))
+    return issued
+
+
+def _close_cases(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date) -> None:
+    plan, closings = unit_plan.plan, []
+    if unit_plan.closed is not None:
+        closings.append(unit_plan.closed)
+    if plan.close_case and plan.case is not None and plan.case.id is not None:
+        closings.append((plan.case.id, as_of))
+    for case_id, closed_on in closings:
+        close_case(workspace.db, run.id, case_id, closed_on)
+        append_event(workspace.db, run.id, "case.close", {"case_id": case_id, "closed_on": closed_on.isoformat()},
+                     unit_id=plan.unit_id)
+
+
+def _issue(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date, policy: Policy) -> StoredNotice:
+    plan, unit, db = unit_plan.plan, unit_plan.position, workspace.db
+    assert plan.case is not None and plan.next_stage is not None
+    case_id = plan.case.id
+    if case_id is None:
+        case_id = insert_case(db, run.id, plan.unit_id, plan.case.opened_on)
+        append_event(db, run.id, "case.open", {"case_id": case_id, "opened_on": plan.case.opened_on.isoformat()},
+                     unit_id=plan.unit_id)
+    owed = unit.allocation.owed
+    charge_ids = tuple(c.id for c in unit.charges if owed[c.id] > 0 and c.due_date < as_of)
+    deadline = as_of + timedelta(days=policy.deadline_days) if plan.next_stage >= WRITTEN_DEMAND else None
+    stored = StoredNotice(next_notice_no(db, as_of.year), case_id, plan.unit_id, plan.next_stage, as_of, deadline,
+                          unit.overdue_fen, charge_ids, plan.purpose)
+    approved_by = os_user() if plan.next_stage in policy.approval_stages else None
+    insert_notice(db, run.id, stored, plan.segment, approved_by)
+    append_event(db, run.id, "notice.issue", {
+        "notice_no": stored.notice_no, "case_id": case_id, "stage": stored.stage, "purpose": stored.purpose.value,
+        "segment": plan.segment, "amount": format_yuan(stored.amount_fen), "charge_ids": list(charge_ids),
+        "deadline": deadline.isoformat() if deadline else None, "approved_by": approved_by, "reason": plan.reason,
+    }, unit_id=plan.unit_id)
+    return stored

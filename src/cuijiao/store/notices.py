@@ -1,0 +1,118 @@
+"""Cases, notices and deliveries: written once, read back for the planner."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+
+from cuijiao.stages import Case, IssuedNotice, Purpose
+
+
+@dataclass(frozen=True)
+class StoredNotice:
+    notice_no: str
+    case_id: int
+    unit_id: str
+    stage: int
+    issued_on: date
+    deadline: date | None
+    amount_fen: int
+    charge_ids: tuple[int, ...]
+    purpose: Purpose
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+_NOTICE_COLUMNS = "notice_no, case_id, unit_id, stage, issued_on, deadline, amount_fen, charge_ids, purpose"
+
+
+def _notice(row: tuple[object, ...]) -> StoredNotice:
+    no, case_id, unit_id, stage, issued, deadline, amount, charges, purpose = row
+    return StoredNotice(str(no), int(str(case_id)), str(unit_id), int(str(stage)), date.fromisoformat(str(issued)),
+                        _day(str(deadline)) if deadline else None, int(str(amount)),
+                        tuple(json.loads(str(charges))), Purpose(str(purpose)))
+
+
+def open_cases(db: sqlite3.Connection) -> dict[str, Case]:
+    """Each unit's open case (at most one) with the notices issued in it."""
+    cases: dict[str, Case] = {}
+    for case_id, unit_id, opened in db.execute(
+        "SELECT id, unit_id, opened_on FROM cases WHERE id NOT IN (SELECT case_id FROM case_closings)"
+    ):
+        cases[unit_id] = Case(case_id, date.fromisoformat(opened))
+    by_case: dict[int, list[IssuedNotice]] = {}
+    for notice in stored_notices(db, open_only=True):
+        by_case.setdefault(notice.case_id, []).append(
+            IssuedNotice(notice.notice_no, notice.stage, notice.issued_on, notice.deadline, notice.purpose))
+    return {unit: Case(case.id, case.opened_on, tuple(by_case.get(case.id or 0, ()))) for unit, case in cases.items()}
+
+
+def stored_notices(
+    db: sqlite3.Connection, *, open_only: bool = False, unit_id: str | None = None
+) -> list[StoredNotice]:
+    sql = f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE 1"
+    params: list[object] = []
+    if open_only:
+        sql += " AND case_id NOT IN (SELECT case_id FROM case_closings)"
+    if unit_id is not None:
+        sql += " AND unit_id = ?"
+        params.append(unit_id)
+    return [_notice(row) for row in db.execute(sql + " ORDER BY issued_on, notice_no", params)]
+
+
+def notice(db: sqlite3.Connection, notice_no: str) -> StoredNotice | None:
+    row = db.execute(f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE notice_no = ?", (notice_no,)).fetchone()
+    return _notice(row) if row else None
+
+
+def deliveries(db: sqlite3.Connection) -> dict[str, list[tuple[date, tuple[int, ...]]]]:
+    """Unit → (delivered on, charge ids the delivered notice demanded), for the limitation clock."""
+    found: dict[str, list[tuple[date, tuple[int, ...]]]] = {}
+    for unit_id, delivered, charges in db.execute(
+        "SELECT n.unit_id, d.delivered_on, n.charge_ids FROM deliveries d JOIN notices n USING (notice_no)"
+    ):
+        found.setdefault(unit_id, []).append((date.fromisoformat(delivered), tuple(json.loads(charges))))
+    return found
+
+
+def insert_case(db: sqlite3.Connection, run_id: int, unit_id: str, opened_on: date) -> int:
+    cursor = db.execute("INSERT INTO cases (unit_id, opened_on, run_id) VALUES (?, ?, ?)",
+                        (unit_id, opened_on.isoformat(), run_id))
+    return int(cursor.lastrowid or 0)
+
+
+def close_case(db: sqlite3.Connection, run_id: int, case_id: int, closed_on: date) -> None:
+    db.execute("INSERT INTO case_closings (case_id, closed_on, run_id) VALUES (?, ?, ?)",
+               (case_id, closed_on.isoformat(), run_id))
+
+
+def next_notice_no(db: sqlite3.Connection, year: int) -> str:
+    """CJ<year>-<six digits>, numbered on within the year."""
+    prefix = f"CJ{year}-"
+    last = db.execute("SELECT max(notice_no) FROM notices WHERE notice_no LIKE ?", (prefix + "%",)).fetchone()[0]
+    return f"{prefix}{int(last.removeprefix(prefix)) + 1 if last else 1:06d}"
+
+
+def insert_notice(db: sqlite3.Connection, run_id: int, stored: StoredNotice, segment: str,
+                  approved_by: str | None) -> None:
+    db.execute(
+        "INSERT INTO notices (notice_no, case_id, unit_id, stage, segment, issued_on, deadline, amount_fen,"
+        " charge_ids, approved_by, purpose, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (stored.notice_no, stored.case_id, stored.unit_id, stored.stage, segment, stored.issued_on.isoformat(),
+         stored.deadline.isoformat() if stored.deadline else None, stored.amount_fen,
+         json.dumps(list(stored.charge_ids)), approved_by, stored.purpose.value, run_id),
+    )
+
+
+def insert_delivery(db: sqlite3.Connection, run_id: int, notice_no: str, on: date, method: str, signer: str,
+                    relation: str, evidence: str) -> int:
+    cursor = db.execute(
+        "INSERT INTO deliveries (notice_no, delivered_on, method, signer, relation, evidence, run_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (notice_no, on.isoformat(), method, signer or None, relation or None, evidence or None, run_id),
+    )
+    return int(cursor.lastrowid or 0)

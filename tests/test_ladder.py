@@ -1,0 +1,122 @@
+"""Two years of monthly runs on a small estate: the exact notices each owner gets.
+
+Every expected date below was worked out by hand from the default policy:
+stage thresholds 15/30/90/180/365 days, 15 days between notices, a 15-day
+payment deadline on letters (stages 2-5), minimum ¥50, dispute capped at stage 2.
+"""
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import Invoke, write_csv
+
+UNITS = [["房号", "楼栋", "业主姓名", "联系电话", "建筑面积"],
+         ["3-101", "3栋", "赵一", "13800000001", "80"],   # never pays
+         ["3-102", "3栋", "钱二", "13800000002", "80"],   # disputes, later resolved
+         ["3-103", "3栋", "孙三", "13800000003", "80"],   # promises, breaks the promise
+         ["3-104", "3栋", "李四", "13800000004", "80"]]   # pays up, relapses later
+MONTHS = [(2025, m) for m in range(1, 13)] + [(2026, m) for m in range(1, 13)]
+RUNS = [date(y, m, 25) for y, m in MONTHS]
+
+
+@pytest.fixture
+def estate(cli: Invoke, tmp_path: Path) -> Invoke:
+    assert cli("import", "units", str(write_csv(tmp_path / "u.csv", UNITS))).exit_code == 0
+    charges = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]] + [
+        [unit[0], "物业费", f"{y}-{m:02d}", f"{y}-{m:02d}-10", "100.00"] for unit in UNITS[1:] for y, m in MONTHS]
+    assert cli("import", "charges", str(write_csv(tmp_path / "c.csv", charges))).exit_code == 0
+    payments = [["收据号", "房号", "实收金额", "收款日期"], ["D1", "3-104", "200.00", "2025-03-05"]] + [
+        [f"D{m}", "3-104", "100.00", f"2025-{m:02d}-10"] for m in range(3, 9)]
+    assert cli("import", "payments", str(write_csv(tmp_path / "p.csv", payments))).exit_code == 0
+    for args in (["dispute", "3-102", "--reason", "楼道漏水未修", "--on", "2025-03-01"],
+                 ["resolve", "3-102", "--note", "已修复", "--on", "2025-09-01"],
+                 ["promise", "3-103", "--amount", "300", "--by", "2025-04-30", "--on", "2025-03-05"]):
+        assert cli("record", *args).exit_code == 0
+    return cli
+
+
+def notices(workspace_dir: Path) -> dict[str, list[tuple[str, int, int]]]:
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        rows = db.execute("SELECT unit_id, issued_on, stage, case_id FROM notices ORDER BY unit_id, issued_on")
+        found: dict[str, list[tuple[str, int, int]]] = {}
+        for unit, issued, stage, case_id in rows:
+            found.setdefault(unit, []).append((issued, stage, case_id))
+        return found
+
+
+def test_two_years_of_monthly_runs(estate: Invoke, workspace_dir: Path) -> None:
+    approve = [arg for unit in UNITS[1:] for arg in ("--approve", unit[0])]
+    for day in RUNS:
+        if day == date(2025, 7, 25):  # stage 4 needs approval: without it, nothing for 3-101
+            plan = json.loads(estate("--json", "notices", "plan", "--as-of", day.isoformat()).output)["rows"]
+            row = next(r for r in plan if r["unit_id"] == "3-101")
+            assert (row["stage_now"], row["next_stage"], row["blocked_by"]) == (3, 4, "approval")
+        result = estate("notices", "issue", "--as-of", day.isoformat(), *approve)
+        assert result.exit_code == 0, result.stderr
+        again = estate("--json", "notices", "issue", "--as-of", day.isoformat(), *approve)
+        assert json.loads(again.output)["issued"] == []  # running twice changes nothing
+    found = notices(workspace_dir)
+    sequence = {unit: [(issued, stage) for issued, stage, _case in rows] for unit, rows in found.items()}
+    ladder = [1, 2, 3, 4, 5]
+    # 3-101 never pays: 1 at 15 days, 2 at 46, then 3, 4 and 5 when the oldest charge
+    # (2025-01-10) reaches 90 (04-10), 180 (07-09) and 365 days (2026-01-10).
+    assert sequence["3-101"] == list(zip(
+        ["2025-01-25", "2025-02-25", "2025-04-25", "2025-07-25", "2026-01-25"], ladder, strict=True))
+    # 3-102 disputes on 03-01: held at stage 2 until it is resolved on 09-01.
+    assert sequence["3-102"] == list(zip(
+        ["2025-01-25", "2025-02-25", "2025-09-25", "2025-10-25", "2026-01-25"], ladder, strict=True))
+    # 3-103 promises ¥300 by 04-30 and pays nothing: blocked on 04-25, resumes on 05-25.
+    assert sequence["3-103"] == list(zip(
+        ["2025-01-25", "2025-02-25", "2025-05-25", "2025-07-25", "2026-01-25"], ladder, strict=True))
+    # 3-104 pays everything on 03-05 (the case closes) and each month to August; the
+    # September charge starts a new case and a new ladder from stage 1.
+    assert sequence["3-104"] == [("2025-01-25", 1), ("2025-02-25", 2), ("2025-09-25", 1), ("2025-10-25", 2),
+                                 ("2025-12-25", 3), ("2026-03-25", 4), ("2026-09-25", 5)]
+    cases = [case for _issued, _stage, case in found["3-104"]]
+    assert cases[0] == cases[1] != cases[2] == cases[-1]
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        assert db.execute("SELECT closed_on FROM case_closings").fetchall() == [("2025-03-05",)]
+    assert estate("audit", "verify").exit_code == 0
+
+
+def test_plan_json_schema_and_blocks(estate: Invoke) -> None:
+    estate("notices", "issue", "--as-of", "2025-02-25")
+    plan = json.loads(estate("--json", "notices", "plan", "--as-of", "2025-03-10").output)
+    rows = {row["unit_id"]: row for row in plan["rows"]}
+    assert plan["as_of"] == "2025-03-10"
+    assert rows["3-101"] == {
+        "unit_id": "3-101", "segment": "reminder", "case_opened": "2025-01-11", "stage_now": 2, "next_stage": 3,
+        "next_on": "2025-04-10", "blocked_by": "deadline",
+        "reason": "第 3 级 催缴函：距上次通知（CJ2025-000001）不足 15 天（2025-03-12 起）；"
+                  "上次通知的缴费期限 2025-03-12 未过（2025-03-13 起）；待最早欠费逾期满 90 天（2025-04-10 起）"}
+    assert (rows["3-102"]["segment"], rows["3-102"]["next_stage"], rows["3-102"]["blocked_by"]) == (
+        "dispute", None, "dispute")
+    assert rows["3-103"]["blocked_by"] == "promise"
+    # 3-104 paid everything on 03-05 and March on 03-10: its case is over, nothing is due.
+    assert (rows["3-104"]["stage_now"], rows["3-104"]["case_opened"], rows["3-104"]["next_stage"]) == (0, None, None)
+    assert rows["3-104"]["reason"].startswith("欠费已于 2025-03-05 降至起催金额以下，原案件结案")
+
+
+def test_delivery_evidence(estate: Invoke, workspace_dir: Path) -> None:
+    estate("notices", "issue", "--as-of", "2025-01-25")
+    estate("notices", "issue", "--as-of", "2025-02-25")
+    number = next(n for n in [f"CJ2025-{i:06d}" for i in range(1, 9)]
+                  if estate("record", "delivered", n, "--method", "EMS", "--on", "2025-02-20").exit_code == 2
+                  and "早于通知发出日期" in estate("record", "delivered", n, "--method", "EMS",
+                                                   "--on", "2025-02-20").stderr)
+    result = estate("record", "delivered", number, "--method", "EMS", "--on", "2025-02-27")
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, "EMS 送达须写明邮件号（--evidence），并在邮单内件品名注明“物业费催缴函”")
+    result = estate("record", "delivered", number, "--method", "当面签收", "--on", "2025-02-27", "--signer", "赵一")
+    assert result.stderr.strip() == "当面签收须写明签收人（--signer）及其与业主的关系（--relation）"
+    result = estate("record", "delivered", "CJ2099-000001", "--method", "EMS", "--evidence", "E1")
+    assert (result.exit_code, result.stderr.strip()) == (2, "没有编号为 CJ2099-000001 的通知")
+    ok = estate("record", "delivered", number, "--method", "当面签收", "--on", "2025-02-27",
+                "--signer", "赵一", "--relation", "本人")
+    assert ok.exit_code == 0, ok.stderr
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        assert db.execute("SELECT count(*) FROM deliveries").fetchone() == (1,)
