@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke, write_csv
+from cuijiao.aging import Buckets, UnitLedger, UnitPosition, position
+from cuijiao.allocation import Charge
+from cuijiao.outcomes import Kind, Outcome, Standing
+from cuijiao.stages import Block, Case, IssuedNotice, Policy, Purpose, plan_unit
 
 UNITS = [["房号", "楼栋", "业主姓名", "联系电话", "建筑面积"],
          ["3-101", "3栋", "赵一", "13800000001", "80"],   # never pays
@@ -120,3 +124,41 @@ def test_delivery_evidence(estate: Invoke, workspace_dir: Path) -> None:
     assert ok.exit_code == 0, ok.stderr
     with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
         assert db.execute("SELECT count(*) FROM deliveries").fetchone() == (1,)
+
+
+# --- The pure planner, case by case -------------------------------------------------
+
+NOTHING = Standing(None, None, 0, None)
+
+
+def _position(as_of: date, *dues: date, fen: int = 10000) -> UnitPosition:
+    charges = [Charge(i + 1, "物业费", f"{d:%Y-%m}", d, fen) for i, d in enumerate(dues)]
+    return position(UnitLedger("9-901", "9栋", "周九", charges, []), as_of, Buckets())
+
+
+def test_first_notice_is_a_written_demand_after_30_days() -> None:
+    plan = plan_unit(_position(date(2025, 3, 1), date(2025, 1, 10)), "reminder", NOTHING, None, Policy())
+    assert (plan.next_stage, plan.issue_now, plan.case.opened_on if plan.case else None) == (
+        2, True, date(2025, 1, 11))
+
+
+def test_below_minimum_and_hold() -> None:
+    small = plan_unit(_position(date(2025, 3, 1), date(2025, 1, 10), fen=4999), "reminder", NOTHING, None, Policy())
+    assert (small.blocked_by, small.next_stage, small.issue_now) == (Block.BELOW_MINIMUM, None, False)
+    hold = Outcome(1, "9-901", Kind.HOLD, date(2025, 2, 1), date(2025, 3, 31), detail={"reason": "业主住院"})
+    held = plan_unit(_position(date(2025, 3, 1), date(2025, 1, 10)), "reminder", Standing(None, None, 0, hold),
+                     None, Policy())
+    assert (held.blocked_by, held.next_on, held.issue_now) == (Block.HOLD, date(2025, 4, 1), False)
+
+
+def test_expiring_debts_get_a_demand_even_when_the_dispute_caps_the_ladder() -> None:
+    as_of = date(2026, 11, 27)
+    unit = _position(as_of, date(2023, 12, 10))  # ends 2026-12-10: 13 days away
+    case = Case(7, date(2023, 12, 11), (IssuedNotice("CJ2024-000001", 2, date(2024, 1, 25), date(2024, 2, 9)),))
+    dispute = Outcome(2, "9-901", Kind.DISPUTE, date(2024, 2, 1), detail={"reason": "漏水"})
+    standing = Standing(dispute, None, 0, None)
+    capped = plan_unit(unit, "dispute", standing, case, Policy())
+    assert (capped.blocked_by, capped.next_stage) == (Block.DISPUTE, None)
+    demand = plan_unit(unit, "dispute", standing, case, Policy(), expiring=True)
+    assert (demand.next_stage, demand.purpose, demand.issue_now) == (2, Purpose.LIMITATION, True)
+    assert demand.reason == "诉讼时效即将届满：发出书面催缴，并保留送达证据"
