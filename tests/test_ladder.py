@@ -162,3 +162,22 @@ def test_expiring_debts_get_a_demand_even_when_the_dispute_caps_the_ladder() -> 
     demand = plan_unit(unit, "dispute", standing, case, Policy(), expiring=True)
     assert (demand.next_stage, demand.purpose, demand.issue_now) == (2, Purpose.LIMITATION, True)
     assert demand.reason == "诉讼时效即将届满：发出书面催缴，并保留送达证据"
+
+
+def test_only_a_delivered_notice_restarts_the_clock(estate: Invoke) -> None:
+    def last_interruptions() -> dict[str, str | None]:
+        rows = json.loads(estate("--json", "limitation", "--as-of", "2027-12-31", "--within", "400").output)["rows"]
+        return {r["period"]: r["last_interruption"] for r in rows if r["unit_id"] == "3-101"}
+
+    estate("notices", "issue", "--as-of", "2025-02-25")
+    plan = json.loads(estate("--json", "notices", "plan", "--as-of", "2025-02-25").output)["rows"]
+    assert not any(row["next_on"] == "2025-02-25" and row["blocked_by"] is None for row in plan)  # nothing new
+    assert last_interruptions()["2025-01"] is None  # issued, printed, not proven delivered
+    future = estate("record", "delivered", "CJ2025-000001", "--method", "电子送达", "--on", "2999-01-01")
+    assert (future.exit_code, future.stderr.startswith("送达日期 2999-01-01 晚于今天")) == (2, True)
+    delivered = estate("record", "delivered", "CJ2025-000001", "--method", "当面签收", "--on", "2025-02-27",
+                       "--signer", "赵一", "--relation", "本人")
+    assert delivered.exit_code == 0, delivered.stderr
+    after = last_interruptions()
+    # The notice listed the debts overdue on 02-25 (January and February): only they restart.
+    assert (after["2025-01"], after["2025-02"], after["2025-03"]) == ("2025-02-27", "2025-02-27", None)
