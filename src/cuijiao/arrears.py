@@ -9,18 +9,21 @@ from __future__ import annotations
 import difflib
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cuijiao.aging import AgingReport, Buckets, UnitPosition, build_report, merge_reports, natural_key, position
+from cuijiao.config import Settings
 from cuijiao.errors import BadInput
 from cuijiao.limitation import Clock, RestDays, clocks
 from cuijiao.outcomes import Outcome, standing
 from cuijiao.segments import Owner, Rule, Verdict, classify, facts
-from cuijiao.store.db import connect_readonly
+from cuijiao.store.db import DB_NAME, connect_readonly
 from cuijiao.store.notices import deliveries
 from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
 from cuijiao.store.reading import UnitRange, one_unit, owners, split_units, stored_counts, unit_ids, unit_ledgers
@@ -39,37 +42,61 @@ def require_data(workspace: Workspace) -> None:
 # Below this many units one process is faster than starting a second.
 PARALLEL_FROM_UNITS = 20_000
 
+T = TypeVar("T")
 
-def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = None) -> AgingReport:
-    """The estate's aging as of ``as_of``; a large estate is split over the machine's cores.
 
-    Each worker reads its own range of units through its own read-only
-    connection and ages it with the same pure core; the parts are merged.
+def over_units(workspace: Workspace, work: Callable[[Workspace, UnitRange], list[T]], *,
+               workers: int | None = None) -> list[T]:
+    """``work`` over every unit; a large estate is split over the machine's cores.
+
+    Each worker process takes one range of units, opens its own read-only
+    connection and runs the same ``work`` (a module-level function, so it can
+    be sent to the worker); the parts come back in unit order.
     """
     require_data(workspace)
-    buckets = Buckets(workspace.settings.aging_buckets)
     if workers is None:
         many = stored_counts(workspace.db)["units"] >= PARALLEL_FROM_UNITS
         workers = min(os.cpu_count() or 1, 4) if many else 1
     if workers <= 1:
-        return build_report(unit_ledgers(workspace.db), as_of, buckets)
+        return work(workspace, UnitRange())
     ranges = split_units(workspace.db, workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = list(pool.map(_aging_part, [workspace.db_path] * workers, ranges, [as_of] * workers,
-                              [buckets] * workers))
-    return merge_reports(parts)
+        parts = pool.map(_part, [workspace.root] * workers, [workspace.settings] * workers, [work] * workers, ranges)
+        return [item for part in parts for item in part]
+
+
+def _part(root: Path, settings: Settings, work: Callable[[Workspace, UnitRange], list[T]],
+          units: UnitRange) -> list[T]:
+    workspace = Workspace(root, settings, connect_readonly(root / DB_NAME))
+    try:
+        return work(workspace, units)
+    finally:
+        workspace.close()
+
+
+def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = None) -> AgingReport:
+    """The estate's aging as of ``as_of``, in parts over unit ranges, merged."""
+    return merge_reports(over_units(workspace, partial(_aging_part, as_of=as_of), workers=workers))
+
+
+def _aging_part(workspace: Workspace, units: UnitRange, *, as_of: date) -> list[AgingReport]:
+    buckets = Buckets(workspace.settings.aging_buckets)
+    return [build_report(unit_ledgers(workspace.db, units), as_of, buckets)]
 
 
 def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | None = None) -> list[Clock]:
     """Charges whose limitation period has ended, or ends within ``warn_days``, as of ``as_of``."""
-    require_data(workspace)
+    window = workspace.settings.limitation_warn_days if warn_days is None else warn_days
+    return over_units(workspace, partial(_limitation_part, as_of=as_of, window=window))
+
+
+def _limitation_part(workspace: Workspace, units: UnitRange, *, as_of: date, window: int) -> list[Clock]:
     settings = workspace.settings
     rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
-    window = settings.limitation_warn_days if warn_days is None else warn_days
     buckets = Buckets(settings.aging_buckets)
     recorded, delivered = outcomes_by_unit(workspace.db), deliveries(workspace.db)
     rows = []
-    for ledger in unit_ledgers(workspace.db):
+    for ledger in unit_ledgers(workspace.db, units):
         unit = position(ledger, as_of, buckets)
         if unit.overdue_fen:
             found = clocks(unit, recorded.get(ledger.unit_id, []), rest_days, window, delivered.get(ledger.unit_id, []))
@@ -80,18 +107,22 @@ def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | Non
 @dataclass(frozen=True)
 class Segmented:
     owner: Owner
-    position: UnitPosition
+    as_of: date
+    overdue_fen: int
     facts: dict[str, Any]
     verdict: Verdict
 
 
 def segment_units(workspace: Workspace, as_of: date) -> list[Segmented]:
     """Every unit with arrears as of ``as_of``, with its facts and the rule that matched."""
-    require_data(workspace)
+    return over_units(workspace, partial(_segment_part, as_of=as_of))
+
+
+def _segment_part(workspace: Workspace, units: UnitRange, *, as_of: date) -> list[Segmented]:
     buckets, rules = Buckets(workspace.settings.aging_buckets), workspace.settings.segment_rules
     recorded, people = outcomes_by_unit(workspace.db), owners(workspace.db)
     result = []
-    for ledger in unit_ledgers(workspace.db):
+    for ledger in unit_ledgers(workspace.db, units):
         unit = position(ledger, as_of, buckets)
         if unit.overdue_fen:
             result.append(_segmented(people[ledger.unit_id], unit, recorded.get(ledger.unit_id, []), rules))
@@ -106,15 +137,7 @@ def explain_unit(workspace: Workspace, unit_id: str, as_of: date) -> Segmented:
 
 def _segmented(owner: Owner, unit: UnitPosition, recorded: list[Outcome], rules: tuple[Rule, ...]) -> Segmented:
     values = facts(owner, unit, standing(recorded, unit.payments, unit.as_of))
-    return Segmented(owner, unit, values, classify(rules, values))
-
-
-def _aging_part(db_path: Path, units: UnitRange, as_of: date, buckets: Buckets) -> AgingReport:
-    db = connect_readonly(db_path)
-    try:
-        return build_report(unit_ledgers(db, units), as_of, buckets)
-    finally:
-        db.close()
+    return Segmented(owner, unit.as_of, unit.overdue_fen, values, classify(rules, values))
 
 
 def unit_position(workspace: Workspace, unit_id: str, as_of: date) -> UnitPosition:

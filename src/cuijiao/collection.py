@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from cuijiao.aging import Buckets, UnitLedger, UnitPosition, position
-from cuijiao.arrears import require_data
+from cuijiao.arrears import over_units
 from cuijiao.limitation import RestDays, clocks
 from cuijiao.money import format_yuan
 from cuijiao.outcomes import standing
@@ -33,29 +34,33 @@ from cuijiao.store.notices import (
     open_cases,
 )
 from cuijiao.store.outcomes import outcomes_by_unit
-from cuijiao.store.reading import owners, unit_ledgers
+from cuijiao.store.reading import UnitRange, owners, unit_ledgers
 from cuijiao.workspace import Workspace
 
 
 @dataclass(frozen=True)
 class UnitPlan:
     plan: Plan
-    position: UnitPosition
+    overdue_fen: int
+    overdue_charge_ids: tuple[int, ...]  # the debts a notice issued now would demand
     closed: tuple[int, date] | None  # an open case whose arrears fell below the minimum since
 
 
 def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = frozenset()) -> list[UnitPlan]:
     """What each unit in arrears, or with an open case, is due next as of ``as_of``."""
-    return list(_plans(workspace, as_of, approve))
+    return over_units(workspace, partial(_plan_part, as_of=as_of, approve=approve))
 
 
-def _plans(workspace: Workspace, as_of: date, approve: frozenset[str]) -> Iterator[UnitPlan]:
-    require_data(workspace)
+def _plan_part(workspace: Workspace, units: UnitRange, *, as_of: date, approve: frozenset[str]) -> list[UnitPlan]:
+    return list(_plans(workspace, units, as_of, approve))
+
+
+def _plans(workspace: Workspace, units: UnitRange, as_of: date, approve: frozenset[str]) -> Iterator[UnitPlan]:
     db, settings = workspace.db, workspace.settings
     buckets, policy = Buckets(settings.aging_buckets), settings.policy
     rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
     cases, recorded, people, delivered = open_cases(db), outcomes_by_unit(db), owners(db), deliveries(db)
-    for ledger in unit_ledgers(db):
+    for ledger in unit_ledgers(db, units):
         unit_id = ledger.unit_id
         case = cases.get(unit_id)
         unit = position(ledger, as_of, buckets)
@@ -70,7 +75,9 @@ def _plans(workspace: Workspace, as_of: date, approve: frozenset[str]) -> Iterat
         limitation = clocks(unit, outcomes, rest_days, settings.limitation_warn_days, delivered.get(unit_id, []))
         plan = plan_unit(unit, verdict.segment, now, case, policy, expiring=any(c.status for c in limitation),
                          approved=unit_id in approve)
-        yield UnitPlan(plan, unit, closed)
+        owed = unit.allocation.owed
+        overdue_ids = tuple(c.id for c in unit.charges if owed[c.id] > 0 and c.due_date < as_of)
+        yield UnitPlan(plan, unit.overdue_fen, overdue_ids, closed)
 
 
 def _closed_since(
@@ -122,18 +129,17 @@ def _close_cases(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: dat
 
 
 def _issue(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date, policy: Policy) -> StoredNotice:
-    plan, unit, db = unit_plan.plan, unit_plan.position, workspace.db
+    plan, db = unit_plan.plan, workspace.db
     assert plan.case is not None and plan.next_stage is not None
     case_id = plan.case.id
     if case_id is None:
         case_id = insert_case(db, run.id, plan.unit_id, plan.case.opened_on)
         append_event(db, run.id, "case.open", {"case_id": case_id, "opened_on": plan.case.opened_on.isoformat()},
                      unit_id=plan.unit_id)
-    owed = unit.allocation.owed
-    charge_ids = tuple(c.id for c in unit.charges if owed[c.id] > 0 and c.due_date < as_of)
+    charge_ids = unit_plan.overdue_charge_ids
     deadline = as_of + timedelta(days=policy.deadline_days) if plan.next_stage >= WRITTEN_DEMAND else None
     stored = StoredNotice(next_notice_no(db, as_of.year), case_id, plan.unit_id, plan.next_stage, as_of, deadline,
-                          unit.overdue_fen, charge_ids, plan.purpose)
+                          unit_plan.overdue_fen, charge_ids, plan.purpose)
     approved_by = os_user() if plan.next_stage in policy.approval_stages else None
     insert_notice(db, run.id, stored, plan.segment, approved_by)
     append_event(db, run.id, "notice.issue", {

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 
 import chinese_calendar
 
@@ -33,12 +34,20 @@ class RestDays:
 
     def __init__(self, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> None:
         self.holidays, self.workdays = frozenset(holidays), frozenset(workdays)
+        self._known: dict[date, bool] = {}  # the package checks its whole table on every call
 
     def is_rest_day(self, day: date) -> bool:
         if day in self.holidays:
             return True
         if day in self.workdays:
             return False
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._look_up(day)
+        return known
+
+    @staticmethod
+    def _look_up(day: date) -> bool:
         try:
             return bool(chinese_calendar.is_holiday(day))
         except NotImplementedError:
@@ -47,6 +56,7 @@ class RestDays:
             return day.weekday() >= 5
 
     @staticmethod
+    @cache
     def official(day: date) -> bool:
         """Whether the published calendar covers ``day``'s year."""
         try:

@@ -35,6 +35,7 @@ class Workspace:
         return self._db
 
     def close(self) -> None:
+        """Close the database connection, if one was opened."""
         if self._db is not None:
             self._db.close()
             self._db = None

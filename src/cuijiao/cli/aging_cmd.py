@@ -58,10 +58,10 @@ def aging(
         report = aging_report(ws, day)
         run.counts.update(as_of=day.isoformat(), units_in_report=len(report.units),
                           overdue_fen=report.total.overdue_fen)
-        _emit(report, by, fmt, output, unmask=unmask)
+        _emit(report, by, fmt, output, unmask=unmask, quiet=state(ctx).quiet)
 
 
-def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool) -> None:
+def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool, quiet: bool) -> None:
     if fmt == "json":
         print_json(report_json(report, by, unmask=unmask))
     elif fmt == "csv":
@@ -81,7 +81,7 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
             table.add_row(*map(str, row))
         table.add_section()
         table.add_row(*map(str, footer))
-        console().print(table)
+        console(quiet=quiet).print(table)
         for line in kpi_lines(report):
             typer.echo(line)
 

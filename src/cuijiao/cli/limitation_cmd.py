@@ -53,7 +53,7 @@ def limitation(
             table.add_row(r.unit_id, r.charge.item, r.charge.period, r.charge.due_date.isoformat(),
                           format_yuan(r.owed_fen), r.ends.isoformat() + ("" if r.official_calendar else "*"),
                           _status(r, day), _interruption(r))
-        console().print(table)
+        console(quiet=state(ctx).quiet).print(table)
         expired = run.counts["expired"]
         typer.echo(f"已届满 {expired} 笔，{within if within is not None else ws.settings.limitation_warn_days} 天内"
                    f"届满 {run.counts['expiring']} 笔。届满后业主可拒付，但仍应列账、继续催收并保留证据。")

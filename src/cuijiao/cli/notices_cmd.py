@@ -59,7 +59,7 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
             table.add_row(row["unit_id"], row["segment"], row["case_opened"] or "", str(row["stage_now"]),
                           f"{next_stage} {STAGE_NAMES[next_stage]}" if next_stage else "", row["next_on"] or "",
                           row["blocked_by"] or "", row["reason"])
-        console().print(table)
+        console(quiet=state(ctx).quiet).print(table)
         typer.echo(f"共 {len(plans)} 户；现在可发 {run.counts['due_now']} 份通知（notices issue 发出）")
 
 
@@ -76,7 +76,7 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
                  "amount": format_yuan(n.amount_fen), "deadline": n.deadline.isoformat() if n.deadline else None}
                 for n in issued]})
             return
-        for n in issued:
+        for n in [] if state(ctx).quiet else issued:
             deadline = f"，缴费期限 {n.deadline.isoformat()}" if n.deadline else ""
             typer.echo(f"{n.notice_no} 房号 {n.unit_id} 第 {n.stage} 级 {STAGE_NAMES[n.stage]}，"
                        f"欠费 {format_yuan(n.amount_fen)} 元{deadline}")

@@ -10,14 +10,14 @@ from typing import Any
 from rich.console import Console
 
 
-def console() -> Console:
+def console(*, quiet: bool = False) -> Console:
     """A fresh console: it reads the terminal width (or $COLUMNS) at each use.
 
     Redirected to a file or a pipe, tables are drawn wide rather than cut to 80
     columns, so a saved report keeps every figure whole.
     """
     wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 250
-    return Console(highlight=False, soft_wrap=False, width=wide)
+    return Console(highlight=False, soft_wrap=False, width=wide, quiet=quiet)
 
 
 def print_json(value: Any) -> None:

@@ -47,7 +47,7 @@ def segment(
         if state(ctx).json:
             print_json({"as_of": day.isoformat(), "counts": dict(counts), "rows": [_row_json(r, unmask) for r in rows]})
             return
-        _table(rows, day.isoformat(), unmask=unmask)
+        _table(rows, day.isoformat(), unmask=unmask, quiet=state(ctx).quiet)
         labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
         typer.echo("；".join(f"{labels.get(name, name)} {count} 户" for name, count in counts.most_common()))
 
@@ -56,27 +56,27 @@ def _row_json(row: Segmented, unmask: bool) -> dict[str, Any]:
     name = row.owner.owner_name
     return {"unit_id": row.owner.unit_id, "owner_name": name if unmask else mask_name(name),
             "segment": row.verdict.segment, "label": row.verdict.rule.label if row.verdict.rule else None,
-            "overdue_total": format_yuan(row.position.overdue_fen), "oldest_days": row.facts["oldest_days"]}
+            "overdue_total": format_yuan(row.overdue_fen), "oldest_days": row.facts["oldest_days"]}
 
 
-def _table(rows: list[Segmented], day: str, *, unmask: bool) -> None:
+def _table(rows: list[Segmented], day: str, *, unmask: bool, quiet: bool) -> None:
     table = Table(title=f"催缴分群（截至 {day}）")
     for header in ("房号", "业主", "欠费合计", "最长逾期天数", "分群", "策略"):
         table.add_column(header, justify="right" if header in ("欠费合计", "最长逾期天数") else "left")
     for row in rows:
         rule = row.verdict.rule
         name = row.owner.owner_name
-        table.add_row(row.owner.unit_id, name if unmask else mask_name(name), format_yuan(row.position.overdue_fen),
+        table.add_row(row.owner.unit_id, name if unmask else mask_name(name), format_yuan(row.overdue_fen),
                       str(row.facts["oldest_days"]), rule.label if rule else "（无规则成立）",
                       rule.strategy if rule else "")
-    console().print(table)
+    console(quiet=quiet).print(table)
 
 
 def _explain(ctx: typer.Context, row: Segmented, *, unmask: bool) -> None:
     verdict = row.verdict
     if state(ctx).json:
         print_json({
-            "unit_id": row.owner.unit_id, "as_of": row.position.as_of.isoformat(),
+            "unit_id": row.owner.unit_id, "as_of": row.as_of.isoformat(),
             "facts": {name: _plain(value) for name, value in row.facts.items()},
             "tried": [{"segment": rule.name, "when": rule.when.text, "matched": matched}
                       for rule, matched in verdict.tried],
@@ -85,7 +85,7 @@ def _explain(ctx: typer.Context, row: Segmented, *, unmask: bool) -> None:
         return
     name = row.owner.owner_name
     typer.echo(f"房号 {row.owner.unit_id}，业主 {name if unmask else mask_name(name)}，"
-               f"截至 {row.position.as_of.isoformat()}")
+               f"截至 {row.as_of.isoformat()}")
     typer.echo("事实：")
     for fact, value in row.facts.items():
         typer.echo(f"  {fact} = {_plain(value)}    # {FACTS[fact][0]}")
