@@ -116,8 +116,9 @@ def test_aging_csv_and_workbook(estate: Invoke, tmp_path: Path) -> None:
     assert [c.value for c in units[1]][:4] == ["房号", "楼栋", "业主", "欠费合计"]
     assert (units["A2"].value, float(units["D2"].value), units["D2"].number_format) == ("1-101", 180.0, "#,##0.00")
     assert units.freeze_panes == "B2"
-    summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
-    assert ["清欠率", "0.00%"] in [row[:2] for row in summary]
+    summary = {row[0].value: row[1] for row in book["汇总"].iter_rows() if row[0].value}
+    assert (summary["收缴率"].value, summary["收缴率"].number_format) == (0.7222, "0.00%")  # 130.00 / 180.00
+    assert (summary["清欠率"].value, summary["欠费户数"].value) == (0, 2)  # 2-201 has credit, not arrears
     with zipfile.ZipFile(book_path) as archive:
         assert any(name.startswith("xl/charts/chart") for name in archive.namelist())
 

@@ -163,9 +163,21 @@ def write_xlsx(path: Path, report: AgingReport, *, unmask: bool = False) -> None
         temp.unlink(missing_ok=True)
 
 
+class _Percent(Decimal):
+    """A rate for a workbook cell: shown as a percentage with two decimals."""
+
+
+def _fraction(part: int, whole: int) -> Decimal | str:
+    if not whole:
+        return "—"
+    return _Percent((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+
 def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> Cell:
     cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, Decimal):
+    if isinstance(value, _Percent):
+        cell.number_format = "0.00%"
+    elif isinstance(value, Decimal):
         cell.number_format = _MONEY_FORMAT
     if bold:
         cell.font = _BOLD
@@ -196,13 +208,13 @@ def _summary_sheet(sheet: WriteOnlyWorksheet, report: AgingReport) -> None:
         ["欠费合计", to_decimal(total.overdue_fen)],
         ["未到期", to_decimal(total.not_yet_due_fen)],
         ["预收余额", to_decimal(total.credit_fen)],
-        ["欠费户数", total.units],
+        ["欠费户数", sum(1 for row in report.units if row.overdue_fen)],
         [],
         [_cell(sheet, f"当月指标（{report.as_of:%Y-%m}-01 至 {report.as_of.isoformat()}）", bold=True)],
         ["当月应收", to_decimal(kpi.billed_fen)], ["当月已收", to_decimal(kpi.collected_fen)],
-        ["收缴率", rate(kpi.collected_fen, kpi.billed_fen) or "—"],
+        ["收缴率", _fraction(kpi.collected_fen, kpi.billed_fen)],
         ["月初欠费", to_decimal(kpi.arrears_start_fen)], ["本月收回欠费", to_decimal(kpi.arrears_collected_fen)],
-        ["清欠率", rate(kpi.arrears_collected_fen, kpi.arrears_start_fen) or "—"],
+        ["清欠率", _fraction(kpi.arrears_collected_fen, kpi.arrears_start_fen)],
     ]
     for line in lines:
         sheet.append([value if isinstance(value, Cell) else _cell(sheet, value) for value in line])
