@@ -68,7 +68,8 @@ def test_a_workspace_writes_its_own_rules(workspace_dir: Path) -> None:
     config.write_text(head + '[[segments]]\nname = "rest"\nwhen = "overdue_total > 0"\n', encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
-    assert str(caught.value) == "cuijiao.toml: [stages] max_stage 中未知的分群 dispute（已定义：rest）"
+    line = next(n for n, row in enumerate(head.splitlines(), 1) if row.startswith("max_stage"))
+    assert str(caught.value) == f"cuijiao.toml:{line}: [stages] max_stage 中未知的分群 dispute（已定义：rest）"
     text = head.replace("max_stage = { dispute = 2 }", "max_stage = { big = 3 }") + (
         '[[segments]]\nname = "big"\nlabel = "大额"\nwhen = "overdue_total >= 10000"\nstrategy = "经理约谈"\n\n'
         '[[segments]]\nname = "rest"\nwhen = "overdue_total > 0"\n')

@@ -217,11 +217,19 @@ def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
         extra_holidays=_days(name, data, "limitation", "holidays"),
         extra_workdays=_days(name, data, "limitation", "workdays"),
         segment_rules=(rules := _segment_rules(name, data, text)),
-        policy=_policy(name, data, {rule.name for rule in rules}),
+        policy=_policy(name, data, {rule.name for rule in rules}, text),
     )
 
 
-def _policy(name: str, data: dict[str, Any], segments: set[str]) -> Policy:
+def _place_of(name: str, text: str, key: str) -> str:
+    """``file:line`` of the first line that sets ``key``, for messages about it."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().startswith(f"{key} ") or line.strip().startswith(f"{key}="):
+            return f"{name}:{number}"
+    return name
+
+
+def _policy(name: str, data: dict[str, Any], segments: set[str], text: str) -> Policy:
     section, defaults = data.get("stages", {}), Policy()
     thresholds = section.get("thresholds", [defaults.thresholds[s] for s in sorted(defaults.thresholds)])
     if not isinstance(thresholds, list) or len(thresholds) != 5 or not all(
@@ -236,7 +244,8 @@ def _policy(name: str, data: dict[str, Any], segments: set[str]) -> Policy:
     for segment, cap in caps.items():
         if segment not in segments:
             known = "、".join(sorted(segments))
-            raise ConfigError(f"{name}: [stages] max_stage 中未知的分群 {segment}（已定义：{known}）")
+            place = _place_of(name, text, "max_stage")
+            raise ConfigError(f"{place}: [stages] max_stage 中未知的分群 {segment}（已定义：{known}）")
         if cap not in (1, 2, 3, 4, 5):
             raise ConfigError(f"{name}: [stages] max_stage.{segment} 应为 1 至 5")
     minimum = section.get("minimum", "50.00")
