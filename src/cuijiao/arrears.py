@@ -23,7 +23,6 @@ from cuijiao.errors import BadInput
 from cuijiao.limitation import Clock, RestDays, clocks
 from cuijiao.outcomes import Outcome, standing
 from cuijiao.segments import Owner, Rule, Verdict, classify, facts
-from cuijiao.store.db import DB_NAME, connect_readonly
 from cuijiao.store.notices import deliveries
 from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
 from cuijiao.store.reading import UnitRange, one_unit, owners, split_units, stored_counts, unit_ids, unit_ledgers
@@ -67,7 +66,7 @@ def over_units(workspace: Workspace, work: Callable[[Workspace, UnitRange], list
 
 def _part(root: Path, settings: Settings, work: Callable[[Workspace, UnitRange], list[T]],
           units: UnitRange) -> list[T]:
-    workspace = Workspace(root, settings, connect_readonly(root / DB_NAME))
+    workspace = Workspace.read_only(root, settings)
     try:
         return work(workspace, units)
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings
 from cuijiao.errors import WorkspaceError
-from cuijiao.store.db import DB_NAME, connect
+from cuijiao.store.db import DB_NAME, connect, connect_readonly
 
 ENV_VAR = "CUIJIAO_WORKSPACE"
 
@@ -33,6 +33,11 @@ class Workspace:
         if self._db is None:
             self._db = connect(self.db_path)
         return self._db
+
+    @classmethod
+    def read_only(cls, root: Path, settings: Settings) -> Workspace:
+        """The workspace through a read-only connection (for worker processes)."""
+        return cls(root, settings, connect_readonly(root / DB_NAME))
 
     def close(self) -> None:
         """Close the database connection, if one was opened."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,29 +10,16 @@ from rich.table import Table
 
 from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report, unit_position
-from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state
 from cuijiao.cli.output import console, print_json
-from cuijiao.dates import parse_date
 from cuijiao.errors import BadInput
 from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
 from cuijiao.reports.statement import statement
-
-AsOfOption = Annotated[str | None, typer.Option("--as-of", help="截至日期，如 2026-11-27（默认今天）。")]
-UnmaskOption = Annotated[bool, typer.Option("--unmask", help="显示完整的业主姓名。")]
 
 
 def register(app: typer.Typer) -> None:
     app.command("aging")(aging)
     app.command("unit")(unit)
-
-
-def as_of_date(text: str | None) -> date:
-    if text is None:
-        return date.today()
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise BadInput(f"--as-of：{exc}") from None
 
 
 def aging(

@@ -7,12 +7,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cuijiao.errors import EXIT_BAD_INPUT, EXIT_ERROR, CuijiaoError, InputProblems
+from cuijiao.dates import parse_date
+from cuijiao.errors import EXIT_BAD_INPUT, EXIT_ERROR, BadInput, CuijiaoError, InputProblems
 from cuijiao.store.audit import Run, finish_run, start_run
 from cuijiao.workspace import ENV_VAR, Workspace, open_workspace, resolve_root
 
@@ -23,6 +25,24 @@ WorkspaceOption = Annotated[
         help="工作区目录（默认：环境变量 CUIJIAO_WORKSPACE，否则当前目录）。",
     ),
 ]
+
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="截至日期，如 2026-11-27（默认今天）。")]
+UnmaskOption = Annotated[bool, typer.Option("--unmask", help="显示完整的业主姓名。")]
+
+
+def option_date(text: str | None, option: str) -> date:
+    """A date option in any form a clerk writes; today when not given."""
+    if text is None:
+        return date.today()
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise BadInput(f"{option}：{exc}") from None
+
+
+def as_of_date(text: str | None) -> date:
+    return option_date(text, "--as-of")
+
 
 # More than this many problems would scroll the first ones away.
 _MAX_PROBLEMS_SHOWN = 200

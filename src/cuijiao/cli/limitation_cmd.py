@@ -8,8 +8,7 @@ import typer
 from rich.table import Table
 
 from cuijiao.arrears import limitation_report
-from cuijiao.cli.aging_cmd import AsOfOption, as_of_date
-from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state
 from cuijiao.cli.output import console, print_json
 from cuijiao.limitation import Clock, Status
 from cuijiao.money import format_yuan

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cuijiao.cli.aging_cmd import AsOfOption, as_of_date
-from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state
 from cuijiao.cli.output import console, print_json
 from cuijiao.collection import UnitPlan, issue_notices, plan_estate
 from cuijiao.money import format_yuan

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cuijiao.cli.aging_cmd import as_of_date
-from cuijiao.cli.context import WorkspaceOption, recorded_run
+from cuijiao.cli.context import WorkspaceOption, option_date, recorded_run
 from cuijiao.errors import BadInput
 from cuijiao.money import format_yuan, parse_amount
 from cuijiao.outcomes import CALL_OUTCOMES, LEGAL_STEPS, Kind, Outcome
@@ -50,8 +49,8 @@ def promise(ctx: typer.Context, unit: UnitArgument,
     """业主承诺在某日前缴纳一定金额（到期未缴视为违约，恢复催缴）。"""
 
     def build() -> tuple[Outcome, str]:
-        fen, until = _amount(amount), as_of_date(by)
-        outcome = Outcome(0, unit, Kind.PROMISE, as_of_date(on), until, fen, {"note": note})
+        fen, until = _amount(amount), option_date(by, "--by")
+        outcome = Outcome(0, unit, Kind.PROMISE, option_date(on, "--on"), until, fen, {"note": note})
         return outcome, f"承诺 {until} 前缴纳 {format_yuan(fen)} 元"
 
     _save(ctx, workspace, "promise", build)
@@ -63,7 +62,7 @@ def dispute(ctx: typer.Context, unit: UnitArgument,
             on: OnOption = None, workspace: WorkspaceOption = None) -> None:
     """业主对服务或费用提出争议（争议未解决前不发律师函）。"""
     _save(ctx, workspace, "dispute", lambda: (
-        Outcome(0, unit, Kind.DISPUTE, as_of_date(on), detail={"reason": reason}), f"提出争议：{reason}"))
+        Outcome(0, unit, Kind.DISPUTE, option_date(on, "--on"), detail={"reason": reason}), f"提出争议：{reason}"))
 
 
 @record_app.command("resolve")
@@ -71,7 +70,7 @@ def resolve(ctx: typer.Context, unit: UnitArgument, note: NoteOption = "", on: O
             workspace: WorkspaceOption = None) -> None:
     """争议已解决。"""
     _save(ctx, workspace, "resolve", lambda: (
-        Outcome(0, unit, Kind.RESOLVE, as_of_date(on), detail={"note": note}), "争议已解决"))
+        Outcome(0, unit, Kind.RESOLVE, option_date(on, "--on"), detail={"note": note}), "争议已解决"))
 
 
 @record_app.command("hold")
@@ -80,9 +79,13 @@ def hold(ctx: typer.Context, unit: UnitArgument,
          reason: Annotated[str, typer.Option("--reason", help="暂停催缴的原因。")],
          on: OnOption = None, workspace: WorkspaceOption = None) -> None:
     """暂停对该户催缴至某日。"""
-    _save(ctx, workspace, "hold", lambda: (
-        Outcome(0, unit, Kind.HOLD, as_of_date(on), as_of_date(until), detail={"reason": reason}),
-        f"暂停催缴至 {as_of_date(until)}：{reason}"))
+
+    def build() -> tuple[Outcome, str]:
+        last = option_date(until, "--until")
+        outcome = Outcome(0, unit, Kind.HOLD, option_date(on, "--on"), last, detail={"reason": reason})
+        return outcome, f"暂停催缴至 {last}：{reason}"
+
+    _save(ctx, workspace, "hold", build)
 
 
 @record_app.command("call")
@@ -90,8 +93,12 @@ def call(ctx: typer.Context, unit: UnitArgument,
          outcome: Annotated[str, typer.Option("--outcome", help=f"通话结果：{'|'.join(CALL_OUTCOMES)}。")],
          note: NoteOption = "", on: OnOption = None, workspace: WorkspaceOption = None) -> None:
     """记录一次催缴电话及其结果（承诺或投诉请另用 record promise / record dispute 记录）。"""
-    _save(ctx, workspace, "call", lambda: (
-        Outcome(0, unit, Kind.CALL, as_of_date(on), detail={"outcome": outcome, "note": note}), f"电话：{outcome}"))
+
+    def build() -> tuple[Outcome, str]:
+        detail = {"outcome": outcome, "note": note}
+        return Outcome(0, unit, Kind.CALL, option_date(on, "--on"), detail=detail), f"电话：{outcome}"
+
+    _save(ctx, workspace, "call", build)
 
 
 @record_app.command("legal")
@@ -101,7 +108,7 @@ def legal(ctx: typer.Context, unit: UnitArgument,
           on: OnOption = None, workspace: WorkspaceOption = None) -> None:
     """记录申请支付令、起诉、调解或仲裁（诉讼时效自此重新计算）。"""
     _save(ctx, workspace, "legal", lambda: (
-        Outcome(0, unit, Kind.LEGAL, as_of_date(on), detail={"step": step, "evidence": evidence}),
+        Outcome(0, unit, Kind.LEGAL, option_date(on, "--on"), detail={"step": step, "evidence": evidence}),
         f"{step}（{evidence}）" if evidence else step))
 
 
@@ -118,6 +125,6 @@ def delivered(ctx: typer.Context,
               workspace: WorkspaceOption = None) -> None:
     """记录通知已送达（有送达证据的催缴才使诉讼时效重新计算）。"""
     with recorded_run(ctx, workspace, "record delivered") as (ws, run):
-        delivery = Delivery(notice_no, as_of_date(on), method, signer, relation, evidence)
+        delivery = Delivery(notice_no, option_date(on, "--on"), method, signer, relation, evidence)
         delivery_id = record_delivery(ws, run, delivery, today=date.today())
         typer.echo(f"已记录：通知 {notice_no} 于 {delivery.on} 以{method}送达（记录 #{delivery_id}）")

@@ -10,8 +10,7 @@ import typer
 from rich.table import Table
 
 from cuijiao.arrears import Segmented, explain_unit, segment_units
-from cuijiao.cli.aging_cmd import AsOfOption, UnmaskOption, as_of_date
-from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state
 from cuijiao.cli.output import console, print_json
 from cuijiao.money import format_yuan
 from cuijiao.privacy import mask_name
