@@ -80,6 +80,10 @@ def test_two_years_of_monthly_runs(estate: Invoke, workspace_dir: Path) -> None:
     # September charge starts a new case and a new ladder from stage 1.
     assert sequence["3-104"] == [("2025-01-25", 1), ("2025-02-25", 2), ("2025-09-25", 1), ("2025-10-25", 2),
                                  ("2025-12-25", 3), ("2026-03-25", 4), ("2026-09-25", 5)]
+    # 3-101 let the deadlines of 02-25 (03-12) and 04-25 (05-10) pass without paying:
+    # two ignored notices make it chronic, in segment as in the plan.
+    why = json.loads(estate("--json", "segment", "--as-of", "2025-05-25", "--explain", "3-101").output)
+    assert (why["facts"]["notices_ignored"], why["facts"]["oldest_days"], why["segment"]) == (2, 135, "chronic")
     cases = [case for _issued, _stage, case in found["3-104"]]
     assert cases[0] == cases[1] != cases[2] == cases[-1]
     with sqlite3.connect(workspace_dir / "cuijiao.db") as db:

@@ -17,13 +17,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cuijiao.aging import AgingReport, Buckets, UnitPosition, build_report, merge_reports, natural_key, position
+from cuijiao.aging import (
+    AgingReport,
+    Buckets,
+    UnitLedger,
+    UnitPosition,
+    build_report,
+    merge_reports,
+    natural_key,
+    position,
+)
 from cuijiao.config import Settings
 from cuijiao.errors import BadInput
 from cuijiao.limitation import Clock, RestDays, clocks
 from cuijiao.outcomes import Outcome, standing
 from cuijiao.segments import Owner, Rule, Verdict, classify, facts
-from cuijiao.store.notices import deliveries
+from cuijiao.stages import Case, Policy, notices_ignored
+from cuijiao.store.notices import deliveries, open_cases
 from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
 from cuijiao.store.reading import UnitRange, one_unit, owners, split_units, stored_counts, unit_ids, unit_ledgers
 from cuijiao.workspace import Workspace
@@ -119,24 +129,43 @@ def segment_units(workspace: Workspace, as_of: date) -> list[Segmented]:
 
 def _segment_part(workspace: Workspace, units: UnitRange, *, as_of: date) -> list[Segmented]:
     buckets, rules = Buckets(workspace.settings.aging_buckets), workspace.settings.segment_rules
-    recorded, people = outcomes_by_unit(workspace.db), owners(workspace.db)
+    policy = workspace.settings.policy
+    recorded, people, cases = outcomes_by_unit(workspace.db), owners(workspace.db), open_cases(workspace.db)
     result = []
     for ledger in unit_ledgers(workspace.db, units):
         unit = position(ledger, as_of, buckets)
         if unit.overdue_fen:
-            result.append(_segmented(people[ledger.unit_id], unit, recorded.get(ledger.unit_id, []), rules))
+            case = cases.get(ledger.unit_id)
+            if case is not None and closed_since(ledger, case, as_of, buckets, policy):
+                case = None  # paid up since its last notice: those notices were not ignored
+            result.append(_segmented(people[ledger.unit_id], unit, recorded.get(ledger.unit_id, []), rules, case))
     return result
 
 
 def explain_unit(workspace: Workspace, unit_id: str, as_of: date) -> Segmented:
     unit = unit_position(workspace, unit_id, as_of)
     return _segmented(owners(workspace.db)[unit_id], unit, unit_outcomes(workspace.db, unit_id),
-                      workspace.settings.segment_rules)
+                      workspace.settings.segment_rules, open_cases(workspace.db).get(unit_id))
 
 
-def _segmented(owner: Owner, unit: UnitPosition, recorded: list[Outcome], rules: tuple[Rule, ...]) -> Segmented:
-    values = facts(owner, unit, standing(recorded, unit.payments, unit.as_of))
+def _segmented(owner: Owner, unit: UnitPosition, recorded: list[Outcome], rules: tuple[Rule, ...],
+               case: Case | None) -> Segmented:
+    """The same facts and rules the planner uses, so "why" here is "why" there."""
+    values = facts(owner, unit, standing(recorded, unit.payments, unit.as_of), notices_ignored(case, unit))
     return Segmented(owner, unit.as_of, unit.overdue_fen, values, classify(rules, values))
+
+
+def closed_since(
+    ledger: UnitLedger, case: Case, as_of: date, buckets: Buckets, policy: Policy
+) -> tuple[int, date] | None:
+    """The day a payment since the case's last step took its arrears below the minimum, if any."""
+    assert case.id is not None
+    last = case.last_notice
+    since = last.issued_on if last else case.opened_on
+    for payment_day in sorted({p.paid_on for p in ledger.payments if since < p.paid_on <= as_of}):
+        if position(ledger, payment_day, buckets).overdue_fen < policy.minimum_fen:
+            return case.id, payment_day
+    return None
 
 
 def unit_position(workspace: Workspace, unit_id: str, as_of: date) -> UnitPosition:

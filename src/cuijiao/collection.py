@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
-from cuijiao.aging import Buckets, UnitLedger, UnitPosition, position
-from cuijiao.arrears import over_units
+from cuijiao.aging import Buckets, position
+from cuijiao.arrears import closed_since, over_units
 from cuijiao.limitation import RestDays, clocks
 from cuijiao.money import format_yuan
 from cuijiao.outcomes import standing
 from cuijiao.segments import classify, facts
-from cuijiao.stages import WRITTEN_DEMAND, Case, Plan, Policy, plan_unit
+from cuijiao.stages import WRITTEN_DEMAND, Plan, Policy, notices_ignored, plan_unit
 from cuijiao.store.audit import Run, append_event, os_user
 from cuijiao.store.db import transaction
 from cuijiao.store.notices import (
@@ -66,7 +66,7 @@ def _plans(workspace: Workspace, units: UnitRange, as_of: date, approve: frozens
         unit = position(ledger, as_of, buckets)
         if not unit.overdue_fen and case is None:
             continue
-        closed = _closed_since(ledger, case, as_of, buckets, policy) if case else None
+        closed = closed_since(ledger, case, as_of, buckets, policy) if case else None
         if closed is not None:
             case = None
         outcomes = recorded.get(unit_id, [])
@@ -78,28 +78,6 @@ def _plans(workspace: Workspace, units: UnitRange, as_of: date, approve: frozens
         owed = unit.allocation.owed
         overdue_ids = tuple(c.id for c in unit.charges if owed[c.id] > 0 and c.due_date < as_of)
         yield UnitPlan(plan, unit.overdue_fen, overdue_ids, closed)
-
-
-def _closed_since(
-    ledger: UnitLedger, case: Case, as_of: date, buckets: Buckets, policy: Policy
-) -> tuple[int, date] | None:
-    """The day a payment since the case's last step took its arrears below the minimum, if any."""
-    assert case.id is not None
-    last = case.last_notice
-    since = last.issued_on if last else case.opened_on
-    for payment_day in sorted({p.paid_on for p in ledger.payments if since < p.paid_on <= as_of}):
-        if position(ledger, payment_day, buckets).overdue_fen < policy.minimum_fen:
-            return case.id, payment_day
-    return None
-
-
-def notices_ignored(case: Case | None, unit: UnitPosition) -> int:
-    """Written notices of the case whose deadline passed with no payment made meanwhile."""
-    if case is None:
-        return 0
-    return sum(1 for n in case.notices
-               if n.stage >= WRITTEN_DEMAND and n.deadline is not None and n.deadline < unit.as_of
-               and not any(n.issued_on <= p.paid_on <= n.deadline for p in unit.payments))
 
 
 def issue_notices(workspace: Workspace, run: Run, as_of: date, *,

@@ -89,6 +89,16 @@ class Plan:
     close_case: bool = False
 
 
+def notices_ignored(case: Case | None, unit: UnitPosition) -> int:
+    """Written notices of the case whose deadline passed with no payment made meanwhile."""
+    if case is None:
+        return 0
+    return sum(1 for n in case.notices
+               if n.stage >= WRITTEN_DEMAND and n.deadline is not None and n.deadline < unit.as_of
+               and not any(n.issued_on <= p.paid_on <= n.deadline for p in unit.payments))
+
+
+
 def plan_unit(unit: UnitPosition, segment: str, standing: Standing, case: Case | None, policy: Policy, *,
               expiring: bool = False, approved: bool = False) -> Plan:
     """What to do next for one unit as of its position's date."""
