@@ -51,13 +51,14 @@ def root(
     ctx.obj = AppState(workspace=workspace, quiet=quiet, json=json_output)
 
 
+# In the order a clerk meets them: set up, load, look, decide, act, record, check.
 init_cmd.register(app)
 import_cmd.register(app)
 aging_cmd.register(app)
-record_cmd.register(app)
-limitation_cmd.register(app)
 segment_cmd.register(app)
 notices_cmd.register(app)
+record_cmd.register(app)
+limitation_cmd.register(app)
 audit_cmd.register(app)
 demo_cmd.register(app)
 sample_cmd.register(app)

@@ -36,7 +36,7 @@ def limitation(
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """诉讼时效：已届满和即将届满的欠费（每期费用单独计算三年，付款、承诺、法律程序使其重新计算）。"""
+    """诉讼时效：已届满和即将届满的欠费（每期费用单独计三年；付款、承诺、已送达的催缴、法律程序使其重新计算）。"""
     with recorded_run(ctx, workspace, "limitation") as (ws, run):
         day = as_of_date(as_of)
         rows = limitation_report(ws, day, warn_days=within)
