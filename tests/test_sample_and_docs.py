@@ -65,6 +65,8 @@ def test_demo_builds_a_workspace_on_the_sample(tmp_path: Path) -> None:
     assert lines[1] == "导入 units.xlsx：新增 264 行，跳过合计行 0"
     assert lines[4].startswith("翠湖花园：264 户，应收 ")
     assert lines[5].startswith("截至 2026-11-25：")
+    assert lines[-2].startswith("分群：") and "长期拒缴" in lines[-2]
+    assert lines[-1].startswith("本月可发通知") and "第 2 级催缴通知书" in lines[-1]
     assert (target / "out" / "账龄-2026-11-25.xlsx").is_file()
     again = CliRunner().invoke(app, ["demo", str(target)])
     assert again.exit_code == 2

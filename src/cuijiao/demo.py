@@ -2,23 +2,27 @@
 
 Until the monthly ``run`` exists, the batch is: import units, charges and
 payments, age the arrears as of the sample's export date, write the aging
-workbook to ``out/`` and print the summary and the month's KPIs.
+workbook to ``out/``, print the summary and the month's KPIs, then the segments
+and the notices the plan would issue (the demo issues none).
 """
 
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from datetime import date
 from importlib import resources
 from pathlib import Path
 
-from cuijiao.arrears import aging_report
+from cuijiao.arrears import aging_report, segment_units
+from cuijiao.collection import plan_estate
 from cuijiao.config import CONFIG_NAME
 from cuijiao.errors import WorkspaceError
 from cuijiao.ingest.importer import ImportOptions, import_files
 from cuijiao.money import format_yuan
 from cuijiao.reports.aging_output import kpi_lines, write_xlsx
 from cuijiao.sample import COMPANY_NAME, ESTATE_NAME, EstateSpec
+from cuijiao.stages import STAGE_NAMES
 from cuijiao.store.audit import finish_run, start_run
 from cuijiao.workspace import Workspace, init_workspace
 
@@ -53,6 +57,7 @@ def run_demo(directory: Path, *, force: bool = False, as_of: date = SAMPLE_AS_OF
             lines.append(f"导入 {path.name}：新增 {totals['inserted']} 行，跳过合计行 {totals['totals_rows']}")
         lines.append(_holdings(workspace))
         lines += _aging(workspace, as_of)
+        lines += _strategy(workspace, as_of)
         return lines
     finally:
         workspace.close()
@@ -72,6 +77,19 @@ def _aging(workspace: Workspace, as_of: date) -> list[str]:
     return [f"截至 {as_of.isoformat()}：{overdue_units} 户欠费，合计 ¥{format_yuan(total.overdue_fen, grouping=True)}"
             f"（{buckets}）；预收余额 ¥{format_yuan(total.credit_fen, grouping=True)}",
             *kpi_lines(report), f"账龄报表：{book}"]
+
+
+def _strategy(workspace: Workspace, as_of: date) -> list[str]:
+    """Segments and the plan for this month: what the batch would issue (nothing is issued here)."""
+    run = start_run(workspace.db, "demo plan", [as_of.isoformat()])
+    labels = {rule.name: rule.label for rule in workspace.settings.segment_rules}
+    segments = Counter(row.verdict.segment for row in segment_units(workspace, as_of))
+    due = Counter(p.plan.next_stage for p in plan_estate(workspace, as_of) if p.plan.next_stage and p.plan.issue_now)
+    run.counts.update(segments=dict(segments), notices_due={str(k): v for k, v in due.items()})
+    finish_run(workspace.db, run)
+    stages = "，".join(f"第 {stage} 级{STAGE_NAMES[stage]} {count} 份" for stage, count in sorted(due.items()))
+    return ["分群：" + "；".join(f"{labels.get(name, name)} {count} 户" for name, count in segments.most_common()),
+            f"本月可发通知（cuijiao notices plan 查看原因，notices issue 发出）：{stages or '无'}"]
 
 
 def _fresh_workspace(directory: Path, *, force: bool) -> Workspace:
