@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import date
 
 from cuijiao.outcomes import Kind, Outcome
@@ -44,8 +43,3 @@ def outcomes_by_unit(db: sqlite3.Connection) -> dict[str, list[Outcome]]:
         outcome = _outcome(row)
         grouped.setdefault(outcome.unit_id, []).append(outcome)
     return grouped
-
-
-def all_outcomes(db: sqlite3.Connection) -> Iterator[Outcome]:
-    for outcomes in outcomes_by_unit(db).values():
-        yield from outcomes
