@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report, unit_position
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state
-from cuijiao.cli.output import console, print_json
+from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.errors import BadInput
 from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
 from cuijiao.reports.statement import statement
@@ -60,9 +59,8 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
         typer.echo(f"已写入 {output}")
     else:
         headers, rows, footer = table_rows(report, by, unmask=unmask)
-        table = Table(title=f"欠费账龄（截至 {report.as_of.isoformat()}）", show_footer=False)
-        for index, header in enumerate(headers):
-            table.add_column(header, justify="left" if index < (3 if by is GroupBy.UNIT else 1) else "right")
+        text_columns = 3 if by is GroupBy.UNIT else 1
+        table = new_table(f"欠费账龄（截至 {report.as_of.isoformat()}）", headers, right=headers[text_columns:])
         for row in rows:
             table.add_row(*map(str, row))
         table.add_section()
@@ -92,16 +90,14 @@ def unit(
 def _print_statement(data: dict[str, Any]) -> None:
     out = console()
     out.print(f"房号 {data['unit_id']}（{data['building']}）业主 {data['owner_name']}，截至 {data['as_of']}")
-    charges = Table(title="应收")
-    for header in ("期间", "项目", "应缴日期", "应收", "减免", "已抵", "尚欠", "状态"):
-        charges.add_column(header, justify="right" if header in ("应收", "减免", "已抵", "尚欠") else "left")
+    charges = new_table("应收", ("期间", "项目", "应缴日期", "应收", "减免", "已抵", "尚欠", "状态"),
+                        right=("应收", "减免", "已抵", "尚欠"))
     for c in data["charges"]:
         charges.add_row(c["period"], c["item"], c["due_date"], c["amount"], c["adjustment"], c["paid"], c["owed"],
                         c["status"])
     out.print(charges)
-    payments = Table(title="收款及抵扣")
-    for header in ("收款日期", "收据号", "金额", "付款时指定", "抵扣到", "抵扣金额", "依据"):
-        payments.add_column(header, justify="right" if header in ("金额", "抵扣金额") else "left")
+    payments = new_table("收款及抵扣", ("收款日期", "收据号", "金额", "付款时指定", "抵扣到", "抵扣金额", "依据"),
+                         right=("金额", "抵扣金额"))
     for p in data["payments"]:
         for index, a in enumerate(p["applied"]):
             first = index == 0

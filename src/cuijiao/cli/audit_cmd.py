@@ -6,10 +6,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cuijiao.cli.context import WorkspaceOption, recorded_run, state
-from cuijiao.cli.output import console, print_json
+from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.errors import EXIT_ERROR
 from cuijiao.privacy import mask_payload
 from cuijiao.store.audit import events, verify
@@ -38,9 +37,7 @@ def log(
             print_json([{"id": i, "at": at, "kind": k, "unit_id": u or None, "payload": p}
                         for i, at, k, u, p in rows])
             return
-        table = Table(title="审计记录")
-        for header in ("序号", "时间", "事件", "房号", "内容"):
-            table.add_column(header)
+        table = new_table("审计记录", ("序号", "时间", "事件", "房号", "内容"))
         for event_id, at, kind, unit_id, payload in rows:
             table.add_row(str(event_id), at, kind, unit_id, json.dumps(payload, ensure_ascii=False))
         console().print(table)

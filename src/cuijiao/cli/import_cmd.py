@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from cuijiao.cli.context import WorkspaceOption, recorded_run, state
-from cuijiao.cli.output import console, print_json
+from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.ingest.importer import ImportOptions, ImportResult, import_files
 
 KIND_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
@@ -77,9 +77,9 @@ def _show(ctx: typer.Context, result: ImportResult) -> None:
 
 
 def _table(result: ImportResult) -> Table:
-    table = Table(title=f"导入{KIND_LABELS[result.kind]}" + ("（试运行，未写入）" if result.dry_run else ""))
-    for header in ("文件", "数据行", "新增", "未变", "替换/更新", "拒绝", "跳过合计行", "跳过空行"):
-        table.add_column(header, justify="left" if header == "文件" else "right")
+    headers = ("文件", "数据行", "新增", "未变", "替换/更新", "拒绝", "跳过合计行", "跳过空行")
+    title = f"导入{KIND_LABELS[result.kind]}" + ("（试运行，未写入）" if result.dry_run else "")
+    table = new_table(title, headers, right=headers[1:])
     for f in result.files:
         totals = "、".join(map(str, f.totals_rows)) if f.totals_rows else "0"
         table.add_row(f.name, *map(str, (f.rows_read, f.inserted, f.unchanged, f.replaced,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cuijiao.arrears import limitation_report
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state
-from cuijiao.cli.output import console, print_json
+from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.limitation import Clock, Status
 from cuijiao.money import format_yuan
 
@@ -45,9 +44,8 @@ def limitation(
         if state(ctx).json:
             print_json({"as_of": day.isoformat(), "rows": [clock_json(r) for r in rows]})
             return
-        table = Table(title=f"诉讼时效（截至 {day.isoformat()}）")
-        for header in ("房号", "收费项目", "所属期间", "应缴日期", "尚欠", "时效届满日", "状态", "最近一次中断"):
-            table.add_column(header, justify="right" if header == "尚欠" else "left")
+        headers = ("房号", "收费项目", "所属期间", "应缴日期", "尚欠", "时效届满日", "状态", "最近一次中断")
+        table = new_table(f"诉讼时效（截至 {day.isoformat()}）", headers, right=("尚欠",))
         for r in rows:
             table.add_row(r.unit_id, r.charge.item, r.charge.period, r.charge.due_date.isoformat(),
                           format_yuan(r.owed_fen), r.ends.isoformat() + ("" if r.official_calendar else "*"),

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state
-from cuijiao.cli.output import console, print_json
+from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.collection import UnitPlan, issue_notices, plan_estate
 from cuijiao.money import format_yuan
 from cuijiao.stages import STAGE_NAMES
@@ -49,9 +48,8 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
         if state(ctx).json:
             print_json({"as_of": day.isoformat(), "rows": [plan_json(p) for p in plans]})
             return
-        table = Table(title=f"催缴计划（截至 {day.isoformat()}）")
-        for header in ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明"):
-            table.add_column(header)
+        headers = ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明")
+        table = new_table(f"催缴计划（截至 {day.isoformat()}）", headers)
         for unit_plan in plans:
             row = plan_json(unit_plan)
             next_stage = unit_plan.plan.next_stage

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 
 def console(*, quiet: bool = False) -> Console:
@@ -23,3 +25,11 @@ def console(*, quiet: bool = False) -> Console:
 def print_json(value: Any) -> None:
     """Machine-readable output: plain UTF-8 JSON on stdout, never Rich-wrapped."""
     print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def new_table(title: str, headers: Sequence[str], *, right: Collection[str] = ()) -> Table:
+    """A table whose cells fold rather than end in "…": no figure is ever cut off."""
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, justify="right" if header in right else "left", overflow="fold")
+    return table

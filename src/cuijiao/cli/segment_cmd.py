@@ -7,11 +7,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cuijiao.arrears import Segmented, explain_unit, segment_units
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state
-from cuijiao.cli.output import console, print_json
+from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.money import format_yuan
 from cuijiao.privacy import mask_name
 from cuijiao.segments import FACTS
@@ -59,9 +58,8 @@ def _row_json(row: Segmented, unmask: bool) -> dict[str, Any]:
 
 
 def _table(rows: list[Segmented], day: str, *, unmask: bool, quiet: bool) -> None:
-    table = Table(title=f"催缴分群（截至 {day}）")
-    for header in ("房号", "业主", "欠费合计", "最长逾期天数", "分群", "策略"):
-        table.add_column(header, justify="right" if header in ("欠费合计", "最长逾期天数") else "left")
+    table = new_table(f"催缴分群（截至 {day}）", ("房号", "业主", "欠费合计", "最长逾期天数", "分群", "策略"),
+                      right=("欠费合计", "最长逾期天数"))
     for row in rows:
         rule = row.verdict.rule
         name = row.owner.owner_name
