@@ -101,3 +101,12 @@ def test_limitation_lists_expiring_and_expired_with_restarts(owing: Invoke, tmp_
     later = json.loads(owing("--json", "limitation", "--as-of", "2028-06-06").output)["rows"]
     assert [(r["period"], r["status"], r["last_interruption"]) for r in later] == [
         ("2025-01", "expired", "2025-06-03"), ("2025-02", "expired", None)]
+
+
+def test_audit_log_masks_the_signer_even_in_the_recorded_command_line(owing: Invoke) -> None:
+    assert owing("notices", "issue", "--as-of", "2025-03-01").exit_code == 0
+    assert owing("record", "delivered", "CJ2025-000001", "--method", "当面签收", "--on", "2025-03-02",
+                 "--signer", "张三丰", "--relation", "本人").exit_code == 0
+    log = owing("--json", "audit", "log", "-n", "6").output
+    assert "张三丰" not in log and "张**" in log
+    assert "张三丰" in owing("--json", "audit", "log", "-n", "6", "--unmask").output

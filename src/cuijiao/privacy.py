@@ -46,7 +46,23 @@ def mask_payload(value: object) -> object:
     return value
 
 
+# Command-line options whose value is a person's name or number.
+_PERSONAL_OPTIONS = {"--signer": mask_name, "--phone": mask_phone}
+
+
+def mask_arguments(arguments: list[object]) -> list[object]:
+    """A recorded command line with the values of personal options masked."""
+    masked: list[object] = []
+    for index, word in enumerate(arguments):
+        option = arguments[index - 1] if index else None
+        mask = _PERSONAL_OPTIONS.get(str(option)) if option is not None else None
+        masked.append(mask(word) if mask and isinstance(word, str) else word)
+    return masked
+
+
 def _mask_entry(key: str, value: object) -> object:
+    if key == "arguments" and isinstance(value, list):
+        return mask_arguments(value)
     if key in _MASKED_FIELDS and isinstance(value, dict):  # {"before": …, "after": …}
         return {k: mask_value(key, v) for k, v in value.items()}
     return mask_value(key, value) if key in _MASKED_FIELDS else mask_payload(value)
