@@ -177,15 +177,20 @@ def _fen(yuan: Decimal) -> int:
 
 
 class _Receipts:
-    def __init__(self) -> None:
-        self.next = 1
+    """One unit's receipt numbers: the date, the unit, a count within the day.
+
+    Numbers sort by date, as a cashier's receipt book does, and never repeat.
+    """
+
+    def __init__(self, unit_index: int) -> None:
+        self.unit_index = unit_index
+        self.per_day: dict[date, int] = {}
 
     def take(self, rng: random.Random, paid_on: date, channel: str) -> str:
-        number = self.next
-        self.next += 1
+        count = self.per_day[paid_on] = self.per_day.get(paid_on, 0) + 1
         if channel == "银行转账" and rng.random() < 0.5:
             return ""  # bank transfers often arrive without a receipt number
-        return f"SJ{paid_on.year}{number:07d}"
+        return f"SJ{paid_on:%Y%m%d}{self.unit_index:06d}{count}"
 
 
 def payments_for(unit: Unit, charges: list[Charge], spec: EstateSpec, rng: random.Random,
@@ -318,11 +323,10 @@ def estate_rows(spec: EstateSpec) -> tuple[list[Unit], Iterator[list[object]], I
 
 def _ledger(units: list[Unit], spec: EstateSpec) -> Iterator[tuple[list[Charge], list[Payment]]]:
     rng = random.Random(spec.seed + 1)
-    receipts = _Receipts()
-    for unit in units:
+    for index, unit in enumerate(units):
         charges = charges_for(unit, spec, rng)
         adjustments = adjustments_for(unit, charges, rng)
-        yield charges + adjustments, payments_for(unit, charges, spec, rng, receipts)
+        yield charges + adjustments, payments_for(unit, charges, spec, rng, _Receipts(index))
 
 
 def _charges_only(units: list[Unit], spec: EstateSpec) -> Iterator[list[object]]:
