@@ -173,3 +173,13 @@ def test_parallel_aging_equals_one_process(tmp_path: Path) -> None:
     for by in GroupBy:
         assert report_json(split, by, unmask=True) == report_json(single, by, unmask=True)
     assert len(single.units) > 100
+
+
+def test_json_to_a_file_and_no_file_for_a_table(estate: Invoke, tmp_path: Path) -> None:
+    target = tmp_path / "aging.json"
+    assert estate("aging", "--as-of", "2025-03-15", "--format", "json", "-o", str(target)).exit_code == 0
+    written = json.loads(target.read_text(encoding="utf-8"))
+    assert written == json.loads(estate("--json", "aging", "--as-of", "2025-03-15").output)
+    result = estate("aging", "--as-of", "2025-03-15", "-o", str(tmp_path / "aging.txt"))
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, "-o 只用于 csv、json、xlsx 格式；表格请直接在终端查看，或改用 --format csv")

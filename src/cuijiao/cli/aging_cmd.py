@@ -10,8 +10,9 @@ import typer
 from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report, unit_position
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state
-from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.output import console, json_text, new_table, print_json
 from cuijiao.errors import BadInput
+from cuijiao.fileio import atomic_writer
 from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
 from cuijiao.reports.statement import statement
 
@@ -40,6 +41,8 @@ def aging(
             raise BadInput(f"--format 只能是 table、csv、json 或 xlsx，不是 {fmt}")
         if fmt in ("csv", "xlsx") and output is None:
             raise BadInput(f"--format {fmt} 需要用 -o 指定输出文件")
+        if fmt == "table" and output is not None:
+            raise BadInput("-o 只用于 csv、json、xlsx 格式；表格请直接在终端查看，或改用 --format csv")
         report = aging_report(ws, day)
         run.counts.update(as_of=day.isoformat(), units_in_report=len(report.units),
                           overdue_fen=report.total.overdue_fen)
@@ -47,8 +50,13 @@ def aging(
 
 
 def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool, quiet: bool) -> None:
-    if fmt == "json":
+    if fmt == "json" and output is None:
         print_json(report_json(report, by, unmask=unmask))
+    elif fmt == "json":
+        assert output is not None
+        with atomic_writer(output) as stream:
+            stream.write(json_text(report_json(report, by, unmask=unmask)))
+        typer.echo(f"已写入 {output}")
     elif fmt == "csv":
         assert output is not None
         write_csv(output, report, by, unmask=unmask)

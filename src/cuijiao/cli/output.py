@@ -22,9 +22,13 @@ def console(*, quiet: bool = False) -> Console:
     return Console(highlight=False, soft_wrap=False, width=wide, quiet=quiet)
 
 
+def json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
 def print_json(value: Any) -> None:
     """Machine-readable output: plain UTF-8 JSON on stdout, never Rich-wrapped."""
-    print(json.dumps(value, ensure_ascii=False, indent=2))
+    sys.stdout.write(json_text(value))
 
 
 def new_table(title: str, headers: Sequence[str], *, right: Collection[str] = ()) -> Table:
