@@ -183,3 +183,9 @@ def test_json_to_a_file_and_no_file_for_a_table(estate: Invoke, tmp_path: Path) 
     result = estate("aging", "--as-of", "2025-03-15", "-o", str(tmp_path / "aging.txt"))
     assert (result.exit_code, result.stderr.strip()) == (
         2, "-o 只用于 csv、json、xlsx 格式；表格请直接在终端查看，或改用 --format csv")
+
+
+def test_quiet_keeps_only_the_summary(estate: Invoke) -> None:
+    assert estate("-q", "unit", "1-101", "--as-of", "2025-03-15").output.splitlines() == [
+        "逾期欠费 180.00 元，未到期 0.00 元，余额 0.00 元"]
+    assert estate("-q", "audit", "log").output == ""

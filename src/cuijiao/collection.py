@@ -45,6 +45,12 @@ class UnitPlan:
     overdue_charge_ids: tuple[int, ...]  # the debts a notice issued now would demand
     closed: tuple[int, date] | None  # an open case whose arrears fell below the minimum since
 
+    @property
+    def reason(self) -> str:
+        if self.closed is None:
+            return self.plan.reason
+        return f"欠费已于 {self.closed[1].isoformat()} 降至起催金额以下，原案件结案；{self.plan.reason}"
+
 
 def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = frozenset()) -> list[UnitPlan]:
     """What each unit in arrears, or with an open case, is due next as of ``as_of``."""
@@ -123,6 +129,6 @@ def _issue(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date, pol
     append_event(db, run.id, "notice.issue", {
         "notice_no": stored.notice_no, "case_id": case_id, "stage": stored.stage, "purpose": stored.purpose.value,
         "segment": plan.segment, "amount": format_yuan(stored.amount_fen), "charge_ids": list(charge_ids),
-        "deadline": deadline.isoformat() if deadline else None, "approved_by": approved_by, "reason": plan.reason,
+        "deadline": deadline.isoformat() if deadline else None, "approved_by": approved_by, "reason": unit_plan.reason,
     }, unit_id=plan.unit_id)
     return stored

@@ -92,11 +92,11 @@ def unit(
         if state(ctx).json:
             print_json(data)
             return
-        _print_statement(data)
+        _print_statement(data, quiet=state(ctx).quiet)
 
 
-def _print_statement(data: dict[str, Any]) -> None:
-    out = console()
+def _print_statement(data: dict[str, Any], *, quiet: bool) -> None:
+    out = console(quiet=quiet)
     out.print(f"房号 {data['unit_id']}（{data['building']}）业主 {data['owner_name']}，截至 {data['as_of']}")
     charges = new_table("应收", ("期间", "项目", "应缴日期", "应收", "减免", "已抵", "尚欠", "状态"),
                         right=("应收", "减免", "已抵", "尚欠"))

@@ -40,7 +40,7 @@ def log(
         table = new_table("审计记录", ("序号", "时间", "事件", "房号", "内容"))
         for event_id, at, kind, unit_id, payload in rows:
             table.add_row(str(event_id), at, kind, unit_id, json.dumps(payload, ensure_ascii=False))
-        console().print(table)
+        console(quiet=state(ctx).quiet).print(table)
 
 
 @audit_app.command("verify")

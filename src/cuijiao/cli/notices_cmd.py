@@ -25,15 +25,12 @@ def register(app: typer.Typer) -> None:
 def plan_json(unit_plan: UnitPlan) -> dict[str, Any]:
     """PRODUCT.md §7's row."""
     plan = unit_plan.plan
-    reason = plan.reason
-    if unit_plan.closed is not None:
-        reason = f"欠费已于 {unit_plan.closed[1].isoformat()} 降至起催金额以下，原案件结案；{reason}"
     return {
         "unit_id": plan.unit_id, "segment": plan.segment,
         "case_opened": plan.case.opened_on.isoformat() if plan.case else None,
         "stage_now": plan.stage_now, "next_stage": plan.next_stage,
         "next_on": plan.next_on.isoformat() if plan.next_on else None,
-        "blocked_by": plan.blocked_by.value if plan.blocked_by else None, "reason": reason,
+        "blocked_by": plan.blocked_by.value if plan.blocked_by else None, "reason": unit_plan.reason,
     }
 
 
