@@ -104,6 +104,15 @@ class RowParser:
         return parsed
 
 
+    def known_unit(self, line: int, cells: list[object], known: set[str]) -> str:
+        """The row's unit id; a unit not imported yet is a problem at its cell."""
+        unit_id: str = self.value(line, cells, "unit_id", _UNIT_TEXT)
+        if unit_id and unit_id not in known:
+            self.problem(line, "unit_id",
+                         f"房号“{unit_id}”不在房屋资料中，请先导入房屋业主文件（cuijiao import units）")
+        return unit_id
+
+
 def text_of(label: str, *, required: bool) -> Callable[[object], str]:
     """A cell parser for text: NFKC-normalised, inner runs of space folded."""
 
@@ -246,14 +255,12 @@ class ChargeParser:
         if not parser.is_data_row(line, cells):
             return None
         before = len(parser.problems)
-        unit_id = value(line, cells, "unit_id", _UNIT_TEXT)
+        unit_id = parser.known_unit(line, cells, self.known_units)
         item = value(line, cells, "item", _ITEM_TEXT)
         period = value(line, cells, "period", _period_parts)
         due = value(line, cells, "due_date", _iso_date)
         amount = value(line, cells, "amount", parse_amount)
         bill_no = value(line, cells, "bill_no", _OPTIONAL_TEXT, memo=False) or None
-        if unit_id and unit_id not in self.known_units:
-            _unknown_unit(parser, line, unit_id)
         if len(parser.problems) != before:
             return None
         label, start, end = period
@@ -279,10 +286,6 @@ class ChargeParser:
         if kind is None:
             kind = self._kinds[item] = "deposit" if item in self.deposit_items or "押金" in item else "charge"
         return kind, f"b:{bill_no}" if bill_no else f"c:{unit_id}\x1f{item}\x1f{period}"
-
-
-def _unknown_unit(parser: RowParser, line: int, unit_id: str) -> None:
-    parser.problem(line, "unit_id", f"房号“{unit_id}”不在房屋资料中，请先导入房屋业主文件（cuijiao import units）")
 
 
 # --- Payments ---------------------------------------------------------------
@@ -339,7 +342,7 @@ class PaymentParser:
         if not parser.is_data_row(line, cells):
             return None
         before = len(parser.problems)
-        unit_id = value(line, cells, "unit_id", _UNIT_TEXT)
+        unit_id = parser.known_unit(line, cells, self.known_units)
         paid_on = value(line, cells, "paid_on", _iso_date)
         amount = value(line, cells, "amount", parse_amount)
         if amount is not None and amount <= 0:
@@ -347,8 +350,6 @@ class PaymentParser:
         receipt = value(line, cells, "receipt_no", _OPTIONAL_TEXT, memo=False) or None
         item = value(line, cells, "item", _OPTIONAL_TEXT) or None
         period = value(line, cells, "period", _optional_period)
-        if unit_id and unit_id not in self.known_units:
-            _unknown_unit(parser, line, unit_id)
         if len(parser.problems) != before:
             return None
         label = period.label if period else None
