@@ -129,6 +129,7 @@ class _Importer:
         self._absent: dict[int, set[int]] = {}
         self._bulk: Counter[int] | None = None  # rows bulk-loaded per file, when the table was empty
         self._rebuild: list[str] = []
+        self._known: set[str] | None = None
 
     @property
     def reports(self) -> list[FileReport]:
@@ -183,7 +184,7 @@ class _Importer:
         if self.kind == "units":
             self._units.extend(parse_units(parser))
             return
-        known = ledger.known_unit_ids(self.db)
+        known = self._known_units()
         if self.kind == "charges":
             records = ChargeParser(parser, known, self.workspace.settings.deposit_items).records()
         else:
@@ -195,6 +196,12 @@ class _Importer:
         plain = _set_aside_adjustments(records, adjustments) if self.kind == "charges" else records
         self._bulk += ledger.bulk_insert(self.db, self.table, plain, self.first_import_id)
         ledger.stage(self.db, self.table, adjustments)
+
+    def _known_units(self) -> set[str]:
+        """The stored unit ids, read once per import however many files it has."""
+        if self._known is None:
+            self._known = ledger.known_unit_ids(self.db)
+        return self._known
 
     # --- checking -------------------------------------------------------------
 
