@@ -22,7 +22,6 @@ class Table:
     header_row: int
     columns: dict[str, int]
     headers: dict[str, str]  # field → the header text as written in the file
-    width: int
     rows: Iterator[Row]
     all_headers: tuple[str, ...]  # every header cell, blanks included, in column order
 
@@ -52,7 +51,7 @@ def locate_header(source: Source, schema: Schema, extra: dict[str, tuple[str, ..
     _require(source, schema, line, cells, columns)
     remaining = itertools.chain((row for row in head if row[0] > line), source.rows)
     all_headers = tuple(cell_text(c) for c in cells)
-    return Table(source.name, line, columns, headers, len(cells), remaining, all_headers)
+    return Table(source.name, line, columns, headers, remaining, all_headers)
 
 
 def _score(cells: list[object], synonyms: dict[str, str]) -> int:
