@@ -23,7 +23,7 @@ from cuijiao.money import format_yuan
 from cuijiao.reports.aging_output import kpi_lines, write_xlsx
 from cuijiao.sample import COMPANY_NAME, ESTATE_NAME, EstateSpec
 from cuijiao.stages import STAGE_NAMES
-from cuijiao.store.audit import finish_run, start_run
+from cuijiao.store.audit import recorded
 from cuijiao.workspace import Workspace, init_workspace
 
 # The sample estate was exported on this day; ageing it then keeps the demo's figures fixed.
@@ -50,9 +50,8 @@ def run_demo(directory: Path, *, force: bool = False, as_of: date = SAMPLE_AS_OF
         copies = _copy_samples(workspace.root / "sample_data")
         lines = [f"演示工作区：{workspace.root.resolve()}"]
         for kind, path in copies.items():
-            run = start_run(workspace.db, f"demo import {kind}", [str(path)])
-            result = import_files(workspace, run, kind, [path], ImportOptions())
-            finish_run(workspace.db, run)
+            with recorded(workspace.db, f"demo import {kind}", [str(path)]) as run:
+                result = import_files(workspace, run, kind, [path], ImportOptions())
             totals = result.totals()
             lines.append(f"导入 {path.name}：新增 {totals['inserted']} 行，跳过合计行 {totals['totals_rows']}")
         lines.append(_holdings(workspace))
@@ -64,12 +63,11 @@ def run_demo(directory: Path, *, force: bool = False, as_of: date = SAMPLE_AS_OF
 
 
 def _aging(workspace: Workspace, as_of: date) -> list[str]:
-    run = start_run(workspace.db, "demo aging", [as_of.isoformat()])
-    report = aging_report(workspace, as_of)
-    book = workspace.out_dir / f"账龄-{as_of.isoformat()}.xlsx"
-    write_xlsx(book, report)
-    run.counts.update(overdue_fen=report.total.overdue_fen, units_in_report=len(report.units))
-    finish_run(workspace.db, run)
+    with recorded(workspace.db, "demo aging", [as_of.isoformat()]) as run:
+        report = aging_report(workspace, as_of)
+        book = workspace.out_dir / f"账龄-{as_of.isoformat()}.xlsx"
+        write_xlsx(book, report)
+        run.counts.update(overdue_fen=report.total.overdue_fen, units_in_report=len(report.units))
     total = report.total
     overdue_units = sum(1 for row in report.units if row.overdue_fen)
     buckets = "，".join(f"{label} 天 ¥{format_yuan(total.overdue[label], grouping=True)}"
@@ -81,12 +79,12 @@ def _aging(workspace: Workspace, as_of: date) -> list[str]:
 
 def _strategy(workspace: Workspace, as_of: date) -> list[str]:
     """Segments and the plan for this month: what the batch would issue (nothing is issued here)."""
-    run = start_run(workspace.db, "demo plan", [as_of.isoformat()])
     labels = {rule.name: rule.label for rule in workspace.settings.segment_rules}
-    segments = Counter(row.verdict.segment for row in segment_units(workspace, as_of))
-    due = Counter(p.plan.next_stage for p in plan_estate(workspace, as_of) if p.plan.next_stage and p.plan.issue_now)
-    run.counts.update(segments=dict(segments), notices_due={str(k): v for k, v in due.items()})
-    finish_run(workspace.db, run)
+    with recorded(workspace.db, "demo plan", [as_of.isoformat()]) as run:
+        segments = Counter(row.verdict.segment for row in segment_units(workspace, as_of))
+        due = Counter(p.plan.next_stage for p in plan_estate(workspace, as_of)
+                      if p.plan.next_stage and p.plan.issue_now)
+        run.counts.update(segments=dict(segments), notices_due={str(k): v for k, v in due.items()})
     stages = "，".join(f"第 {stage} 级{STAGE_NAMES[stage]} {count} 份" for stage, count in sorted(due.items()))
     return ["分群：" + "；".join(f"{labels.get(name, name)} {count} 户" for name, count in segments.most_common()),
             f"本月可发通知（cuijiao notices plan 查看原因，notices issue 发出）：{stages or '无'}"]

@@ -10,7 +10,7 @@ import typer
 from cuijiao.cli.context import fail, workspace_root
 from cuijiao.config import CONFIG_NAME
 from cuijiao.errors import CuijiaoError
-from cuijiao.store.audit import finish_run, start_run
+from cuijiao.store.audit import recorded
 from cuijiao.workspace import init_workspace
 
 
@@ -30,7 +30,7 @@ def init(
         workspace = init_workspace(root)
     except CuijiaoError as exc:
         raise fail(str(exc), exc.exit_code) from None
-    run = start_run(workspace.db, "init", [str(root)])
-    finish_run(workspace.db, run)
+    with recorded(workspace.db, "init", [str(root)]):
+        pass  # the workspace exists: the run records who created it, when, with which version
     workspace.close()
     typer.echo(f"已创建工作区 {root}，请编辑 {root / CONFIG_NAME} 填写小区、公司和缴费方式。")

@@ -13,6 +13,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,6 +94,19 @@ def finish_run(db: sqlite3.Connection, run: Run) -> None:
             (now_text(), run.outcome, canonical_json(run.counts), run.id),
         )
         append_event(db, run.id, "run.end", {"outcome": run.outcome, "counts": run.counts})
+
+
+@contextmanager
+def recorded(db: sqlite3.Connection, command: str, arguments: list[str]) -> Iterator[Run]:
+    """A run around library work: closed as ok, or as error when the work raises."""
+    run = start_run(db, command, arguments)
+    try:
+        yield run
+    except BaseException:
+        run.outcome = "error"
+        finish_run(db, run)
+        raise
+    finish_run(db, run)
 
 
 @dataclass(frozen=True)
