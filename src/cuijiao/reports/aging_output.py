@@ -51,10 +51,14 @@ def kpi_json(kpi: Collection) -> dict[str, Any]:
     }
 
 
+def _yuan(fen: int) -> str:
+    return format_yuan(fen) if fen else "0.00"  # most buckets of most rows are empty: 50,000 rows × 7
+
+
 def _amounts(report: AgingReport, row: AgingRow) -> dict[str, Any]:
     return {
         "overdue_total": format_yuan(row.overdue_fen),
-        "by_bucket": {label: format_yuan(row.overdue[label]) for label in report.buckets.labels},
+        "by_bucket": {label: _yuan(row.overdue.get(label, 0)) for label in report.buckets.labels},
         "by_item": {item: format_yuan(fen) for item, fen in sorted(row.by_item.items())},
         "not_yet_due": format_yuan(row.not_yet_due_fen),
         "credit": format_yuan(row.credit_fen),
