@@ -27,24 +27,34 @@ from cuijiao.aging import (
     natural_key,
     position,
 )
+from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
 from cuijiao.config import Settings
 from cuijiao.errors import BadInput
 from cuijiao.limitation import Clock, RestDays, clocks
 from cuijiao.outcomes import Outcome, standing
 from cuijiao.segments import Owner, Rule, Verdict, classify, facts
 from cuijiao.stages import Case, Policy, notices_ignored
+from cuijiao.store import allocation_cache
 from cuijiao.store.notices import deliveries, open_cases
 from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
-from cuijiao.store.reading import UnitRange, one_unit, owners, split_units, stored_counts, unit_ids, unit_ledgers
+from cuijiao.store.reading import (
+    UnitRange,
+    holds_rows,
+    one_unit,
+    owners,
+    split_units,
+    unit_count,
+    unit_ids,
+    unit_ledgers,
+)
 from cuijiao.workspace import Workspace
 
 
 def require_data(workspace: Workspace) -> None:
     """A clear next step when there is nothing to compute on yet."""
-    counts = stored_counts(workspace.db)
-    if not counts["units"]:
+    if not holds_rows(workspace.db, "units"):
         raise BadInput("工作区还没有数据：请先导入房屋业主（cuijiao import units），再导入应收和实收")
-    if not counts["charges"]:
+    if not holds_rows(workspace.db, "charges"):
         raise BadInput("工作区还没有应收数据：请先导入应收（cuijiao import charges），再导入实收")
 
 
@@ -64,7 +74,7 @@ def over_units(workspace: Workspace, work: Callable[[Workspace, UnitRange], list
     """
     require_data(workspace)
     if workers is None:
-        many = stored_counts(workspace.db)["units"] >= PARALLEL_FROM_UNITS
+        many = unit_count(workspace.db) >= PARALLEL_FROM_UNITS
         workers = min(os.cpu_count() or 1, 4) if many else 1
     if workers <= 1:
         return work(workspace, UnitRange())
@@ -84,13 +94,32 @@ def _part(root: Path, settings: Settings, work: Callable[[Workspace, UnitRange],
 
 
 def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = None) -> AgingReport:
-    """The estate's aging as of ``as_of``, in parts over unit ranges, merged."""
-    return merge_reports(over_units(workspace, partial(_aging_part, as_of=as_of), workers=workers))
+    """The estate's aging as of ``as_of``, read from the kept allocation.
 
-
-def _aging_part(workspace: Workspace, units: UnitRange, *, as_of: date) -> list[AgingReport]:
+    Units the kept allocation cannot answer for that date (see
+    :mod:`cuijiao.allocated`) are aged by the exact path and merged in.
+    """
     buckets = Buckets(workspace.settings.aging_buckets)
-    return [build_report(unit_ledgers(workspace.db, units), as_of, buckets)]
+    aged = age(allocated_estate(workspace, workers=workers), as_of, buckets)
+    if not aged.exact_elsewhere:
+        return aged.report
+    ledgers = (ledger for unit_id in aged.exact_elsewhere for ledger in unit_ledgers(workspace.db, one_unit(unit_id)))
+    return merge_reports([aged.report, build_report(ledgers, as_of, buckets)])
+
+
+def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> AllocatedEstate:
+    """The whole ledger's allocation: kept from an earlier run if the ledger is unchanged, else computed and kept."""
+    require_data(workspace)
+    state = allocation_cache.ledger_state(workspace.db)  # before reading: a later import makes the key stale
+    estate = allocation_cache.load(workspace.db, state)
+    if estate is None:
+        estate = join(over_units(workspace, _allocate_part, workers=workers))
+        allocation_cache.save(workspace.db, state, estate)
+    return estate
+
+
+def _allocate_part(workspace: Workspace, units: UnitRange) -> list[AllocatedEstate]:
+    return [allocate_estate(unit_ledgers(workspace.db, units))]
 
 
 def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | None = None) -> list[Clock]:

@@ -243,3 +243,20 @@ def m004_cases_and_notices(db: sqlite3.Connection) -> None:
         + _append_only("cases") + _append_only("case_closings") + _append_only("notices")
         + _append_only("deliveries"),
     )
+
+
+@migration
+def m005_allocation_cache(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        -- The whole ledger's allocation in columns (cuijiao.allocated), kept so
+        -- that aging does not re-apply every payment on each run. Derived data:
+        -- the row named 'state' says which ledger it was computed from, and it
+        -- is recomputed when the ledger has changed since.
+        CREATE TABLE allocation_cache (
+            name TEXT PRIMARY KEY,
+            data BLOB NOT NULL
+        );
+        """,
+    )

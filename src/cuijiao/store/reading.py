@@ -121,7 +121,10 @@ def unit_ids(db: sqlite3.Connection) -> list[str]:
     return [row[0] for row in db.execute("SELECT unit_id FROM units ORDER BY unit_id")]
 
 
-def stored_counts(db: sqlite3.Connection) -> dict[str, int]:
-    """How many units, charges and payments the workspace holds."""
-    return {table: int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-            for table in ("units", "charges", "payments")}
+def holds_rows(db: sqlite3.Connection, table: str) -> bool:
+    """Whether ``table`` has any row: one index probe, where count(*) reads every page."""
+    return bool(db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0])
+
+
+def unit_count(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT count(*) FROM units").fetchone()[0])

@@ -1,0 +1,138 @@
+"""Aging from the kept allocation is the exact aging, on any date, and the cache follows the ledger."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from conftest import Invoke, write_csv
+from cuijiao.aging import AgingReport, Buckets, UnitLedger, build_report, merge_reports
+from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
+from cuijiao.allocation import Charge, Payment
+from cuijiao.arrears import aging_report
+from cuijiao.cli import app
+from cuijiao.store import allocation_cache
+from cuijiao.store.reading import unit_ledgers
+from cuijiao.workspace import open_workspace
+
+ITEMS = ("物业费", "车位管理费", "公共能耗分摊费")
+START = date(2024, 1, 1)
+BUCKETS = Buckets((30, 90, 365))
+
+# Charges billed well before, just before, on or after their due date, so that
+# one due date can hold charges billed on different days (the hard case).
+charge_rows = st.lists(
+    st.tuples(st.sampled_from(ITEMS), st.integers(0, 20), st.integers(-50_00, 400_00),
+              st.sampled_from([0, 9, 45, 200])),
+    max_size=14, unique_by=lambda t: (t[0], t[1]),
+)
+payment_rows = st.lists(
+    st.tuples(st.integers(0, 700), st.integers(1, 900_00), st.sampled_from([None, *ITEMS]), st.integers(0, 20)),
+    max_size=10,
+)
+unit_rows = st.lists(st.tuples(charge_rows, payment_rows, st.sampled_from(["1栋", "2栋", "10栋"])), max_size=6)
+
+
+def ledgers_of(units: list[tuple[list, list, str]]) -> list[UnitLedger]:  # type: ignore[type-arg]
+    ledgers, next_id = [], 1
+    for number, (charges, payments, building) in enumerate(units):
+        unit_charges = []
+        for item, month, fen, lead in charges:
+            due = START + timedelta(days=30 * month)
+            unit_charges.append(Charge(next_id, item, f"m{month:02d}", due, fen, due - timedelta(days=lead)))
+            next_id += 1
+        unit_payments = []
+        for day, fen, item, month in payments:
+            unit_payments.append(Payment(next_id, START + timedelta(days=day), fen, f"R{next_id:04d}", item,
+                                         f"m{month:02d}" if item else None))
+            next_id += 1
+        ledgers.append(UnitLedger(f"{building[:-1]}-{number + 1}01", building, f"业主{number}",
+                                  unit_charges, unit_payments))
+    return ledgers
+
+
+def from_columns(ledgers: list[UnitLedger], estate: AllocatedEstate, as_of: date) -> AgingReport:
+    """What arrears.aging_report does, without the database."""
+    aged = age(estate, as_of, BUCKETS)
+    exact = [ledger for ledger in ledgers if ledger.unit_id in aged.exact_elsewhere]
+    return merge_reports([aged.report, build_report(exact, as_of, BUCKETS)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit_rows, st.integers(-10, 800))
+def test_columns_give_the_exact_report_on_any_date(units, day: int) -> None:  # type: ignore[no-untyped-def]
+    ledgers = ledgers_of(units)
+    as_of = START + timedelta(days=day)
+    assert from_columns(ledgers, allocate_estate(ledgers), as_of) == build_report(ledgers, as_of, BUCKETS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(unit_rows, st.integers(-10, 800))
+def test_units_answered_from_columns_need_no_correction(units, day: int) -> None:  # type: ignore[no-untyped-def]
+    """The units the columns answer are exact on their own, not only after the merge."""
+    ledgers = ledgers_of(units)
+    as_of = START + timedelta(days=day)
+    aged = age(allocate_estate(ledgers), as_of, BUCKETS)
+    answered = [ledger for ledger in ledgers if ledger.unit_id not in aged.exact_elsewhere]
+    assert aged.report == build_report(answered, as_of, BUCKETS)
+
+
+def test_a_prepaid_charge_billed_later_sends_the_unit_to_the_exact_path() -> None:
+    """Paid on 1 March for a charge billed on 1 April: as of 15 March that money is credit, not a payment of it."""
+    march, april = date(2025, 3, 1), date(2025, 4, 1)
+    ledger = UnitLedger("1-101", "1栋", "张三", [Charge(1, "物业费", "2025-04", date(2025, 4, 10), 100_00, april)],
+                        [Payment(2, march, 100_00, "R1")])
+    estate = allocate_estate([ledger])
+    early = age(estate, date(2025, 3, 15), BUCKETS)
+    assert early.exact_elsewhere == ["1-101"]
+    assert build_report([ledger], date(2025, 3, 15), BUCKETS).total.credit_fen == 100_00
+    later = age(estate, date(2025, 4, 2), BUCKETS)
+    assert later.exact_elsewhere == []
+    assert (later.report.total.credit_fen, later.report.total.not_yet_due_fen) == (0, 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(unit_rows, st.integers(1, 5))
+def test_parts_joined_equal_the_whole(units, cut: int) -> None:  # type: ignore[no-untyped-def]
+    ledgers = ledgers_of(units)
+    whole = allocate_estate(ledgers)
+    joined = join([allocate_estate(ledgers[:cut]), allocate_estate(ledgers[cut:])])
+    for as_of in (START, START + timedelta(days=200), START + timedelta(days=700)):
+        assert from_columns(ledgers, joined, as_of) == from_columns(ledgers, whole, as_of)
+
+
+def test_the_sample_estate_on_many_dates(tmp_path: Path) -> None:
+    """The bundled estate, through the database and the kept allocation, against the exact path."""
+    target = tmp_path / "demo"
+    assert CliRunner().invoke(app, ["demo", str(target)]).exit_code == 0
+    workspace = open_workspace(target)
+    try:
+        buckets = Buckets(workspace.settings.aging_buckets)
+        ledgers = list(unit_ledgers(workspace.db))
+        for as_of in (date(2024, 1, 1), date(2024, 12, 31), date(2025, 6, 15), date(2026, 2, 28), date(2026, 11, 25)):
+            assert aging_report(workspace, as_of, workers=1) == build_report(ledgers, as_of, buckets)
+    finally:
+        workspace.close()
+
+
+def test_the_kept_allocation_is_reused_and_follows_each_import(with_units: Invoke, workspace_dir: Path,
+                                                                tmp_path: Path) -> None:
+    charges = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+               ["1-101", "物业费", "2025-01", "2025-01-10", "100.00"]]
+    assert with_units("import", "charges", str(write_csv(tmp_path / "c.csv", charges))).exit_code == 0
+    assert with_units("aging", "--as-of", "2025-03-01", "--format", "json").exit_code == 0
+    workspace = open_workspace(workspace_dir)
+    try:
+        first_state = allocation_cache.ledger_state(workspace.db)
+        kept = allocation_cache.load(workspace.db, first_state)
+        assert kept is not None and kept.unit_ids  # the aging run above kept it
+        assert aging_report(workspace, date(2025, 3, 1)).total.overdue_fen == 100_00
+        payments = [["收据号", "房号", "实收金额", "收款日期"], ["SJ1", "1-101", "30.00", "2025-02-01"]]
+        assert with_units("import", "payments", str(write_csv(tmp_path / "p.csv", payments))).exit_code == 0
+        assert allocation_cache.load(workspace.db, allocation_cache.ledger_state(workspace.db)) is None  # stale
+        assert aging_report(workspace, date(2025, 3, 1)).total.overdue_fen == 70_00
+        assert allocation_cache.load(workspace.db, allocation_cache.ledger_state(workspace.db)) is not None
+    finally:
+        workspace.close()
