@@ -79,18 +79,36 @@ def test_units_answered_from_columns_need_no_correction(units, day: int) -> None
     assert aged.report == build_report(answered, as_of, BUCKETS)
 
 
-def test_a_prepaid_charge_billed_later_sends_the_unit_to_the_exact_path() -> None:
-    """Paid on 1 March for a charge billed on 1 April: as of 15 March that money is credit, not a payment of it."""
-    march, april = date(2025, 3, 1), date(2025, 4, 1)
-    ledger = UnitLedger("1-101", "1栋", "张三", [Charge(1, "物业费", "2025-04", date(2025, 4, 10), 100_00, april)],
-                        [Payment(2, march, 100_00, "R1")])
+def test_a_prepayment_of_a_charge_billed_later_is_credit_until_it_is_billed() -> None:
+    """Paid on 1 March for April's fee, billed on 1 April: as of 15 March the 100.00 is credit."""
+    ledger = UnitLedger("1-101", "1栋", "张三",
+                        [Charge(1, "物业费", "2025-04", date(2025, 4, 10), 100_00, date(2025, 4, 1))],
+                        [Payment(2, date(2025, 3, 1), 100_00, "R1", "物业费", "2025-04")])
     estate = allocate_estate([ledger])
     early = age(estate, date(2025, 3, 15), BUCKETS)
-    assert early.exact_elsewhere == ["1-101"]
-    assert build_report([ledger], date(2025, 3, 15), BUCKETS).total.credit_fen == 100_00
+    assert early.exact_elsewhere == []  # nothing billed was left open: the columns answer
+    assert (early.report.total.credit_fen, early.report.total.not_yet_due_fen) == (100_00, 0)
     later = age(estate, date(2025, 4, 2), BUCKETS)
-    assert later.exact_elsewhere == []
     assert (later.report.total.credit_fen, later.report.total.not_yet_due_fen) == (0, 0)
+
+
+def test_a_prepayment_past_an_open_debt_sends_the_unit_to_the_exact_path() -> None:
+    """January's 100.00 is unpaid when 100.00 is paid on 1 March for April's fee.
+
+    As of 15 March April's fee does not exist, so the designation finds nothing
+    and the money pays January (oldest due): nothing owed, no credit. The
+    whole-ledger allocation gave it to April and left January open, so this
+    unit must be aged the exact way.
+    """
+    ledger = UnitLedger("1-101", "1栋", "张三",
+                        [Charge(1, "物业费", "2025-01", date(2025, 1, 10), 100_00, date(2025, 1, 1)),
+                         Charge(2, "物业费", "2025-04", date(2025, 4, 10), 100_00, date(2025, 4, 1))],
+                        [Payment(3, date(2025, 3, 1), 100_00, "R1", "物业费", "2025-04")])
+    aged = age(allocate_estate([ledger]), date(2025, 3, 15), BUCKETS)
+    assert aged.exact_elsewhere == ["1-101"]
+    assert aged.report.units == []
+    exact = build_report([ledger], date(2025, 3, 15), BUCKETS)
+    assert (exact.total.overdue_fen, exact.total.credit_fen) == (0, 0)
 
 
 @settings(max_examples=100, deadline=None)

@@ -1,16 +1,22 @@
 """The estate's allocation kept in columns, and aging read from it in bulk.
 
-Allocating every payment is the expensive part of aging, and it does not
-depend on the as-of date: payments are applied in date order, so what was
-paid by D is applied exactly as it is in the allocation of the whole ledger —
-with one exception. As of D only charges billed by D exist; a payment made by
-D that the full allocation applies to a charge billed later (a prepayment of a
-charge not on the books yet, or a designation of one) would, as of D, have
-gone elsewhere or stayed credit. So the full allocation is computed once per
-state of the ledger (:func:`allocate_estate`) and aging as of any D is sums
-over its columns (:func:`age`), except for the units where a payment made by
-D touched a same-day group holding a charge billed after D: :func:`age` names
-those, and the caller ages them by the exact path (:func:`cuijiao.aging.position`).
+Allocating every payment is the expensive part of aging, and it hardly
+depends on the as-of date: payments are applied in date order, so what was
+paid by D is applied as in the allocation of the whole ledger — except where
+that allocation gave money paid by D to a charge billed after D (a prepayment,
+or a designation, of a charge not on the books yet). As of D such a charge
+does not exist, and the money went elsewhere or stayed credit.
+
+So the whole ledger is allocated once per state of the ledger
+(:func:`allocate_estate`), and aging as of any D is sums over its columns
+(:func:`age`). Money a payment made by D gave to a charge billed later is
+credit as of D. That is exact for a unit as long as every charge billed by D
+had been paid off by the time its first such payment was applied: before
+that payment the unit's payments touched only charges billed by D (and whole
+groups of same-day charges), so both allocations agree; from it on, both pay
+off the billed charges and keep the rest. Units where that does not hold
+(an old debt left open while a later fee was prepaid) are named, and the
+caller ages them by the exact path (:func:`cuijiao.aging.position`).
 
 Pure and in memory: numpy arrays in, a report out. Amounts stay integer fen
 (int64 sums over int32 or int64 columns); dates are proleptic ordinals (``date.toordinal``).
@@ -34,6 +40,7 @@ from cuijiao.allocation import allocate
 Ints = npt.NDArray[np.signedinteger[Any]]  # int64, or int32 where the values fit
 
 NO_CHARGE = -1  # an application that became the unit's credit
+NEVER = 2**31 - 1  # charge_settled_by of a charge the ledger's payments never pay off
 
 
 @dataclass(frozen=True)
@@ -54,10 +61,13 @@ class AllocatedEstate:
     charge_due: Ints
     charge_billed: Ints  # first day on the books: min(due date, period start)
     charge_amount: Ints  # net of adjustments
+    # The payment (app_seq) that paid the charge off; -1 when there was nothing to pay, NEVER if none did.
+    charge_settled_by: Ints
     app_unit: Ints
     app_charge: Ints  # NO_CHARGE for credit
     app_paid_on: Ints
     app_amount: Ints
+    app_seq: Ints  # the payment's place in the order payments are applied (per estate, increasing within a unit)
     # The latest first-billed day among the charges of the unit due on the
     # applied charge's due date: as of an earlier day the group was different.
     app_horizon: Ints
@@ -82,8 +92,9 @@ def allocate_estate(ledgers: Iterable[UnitLedger]) -> AllocatedEstate:
 class _Builder:
     """Collects the columns unit by unit, in typed arrays: millions of rows, 8 bytes a value."""
 
-    CHARGE_COLUMNS = ("charge_unit", "charge_item", "charge_due", "charge_billed", "charge_amount")
-    APP_COLUMNS = ("app_unit", "app_charge", "app_paid_on", "app_amount", "app_horizon")
+    CHARGE_COLUMNS = ("charge_unit", "charge_item", "charge_due", "charge_billed", "charge_amount",
+                      "charge_settled_by")
+    APP_COLUMNS = ("app_unit", "app_charge", "app_paid_on", "app_amount", "app_seq", "app_horizon")
 
     def __init__(self) -> None:
         self.unit_ids: list[str] = []
@@ -92,6 +103,7 @@ class _Builder:
         self.items: dict[str, int] = {}
         self.columns = {name: array("q") for name in (*self.CHARGE_COLUMNS, *self.APP_COLUMNS)}
         self.ordinal = _Ordinals()
+        self.payments_applied = 0
 
     def add(self, ledger: UnitLedger) -> None:
         unit, columns, ordinal = len(self.unit_ids), self.columns, self.ordinal
@@ -112,14 +124,25 @@ class _Builder:
         columns["charge_billed"].extend(billed)
         columns["charge_amount"].extend([c.amount_fen for c in charges])
         paid_on = {p.id: ordinal[p.paid_on] for p in ledger.payments}
+        allocation = allocate(charges, ledger.payments)
+        last_payment, seq, settled_by = None, self.payments_applied, dict[int, int]()
         credit = (NO_CHARGE, 0)
-        for payment_id, charge_id, fen, _rule in allocate(charges, ledger.payments).applications:
+        for payment_id, charge_id, fen, _rule in allocation.applications:
+            if payment_id != last_payment:  # a payment's applications are consecutive
+                last_payment, seq = payment_id, seq + 1
             row, group_horizon = credit if charge_id is None else row_of[charge_id]
+            if charge_id is not None:
+                settled_by[charge_id] = seq
             columns["app_unit"].append(unit)
             columns["app_charge"].append(row)
             columns["app_paid_on"].append(paid_on[payment_id])
             columns["app_amount"].append(fen)
+            columns["app_seq"].append(seq)
             columns["app_horizon"].append(group_horizon)
+        self.payments_applied = seq
+        columns["charge_settled_by"].extend([
+            -1 if c.amount_fen <= 0 else settled_by[c.id] if allocation.owed[c.id] <= 0 else NEVER for c in charges
+        ])
 
     def result(self) -> AllocatedEstate:
         arrays = {name: np.frombuffer(column, dtype=np.int64) if column else np.zeros(0, np.int64)
@@ -140,10 +163,10 @@ def join(parts: Sequence[AllocatedEstate]) -> AllocatedEstate:
     """One estate from parts over consecutive unit ranges, renumbering units, items and charges."""
     items: dict[str, int] = {}
     columns: dict[str, list[Ints]] = {name: [] for name in AllocatedEstate.array_names() if name != "unit_rank"}
-    units, charges = 0, 0
+    units, charges, payments = 0, 0, 0
     for part in parts:
         codes = np.array([items.setdefault(item, len(items)) for item in part.items] or [0], dtype=np.int64)
-        shifted = {"charge_unit": units, "app_unit": units}
+        shifted = {"charge_unit": units, "app_unit": units, "app_seq": payments}
         for name, chunks in columns.items():
             column: Ints = getattr(part, name)
             if name in shifted:
@@ -152,9 +175,12 @@ def join(parts: Sequence[AllocatedEstate]) -> AllocatedEstate:
                 column = codes[column]
             elif name == "app_charge":
                 column = np.where(column == NO_CHARGE, NO_CHARGE, column + charges)
+            elif name == "charge_settled_by":
+                column = np.where((column < 0) | (column == NEVER), column, column + payments)
             chunks.append(column)
         units += len(part.unit_ids)
         charges += len(part.charge_unit)
+        payments += int(part.app_seq.max(initial=0))
     unit_ids = [u for p in parts for u in p.unit_ids]
     return AllocatedEstate(
         unit_ids, [b for p in parts for b in p.buildings], [o for p in parts for o in p.owner_names], list(items),
@@ -187,9 +213,13 @@ def age(estate: AllocatedEstate, as_of: date, buckets: Buckets) -> Aged:
     exact path and merge.
     """
     day = as_of.toordinal()
-    unsafe_unit = _units_changed_by_billing(estate, day)
+    unsafe_unit = _units_answered_elsewhere(estate, day)
     counted = (estate.app_paid_on <= day) & ~unsafe_unit[estate.app_unit]
-    applied, kept = counted & (estate.app_charge != NO_CHARGE), counted & (estate.app_charge == NO_CHARGE)
+    # Money given to a charge billed after the day is, as of the day, the unit's credit.
+    to_charge = estate.app_charge != NO_CHARGE
+    to_billed = to_charge.copy()
+    to_billed[to_charge] = estate.charge_billed[estate.app_charge[to_charge]] <= day
+    applied, kept = counted & to_billed, counted & ~to_billed
     paid = _sum_by(estate.app_charge[applied], estate.app_amount[applied], len(estate.charge_unit))
     billed = (estate.charge_billed <= day) & ~unsafe_unit[estate.charge_unit]
     owed = estate.charge_amount - paid
@@ -202,17 +232,27 @@ def age(estate: AllocatedEstate, as_of: date, buckets: Buckets) -> Aged:
     return Aged(report, [estate.unit_ids[k] for k in np.flatnonzero(unsafe_unit)])
 
 
-def _units_changed_by_billing(estate: AllocatedEstate, day: int) -> npt.NDArray[np.bool_]:
-    """Units where a payment made by ``day`` reached a group of charges not all billed by then."""
-    unsafe = np.zeros(len(estate.unit_ids), dtype=bool)
-    unsafe[estate.app_unit[(estate.app_paid_on <= day) & (estate.app_horizon > day)]] = True
-    return unsafe
+def _units_answered_elsewhere(estate: AllocatedEstate, day: int) -> npt.NDArray[np.bool_]:
+    """Units whose first payment (by ``day``) reaching charges billed later left a charge billed by then open."""
+    units = len(estate.unit_ids)
+    reaching = (estate.app_paid_on <= day) & (estate.app_horizon > day)
+    first_reaching = _min_by(estate.app_unit[reaching], estate.app_seq[reaching], units)
+    billed = estate.charge_billed <= day
+    paid_off = _max_by(estate.charge_unit[billed], estate.charge_settled_by[billed], units)
+    answered_elsewhere: npt.NDArray[np.bool_] = paid_off > first_reaching
+    return answered_elsewhere
 
 
 def _sum_by(keys: Ints, values: Ints, size: int) -> Ints:
     """Integer sums of ``values`` per key in range(size) (bincount would go through floats)."""
     result = np.zeros(size, dtype=np.int64)
     np.add.at(result, keys, values.astype(np.int64, copy=False))  # same dtypes: numpy's fast path, 15× faster
+    return result
+
+
+def _max_by(keys: Ints, values: Ints, size: int) -> Ints:
+    result = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(result, keys, values.astype(np.int64, copy=False))
     return result
 
 
