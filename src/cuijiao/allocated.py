@@ -145,10 +145,19 @@ class _Builder:
         ])
 
     def result(self) -> AllocatedEstate:
-        arrays = {name: np.frombuffer(column, dtype=np.int64) if column else np.zeros(0, np.int64)
+        arrays = {name: narrow(np.frombuffer(column, dtype=np.int64)) if column else np.zeros(0, np.int32)
                   for name, column in self.columns.items()}
         return AllocatedEstate(self.unit_ids, self.buildings, self.owner_names, list(self.items),
                                _natural_rank(self.unit_ids), **arrays)
+
+
+def narrow(column: Ints) -> Ints:
+    """The column as int32 when its values fit (they nearly always do): half the memory and disk."""
+    fits = not len(column) or (column.min() >= _INT32.min and column.max() <= _INT32.max)
+    return column.astype(np.int32) if fits else column
+
+
+_INT32 = np.iinfo(np.int32)
 
 
 class _Ordinals(dict[date, int]):
@@ -161,11 +170,13 @@ class _Ordinals(dict[date, int]):
 
 def join(parts: Sequence[AllocatedEstate]) -> AllocatedEstate:
     """One estate from parts over consecutive unit ranges, renumbering units, items and charges."""
+    if sum(len(part.charge_unit) + len(part.app_unit) for part in parts) >= 2**31:
+        raise ValueError("more rows than int32 row numbers can hold")  # int32 columns would wrap when shifted
     items: dict[str, int] = {}
     columns: dict[str, list[Ints]] = {name: [] for name in AllocatedEstate.array_names() if name != "unit_rank"}
     units, charges, payments = 0, 0, 0
     for part in parts:
-        codes = np.array([items.setdefault(item, len(items)) for item in part.items] or [0], dtype=np.int64)
+        codes = np.array([items.setdefault(item, len(items)) for item in part.items] or [0], dtype=np.int32)
         shifted = {"charge_unit": units, "app_unit": units, "app_seq": payments}
         for name, chunks in columns.items():
             column: Ints = getattr(part, name)
@@ -185,14 +196,14 @@ def join(parts: Sequence[AllocatedEstate]) -> AllocatedEstate:
     return AllocatedEstate(
         unit_ids, [b for p in parts for b in p.buildings], [o for p in parts for o in p.owner_names], list(items),
         _natural_rank(unit_ids),
-        **{name: np.concatenate(chunks) if chunks else np.zeros(0, np.int64) for name, chunks in columns.items()},
+        **{name: np.concatenate(chunks) if chunks else np.zeros(0, np.int32) for name, chunks in columns.items()},
     )
 
 
 def _natural_rank(unit_ids: list[str]) -> Ints:
     rank = np.zeros(len(unit_ids), dtype=np.int64)
     rank[sorted(range(len(unit_ids)), key=lambda k: natural_key(unit_ids[k]))] = np.arange(len(unit_ids))
-    return rank
+    return narrow(rank)
 
 
 # --- Aging from the columns ---------------------------------------------------------

@@ -19,8 +19,6 @@ from cuijiao.store.db import transaction
 # Bump when AllocatedEstate or the allocation rules change: old caches are then ignored.
 CACHE_FORMAT = 2
 
-_INT32 = np.iinfo(np.int32)
-
 
 def ledger_state(db: sqlite3.Connection) -> str:
     """What the cache must have been computed from to be used now (index look-ups only)."""
@@ -42,14 +40,13 @@ def load(db: sqlite3.Connection, state: str) -> AllocatedEstate | None:
 
 def save(db: sqlite3.Connection, state: str, estate: AllocatedEstate) -> None:
     """Replace the cache with ``estate``, computed from ``state``."""
-    rows: list[tuple[str, bytes]] = [("state", state.encode())]
+    rows: list[tuple[str, bytes | memoryview]] = [("state", state.encode())]
     rows += [(name, json.dumps(getattr(estate, name), ensure_ascii=False).encode())
              for name in AllocatedEstate.list_names()]
     for name in AllocatedEstate.array_names():
-        column = getattr(estate, name)
-        narrow = not len(column) or (column.min() >= _INT32.min and column.max() <= _INT32.max)
-        dtype = "<i4" if narrow else "<i8"
-        rows += [(f"{name}.dtype", json.dumps(dtype).encode()), (name, column.astype(dtype).tobytes())]
+        column = np.ascontiguousarray(getattr(estate, name))
+        # The array's own bytes, not a copy: the estate's columns are a few hundred MiB.
+        rows += [(f"{name}.dtype", json.dumps(column.dtype.str).encode()), (name, column.data)]
     with transaction(db):
         db.execute("DELETE FROM allocation_cache")
         db.executemany("INSERT INTO allocation_cache (name, data) VALUES (?, ?)", rows)
