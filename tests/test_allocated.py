@@ -1,5 +1,6 @@
 """Aging from the kept allocation is the exact aging, on any date, and the cache follows the ledger."""
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -154,3 +155,23 @@ def test_the_kept_allocation_is_reused_and_follows_each_import(with_units: Invok
         assert allocation_cache.load(workspace.db, allocation_cache.ledger_state(workspace.db)) is not None
     finally:
         workspace.close()
+
+
+def test_a_unit_the_columns_cannot_answer_is_aged_exactly_through_the_workspace(with_units: Invoke,
+                                                                                  tmp_path: Path) -> None:
+    """January unpaid; 1 March: 150.00 paid for April's fee, billed on 1 April (worked by hand below)."""
+    charges = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+               ["1-101", "物业费", "2025-01", "2025-01-10", "100.00"],
+               ["1-101", "物业费", "2025-04", "2025-04-10", "100.00"]]
+    payments = [["收据号", "房号", "实收金额", "收款日期", "收费项目", "所属期间"],
+                ["SJ1", "1-101", "150.00", "2025-03-01", "物业费", "2025-04"]]
+    assert with_units("import", "charges", str(write_csv(tmp_path / "c.csv", charges))).exit_code == 0
+    assert with_units("import", "payments", str(write_csv(tmp_path / "p.csv", payments))).exit_code == 0
+    # 15 March: April's fee is not billed, so the payment pays January (oldest due), 50.00 left as credit.
+    march = json.loads(with_units("aging", "--as-of", "2025-03-15", "--format", "json").stdout)
+    assert [(row["unit_id"], row["overdue_total"], row["credit"]) for row in march["rows"]] == [
+        ("1-101", "0.00", "50.00")]
+    # 15 April: the designation finds April's fee (100.00), the other 50.00 pays January, 95 days overdue.
+    april = json.loads(with_units("aging", "--as-of", "2025-04-15", "--format", "json").stdout)
+    assert [(row["unit_id"], row["overdue_total"], row["by_bucket"]["91-180"], row["credit"])
+            for row in april["rows"]] == [("1-101", "50.00", "50.00", "0.00")]
