@@ -69,7 +69,8 @@ def test_aging_json_by_unit_as_worked_out_by_hand(estate: Invoke) -> None:
          "by_item": {}, "not_yet_due": "0.00", "credit": "20.00", "oldest_due_date": None},
     ]
     totals = report["totals"]
-    assert (totals["overdue_total"], totals["credit"], totals["units"]) == ("280.00", "20.00", 3)
+    assert (totals["overdue_total"], totals["credit"], totals["units"], totals["units_owing"]) == (
+        "280.00", "20.00", 3, 2)
     assert totals["by_bucket"] == buckets(b1_30="50.00", b31_90="230.00")
     # March: billed 100.00 + 80.00, of which 50.00 (SJ2) + 80.00 (SJ3) collected.
     # Arrears on 3/1: 250.00 − 120.00 for 1-101, 100.00 for 1-102; none collected in March.
@@ -87,8 +88,11 @@ def test_only_payments_up_to_the_date_count(estate: Invoke) -> None:
 
 def test_aging_by_building_and_item(estate: Invoke) -> None:
     buildings = json.loads(estate("--json", "aging", "--as-of", "2025-03-15", "--by", "building").output)["rows"]
-    assert [(b["building"], b["units"], b["overdue_total"], b["credit"]) for b in buildings] == [
-        ("1栋", 2, "280.00", "0.00"), ("2栋", 1, "0.00", "20.00")]
+    assert [(b["building"], b["units"], b["units_owing"], b["overdue_total"], b["credit"]) for b in buildings] == [
+        ("1栋", 2, 2, "280.00", "0.00"), ("2栋", 1, 0, "0.00", "20.00")]  # 2-201 is in credit, not in arrears
+    table = estate("aging", "--as-of", "2025-03-15", "--by", "building").output
+    cells = [[cell.strip() for cell in line.split("│")[1:3]] for line in table.splitlines() if line.startswith("│")]
+    assert cells == [["1栋", "2"], ["2栋", "0"], ["合计", "2"]]  # 欠费户数: units in arrears only
     assert buildings[0]["kpi"]["collection_rate"] == "50.00%"  # 50.00 of 1-101's March 100.00
     items = json.loads(estate("--json", "aging", "--as-of", "2025-03-15", "--by", "item").output)["rows"]
     assert [(i["item"], i["overdue_total"], i["oldest_due_date"]) for i in items] == [

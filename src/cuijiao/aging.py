@@ -184,6 +184,7 @@ class AgingRow:
     credit_fen: int = 0
     oldest_due: date | None = None
     kpi: Collection | None = None  # for buildings and the total
+    owing_units: int = 0  # of ``units``, those with anything overdue (欠费户数)
 
     @property
     def overdue_fen(self) -> int:
@@ -191,6 +192,7 @@ class AgingRow:
 
     def absorb(self, other: AgingRow) -> None:
         self.units += other.units
+        self.owing_units += other.owing_units
         self.overdue.update(other.overdue)
         self.by_item.update(other.by_item)
         self.not_yet_due_fen += other.not_yet_due_fen
@@ -229,7 +231,7 @@ def build_report(ledgers: Iterable[UnitLedger], as_of: date, buckets: Buckets) -
         if not unit.has_anything:
             continue
         row = AgingRow(ledger.unit_id, ledger.owner_name, ledger.building, 1, unit.by_bucket(), unit.by_item(),
-                       unit.not_yet_due_fen, unit.credit_fen, unit.oldest_due)
+                       unit.not_yet_due_fen, unit.credit_fen, unit.oldest_due, owing_units=int(unit.overdue_fen > 0))
         rows.append(row)
         total.absorb(row)
         _add_items(items, unit)

@@ -331,7 +331,8 @@ def _report(estate: AllocatedEstate, as_of: date, buckets: Buckets, sums: _Sums,
     anything = anything[np.argsort(estate.unit_rank[anything], kind="stable")]
     rows = [
         AgingRow(estate.unit_ids[k], estate.owner_names[k], estate.buildings[k], 1, _counter(labels, by_bucket),
-                 _counter(items, by_item), pending, held, date.fromordinal(oldest) if any_overdue else None)
+                 _counter(items, by_item), pending, held, date.fromordinal(oldest) if any_overdue else None,
+                 owing_units=int(any_overdue))
         for k, by_bucket, by_item, pending, held, oldest, any_overdue in zip(
             anything.tolist(), sums.unit_bucket[anything].tolist(), sums.unit_item[anything].tolist(),
             sums.unit_pending[anything].tolist(), credit[anything].tolist(), sums.unit_oldest[anything].tolist(),
@@ -341,7 +342,7 @@ def _report(estate: AllocatedEstate, as_of: date, buckets: Buckets, sums: _Sums,
                      by_item=_counter(items, sums.unit_item.sum(axis=0).tolist()),
                      not_yet_due_fen=int(sums.unit_pending.sum()), credit_fen=int(credit.sum()),
                      oldest_due=date.fromordinal(int(sums.unit_oldest.min())) if overdue_any.any() else None,
-                     kpi=Collection())
+                     kpi=Collection(), owing_units=int(overdue_any.sum()))
     assert total.kpi is not None
     for kpi in kpis.values():
         total.kpi.add(kpi)

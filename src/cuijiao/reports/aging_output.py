@@ -72,14 +72,14 @@ def report_json(report: AgingReport, by: GroupBy, *, unmask: bool = False) -> di
         rows = [{"unit_id": r.key, "owner_name": r.owner_name if unmask else mask_name(r.owner_name),
                  **_amounts(report, r)} for r in report.units]
     elif by is GroupBy.BUILDING:
-        rows = [{"building": r.key, "units": r.units, **_amounts(report, r),
+        rows = [{"building": r.key, "units": r.units, "units_owing": r.owing_units, **_amounts(report, r),
                  "kpi": kpi_json(r.kpi or Collection())} for r in report.by_building()]
     else:
         rows = [{"item": r.key, **_amounts(report, r)} for r in report.items]
         for row in rows:
             row.pop("credit")
             row.pop("by_item")
-    totals = {"units": report.total.units, **_amounts(report, report.total)}
+    totals = {"units": report.total.units, "units_owing": report.total.owing_units, **_amounts(report, report.total)}
     totals["kpi"] = {"from": report.as_of.replace(day=1).isoformat(), "to": report.as_of.isoformat(),
                      **kpi_json(report.total.kpi or Collection())}
     return {"as_of": report.as_of.isoformat(), "by": by.value, "rows": rows, "totals": totals}
@@ -101,9 +101,9 @@ def table_rows(report: AgingReport, by: GroupBy, *, unmask: bool = False,
                   money(total.credit_fen), _day(total)]
     elif by is GroupBy.BUILDING:
         headers = ["楼栋", "欠费户数", "欠费合计", *buckets, "未到期", "余额", "当月收缴率", "当月清欠率"]
-        rows = [[r.key, r.units, *_money_cells(report, r, money), money(r.not_yet_due_fen), money(r.credit_fen),
-                 *_rates(r.kpi)] for r in report.by_building()]
-        footer = ["合计", total.units, *_money_cells(report, total, money), money(total.not_yet_due_fen),
+        rows = [[r.key, r.owing_units, *_money_cells(report, r, money), money(r.not_yet_due_fen),
+                 money(r.credit_fen), *_rates(r.kpi)] for r in report.by_building()]
+        footer = ["合计", total.owing_units, *_money_cells(report, total, money), money(total.not_yet_due_fen),
                   money(total.credit_fen), *_rates(total.kpi)]
     else:
         headers = ["收费项目", "欠费合计", *buckets, "未到期", "最早欠费应缴日"]
@@ -212,7 +212,7 @@ def _summary_sheet(sheet: WriteOnlyWorksheet, report: AgingReport) -> None:
         ["欠费合计", to_decimal(total.overdue_fen)],
         ["未到期", to_decimal(total.not_yet_due_fen)],
         ["预收余额", to_decimal(total.credit_fen)],
-        ["欠费户数", sum(1 for row in report.units if row.overdue_fen)],
+        ["欠费户数", total.owing_units],
         [],
         [_cell(sheet, f"当月指标（{report.as_of:%Y-%m}-01 至 {report.as_of.isoformat()}）", bold=True)],
         ["当月应收", to_decimal(kpi.billed_fen)], ["当月已收", to_decimal(kpi.collected_fen)],
