@@ -224,23 +224,23 @@ def age(estate: AllocatedEstate, as_of: date, buckets: Buckets) -> Aged:
     exact path and merge.
     """
     day = as_of.toordinal()
-    unsafe_unit = _units_answered_elsewhere(estate, day)
-    counted = (estate.app_paid_on <= day) & ~unsafe_unit[estate.app_unit]
+    elsewhere = _units_answered_elsewhere(estate, day)
+    counted = (estate.app_paid_on <= day) & ~elsewhere[estate.app_unit]
     # Money given to a charge billed after the day is, as of the day, the unit's credit.
     to_charge = estate.app_charge != NO_CHARGE
     to_billed = to_charge.copy()
     to_billed[to_charge] = estate.charge_billed[estate.app_charge[to_charge]] <= day
     applied, kept = counted & to_billed, counted & ~to_billed
     paid = _sum_by(estate.app_charge[applied], estate.app_amount[applied], len(estate.charge_unit))
-    billed = (estate.charge_billed <= day) & ~unsafe_unit[estate.charge_unit]
+    billed = (estate.charge_billed <= day) & ~elsewhere[estate.charge_unit]
     owed = estate.charge_amount - paid
     open_ = billed & (owed > 0)
     days = day - estate.charge_due
     sums = _Sums(estate, buckets, open_ & (days > 0), open_ & (days <= 0), owed, days)
     credit = _sum_by(estate.app_unit[kept], estate.app_amount[kept], len(estate.unit_ids))
-    kpis = _collection_by_building(estate, as_of, billed, applied, unsafe_unit)
+    kpis = _collection_by_building(estate, as_of, billed, applied, elsewhere)
     report = _report(estate, as_of, buckets, sums, credit, kpis)
-    return Aged(report, [estate.unit_ids[k] for k in np.flatnonzero(unsafe_unit)])
+    return Aged(report, [estate.unit_ids[k] for k in np.flatnonzero(elsewhere)])
 
 
 def _units_answered_elsewhere(estate: AllocatedEstate, day: int) -> npt.NDArray[np.bool_]:
@@ -295,7 +295,7 @@ _KPI_FIELDS = ("billed_fen", "collected_fen", "arrears_start_fen", "arrears_coll
 
 
 def _collection_by_building(estate: AllocatedEstate, as_of: date, billed: npt.NDArray[np.bool_],
-                            applied: npt.NDArray[np.bool_], unsafe_unit: npt.NDArray[np.bool_]
+                            applied: npt.NDArray[np.bool_], elsewhere: npt.NDArray[np.bool_]
                             ) -> dict[str, Collection]:
     """收缴率 and 清欠率 inputs per building, as :func:`cuijiao.aging.collection` defines them."""
     names = sorted(set(estate.buildings))
@@ -319,7 +319,7 @@ def _collection_by_building(estate: AllocatedEstate, as_of: date, billed: npt.ND
         "arrears_collected_fen": _sum_by(app_building[~app_in_month & paid_in_month],
                                          app_fen[~app_in_month & paid_in_month], size),
     }
-    present = set(unit_building[~unsafe_unit].tolist())
+    present = set(unit_building[~elsewhere].tolist())
     return {name: Collection(*(int(sums[f][k]) for f in _KPI_FIELDS)) for k, name in enumerate(names) if k in present}
 
 
