@@ -28,8 +28,11 @@ def ledger_state(db: sqlite3.Connection) -> str:
 
 def load(db: sqlite3.Connection, state: str) -> AllocatedEstate | None:
     """The cached estate if it was computed from ``state``, else None."""
+    kept = db.execute("SELECT data FROM allocation_cache WHERE name = 'state'").fetchone()
+    if kept is None or kept[0] != state.encode():
+        return None  # stale: the columns are not worth reading
     rows = dict(db.execute("SELECT name, data FROM allocation_cache"))
-    if rows.get("state") != state.encode() or any(name not in rows for name in AllocatedEstate.array_names()):
+    if any(name not in rows for name in AllocatedEstate.array_names()):
         return None
     values: dict[str, object] = {name: json.loads(rows[name]) for name in AllocatedEstate.list_names()}
     for name in AllocatedEstate.array_names():
