@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 import pytest
 
-from cuijiao.dates import add_months, parse_date, parse_period
+from cuijiao.dates import add_months, chinese_date, parse_date, parse_period
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,8 @@ def test_add_months_clamps_to_month_end() -> None:
     assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
     assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
     assert add_months(date(2025, 11, 15), 3) == date(2026, 2, 15)
+
+
+def test_chinese_dates_have_no_leading_zeros() -> None:
+    assert chinese_date(date(2025, 3, 5)) == "2025年3月5日"
+    assert chinese_date(date(2026, 11, 25)) == "2026年11月25日"

@@ -61,6 +61,11 @@ def _from_excel_serial(serial: float) -> date:
     return _EXCEL_EPOCH + timedelta(days=int(serial))
 
 
+def chinese_date(day: date) -> str:
+    """``2025-03-05`` → ``2025年3月5日``, as dates are written in Chinese prose (no leading zeros)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 

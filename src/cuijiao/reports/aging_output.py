@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from cuijiao.aging import AgingReport, AgingRow, Collection
+from cuijiao.dates import chinese_date
 from cuijiao.fileio import atomic_writer
 from cuijiao.money import format_yuan, to_decimal
 from cuijiao.privacy import mask_name
@@ -137,7 +138,7 @@ def write_csv(path: Path, report: AgingReport, by: GroupBy, *, unmask: bool = Fa
 
 def kpi_lines(report: AgingReport) -> list[str]:
     kpi = report.total.kpi or Collection()
-    month = f"{report.as_of:%Y年%m月}1日至{report.as_of.day}日"
+    month = f"{chinese_date(report.as_of.replace(day=1))}至{report.as_of.day}日"
     return [
         f"{month}收缴率 {rate(kpi.collected_fen, kpi.billed_fen) or '—'}"
         f"（应收 {format_yuan(kpi.billed_fen, grouping=True)}，已收 {format_yuan(kpi.collected_fen, grouping=True)}）",
@@ -203,7 +204,7 @@ def _summary_sheet(sheet: WriteOnlyWorksheet, report: AgingReport) -> None:
     total, kpi = report.total, report.total.kpi or Collection()
     sheet.column_dimensions["A"].width = 22
     sheet.column_dimensions["B"].width = 18
-    title = _cell(sheet, f"欠费账龄汇总（截至 {report.as_of:%Y年%m月%d日}）", bold=True)
+    title = _cell(sheet, f"欠费账龄汇总（截至 {chinese_date(report.as_of)}）", bold=True)
     title.alignment = Alignment(horizontal="left")
     lines: list[list[Any]] = [
         [title], [],
