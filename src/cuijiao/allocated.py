@@ -90,65 +90,103 @@ def allocate_estate(ledgers: Iterable[UnitLedger]) -> AllocatedEstate:
 
 
 class _Builder:
-    """Collects the columns unit by unit, in typed arrays: millions of rows, 8 bytes a value."""
+    """Collects what each unit's allocation needs kept, unit by unit, in typed arrays.
 
-    CHARGE_COLUMNS = ("charge_unit", "charge_item", "charge_due", "charge_billed", "charge_amount",
-                      "charge_settled_by")
-    APP_COLUMNS = ("app_unit", "app_charge", "app_paid_on", "app_amount", "app_seq", "app_horizon")
+    Python does only what needs the allocation (one list comprehension per
+    column: millions of rows); the columns derived from these (first-billed
+    day, same-day groups, payment order, when a charge was paid off) are
+    computed in bulk by :meth:`result`.
+    """
+
+    RAW = ("charge_unit", "charge_id", "charge_item", "charge_due", "charge_start", "charge_amount",
+           "app_unit", "app_payment", "app_charge_id", "app_paid_on", "app_amount")
 
     def __init__(self) -> None:
         self.unit_ids: list[str] = []
         self.buildings: list[str] = []
         self.owner_names: list[str] = []
         self.items: dict[str, int] = {}
-        self.columns = {name: array("q") for name in (*self.CHARGE_COLUMNS, *self.APP_COLUMNS)}
+        self.raw = {name: array("q") for name in self.RAW}
         self.ordinal = _Ordinals()
-        self.payments_applied = 0
 
     def add(self, ledger: UnitLedger) -> None:
-        unit, columns, ordinal = len(self.unit_ids), self.columns, self.ordinal
+        unit, raw, ordinal, items = len(self.unit_ids), self.raw, self.ordinal, self.items
         self.unit_ids.append(ledger.unit_id)
         self.buildings.append(ledger.building)
         self.owner_names.append(ledger.owner_name)
         charges = ledger.charges
-        first_row = len(columns["charge_unit"])
-        dues = [ordinal[c.due_date] for c in charges]
-        billed = [min(due, ordinal[c.period_start]) for due, c in zip(dues, charges, strict=True)]
-        horizon: dict[int, int] = {}
-        for due, day in zip(dues, billed, strict=True):
-            horizon[due] = max(horizon.get(due, day), day)
-        row_of = {c.id: (first_row + k, horizon[due]) for k, (c, due) in enumerate(zip(charges, dues, strict=True))}
-        columns["charge_unit"].extend([unit] * len(charges))
-        columns["charge_item"].extend([self.items.setdefault(c.item, len(self.items)) for c in charges])
-        columns["charge_due"].extend(dues)
-        columns["charge_billed"].extend(billed)
-        columns["charge_amount"].extend([c.amount_fen for c in charges])
+        raw["charge_unit"].extend([unit] * len(charges))
+        raw["charge_id"].extend([c.id for c in charges])
+        raw["charge_item"].extend([items.setdefault(c.item, len(items)) for c in charges])
+        raw["charge_due"].extend([ordinal[c.due_date] for c in charges])
+        raw["charge_start"].extend([ordinal[c.period_start] for c in charges])
+        raw["charge_amount"].extend([c.amount_fen for c in charges])
         paid_on = {p.id: ordinal[p.paid_on] for p in ledger.payments}
-        allocation = allocate(charges, ledger.payments)
-        last_payment, seq, settled_by = None, self.payments_applied, dict[int, int]()
-        credit = (NO_CHARGE, 0)
-        for payment_id, charge_id, fen, _rule in allocation.applications:
-            if payment_id != last_payment:  # a payment's applications are consecutive
-                last_payment, seq = payment_id, seq + 1
-            row, group_horizon = credit if charge_id is None else row_of[charge_id]
-            if charge_id is not None:
-                settled_by[charge_id] = seq
-            columns["app_unit"].append(unit)
-            columns["app_charge"].append(row)
-            columns["app_paid_on"].append(paid_on[payment_id])
-            columns["app_amount"].append(fen)
-            columns["app_seq"].append(seq)
-            columns["app_horizon"].append(group_horizon)
-        self.payments_applied = seq
-        columns["charge_settled_by"].extend([
-            -1 if c.amount_fen <= 0 else settled_by[c.id] if allocation.owed[c.id] <= 0 else NEVER for c in charges
-        ])
+        applications = allocate(charges, ledger.payments).applications
+        raw["app_unit"].extend([unit] * len(applications))
+        raw["app_payment"].extend([a.payment_id for a in applications])
+        raw["app_charge_id"].extend([NO_CHARGE if a.charge_id is None else a.charge_id for a in applications])
+        raw["app_paid_on"].extend([paid_on[a.payment_id] for a in applications])
+        raw["app_amount"].extend([a.amount_fen for a in applications])
 
     def result(self) -> AllocatedEstate:
-        arrays = {name: narrow(np.frombuffer(column, dtype=np.int64)) if column else np.zeros(0, np.int32)
-                  for name, column in self.columns.items()}
+        raw = {name: np.frombuffer(column, dtype=np.int64) if column else np.zeros(0, np.int64)
+               for name, column in self.raw.items()}
+        billed = np.minimum(raw["charge_due"], raw["charge_start"])
+        app_row = _rows_of(raw["charge_id"], raw["app_charge_id"])
+        to_charge = app_row != NO_CHARGE
+        app_seq = np.cumsum(np.diff(raw["app_payment"], prepend=NO_CHARGE - 1) != 0)  # a payment's rows are consecutive
+        horizon = _same_day_horizon(raw["charge_unit"], raw["charge_due"], billed)
+        arrays = {
+            "charge_unit": raw["charge_unit"], "charge_item": raw["charge_item"], "charge_due": raw["charge_due"],
+            "charge_billed": billed, "charge_amount": raw["charge_amount"],
+            "charge_settled_by": _settled_by(raw["charge_amount"], app_row, to_charge, raw["app_amount"], app_seq),
+            "app_unit": raw["app_unit"], "app_charge": app_row, "app_paid_on": raw["app_paid_on"],
+            "app_amount": raw["app_amount"], "app_seq": app_seq,
+            "app_horizon": _at_rows(horizon, app_row, to_charge),
+        }
         return AllocatedEstate(self.unit_ids, self.buildings, self.owner_names, list(self.items),
-                               _natural_rank(self.unit_ids), **arrays)
+                               _natural_rank(self.unit_ids), **{name: narrow(a) for name, a in arrays.items()})
+
+
+def _rows_of(charge_ids: Ints, wanted: Ints) -> Ints:
+    """Row numbers of the charges ``wanted`` names by id (NO_CHARGE stays); ids are the table's keys."""
+    order = np.argsort(charge_ids, kind="stable")
+    ordered = charge_ids[order]
+    if len(ordered) > 1 and bool(np.any(ordered[1:] == ordered[:-1])):
+        raise ValueError("charge ids must be unique across the estate")
+    found = np.searchsorted(ordered, wanted).clip(max=max(len(order) - 1, 0))
+    rows: Ints = np.where(wanted == NO_CHARGE, NO_CHARGE, order[found] if len(order) else NO_CHARGE)
+    return rows
+
+
+def _at_rows(values: Ints, rows: Ints, to_charge: npt.NDArray[np.bool_]) -> Ints:
+    """``values`` of the charge each application went to; 0 for credit."""
+    result = np.zeros(len(rows), dtype=np.int64)
+    result[to_charge] = values[rows[to_charge]]
+    return result
+
+
+def _same_day_horizon(units: Ints, dues: Ints, billed: Ints) -> Ints:
+    """For each charge, the latest first-billed day of the unit's charges due the same day."""
+    first_due = int(dues.min(initial=0))
+    span = int(dues.max(initial=0)) - first_due + 1
+    _, group = np.unique(units * span + (dues - first_due), return_inverse=True)  # one key per (unit, due date)
+    latest = np.full(int(group.max(initial=-1)) + 1, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, group, billed)
+    horizon: Ints = latest[group]
+    return horizon
+
+
+def _settled_by(amounts: Ints, app_row: Ints, to_charge: npt.NDArray[np.bool_], app_amount: Ints,
+                app_seq: Ints) -> Ints:
+    """The payment (app_seq) that paid each charge off: its last application, if nothing is left owing."""
+    rows, seqs = app_row[to_charge], app_seq[to_charge]
+    last = np.full(len(amounts), -1, dtype=np.int64)
+    np.maximum.at(last, rows, seqs.astype(np.int64, copy=False))  # the latest payment applied to it
+    owed = amounts - _sum_by(rows, app_amount[to_charge], len(amounts))
+    settled: Ints = np.where(amounts <= 0, -1, np.where(owed <= 0, last, NEVER))
+    return settled
 
 
 def narrow(column: Ints) -> Ints:
