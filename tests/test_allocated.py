@@ -4,11 +4,13 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import Invoke, write_csv
+from cuijiao import allocated
 from cuijiao.aging import AgingReport, Buckets, UnitLedger, build_report, merge_reports
 from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
 from cuijiao.allocation import Charge, Payment
@@ -120,6 +122,19 @@ def test_parts_joined_equal_the_whole(units, cut: int) -> None:  # type: ignore[
     joined = join([allocate_estate(ledgers[:cut]), allocate_estate(ledgers[cut:])])
     for as_of in (START, START + timedelta(days=200), START + timedelta(days=700)):
         assert from_columns(ledgers, joined, as_of) == from_columns(ledgers, whole, as_of)
+
+
+@settings(max_examples=50, deadline=None)
+@given(unit_rows)
+def test_columns_gathered_in_small_chunks_are_the_same(units) -> None:  # type: ignore[no-untyped-def]
+    """Large estates are narrowed in chunks as they are gathered; chunk edges must not show."""
+    ledgers = ledgers_of(units)
+    whole = allocate_estate(ledgers)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(allocated._Builder, "CHUNK_ROWS", 3)
+        chunked = allocate_estate(ledgers)
+    for name in AllocatedEstate.array_names():
+        assert getattr(chunked, name).tolist() == getattr(whole, name).tolist(), name
 
 
 def test_the_sample_estate_on_many_dates(tmp_path: Path) -> None:

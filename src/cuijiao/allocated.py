@@ -107,6 +107,7 @@ class _Builder:
         self.owner_names: list[str] = []
         self.items: dict[str, int] = {}
         self.raw = {name: array("q") for name in self.RAW}
+        self.chunks: dict[str, list[Ints]] = {name: [] for name in self.RAW}
         self.ordinal = _Ordinals()
 
     def add(self, ledger: UnitLedger) -> None:
@@ -128,25 +129,41 @@ class _Builder:
         raw["app_charge_id"].extend([NO_CHARGE if a.charge_id is None else a.charge_id for a in applications])
         raw["app_paid_on"].extend([paid_on[a.payment_id] for a in applications])
         raw["app_amount"].extend([a.amount_fen for a in applications])
+        if len(raw["charge_unit"]) >= self.CHUNK_ROWS:
+            self._narrow_chunk()
+
+    # Rows gathered as int64 before they are narrowed to int32 chunks: bounds the workers' memory.
+    CHUNK_ROWS = 500_000
+
+    def _narrow_chunk(self) -> None:
+        for name in self.RAW:
+            self.chunks[name].append(narrow(_int64s(self.raw[name])))
+            self.raw[name] = array("q")
 
     def result(self) -> AllocatedEstate:
-        raw = {name: np.frombuffer(column, dtype=np.int64) if column else np.zeros(0, np.int64)
-               for name, column in self.raw.items()}
-        billed = np.minimum(raw["charge_due"], raw["charge_start"])
-        app_row = _rows_of(raw["charge_id"], raw["app_charge_id"])
+        self._narrow_chunk()
+        raw = {name: np.concatenate(self.chunks.pop(name)) for name in self.RAW}
+        # Each derived column is narrowed as it is made, so that no int64 copy of the
+        # estate outlives its step (a worker's peak is the first run's peak).
+        billed = narrow(np.minimum(raw["charge_due"], raw["charge_start"]))
+        app_row = narrow(_rows_of(raw.pop("charge_id"), raw.pop("app_charge_id")))
         to_charge = app_row != NO_CHARGE
-        app_seq = np.cumsum(np.diff(raw["app_payment"], prepend=NO_CHARGE - 1) != 0)  # a payment's rows are consecutive
-        horizon = _same_day_horizon(raw["charge_unit"], raw["charge_due"], billed)
-        arrays = {
-            "charge_unit": raw["charge_unit"], "charge_item": raw["charge_item"], "charge_due": raw["charge_due"],
-            "charge_billed": billed, "charge_amount": raw["charge_amount"],
-            "charge_settled_by": _settled_by(raw["charge_amount"], app_row, to_charge, raw["app_amount"], app_seq),
-            "app_unit": raw["app_unit"], "app_charge": app_row, "app_paid_on": raw["app_paid_on"],
-            "app_amount": raw["app_amount"], "app_seq": app_seq,
-            "app_horizon": _at_rows(horizon, app_row, to_charge),
-        }
-        return AllocatedEstate(self.unit_ids, self.buildings, self.owner_names, list(self.items),
-                               _natural_rank(self.unit_ids), **{name: narrow(a) for name, a in arrays.items()})
+        # A payment's applications are consecutive: a new payment id starts the next number.
+        app_seq = narrow(np.cumsum(np.diff(raw.pop("app_payment"), prepend=NO_CHARGE - 1) != 0))
+        settled_by = narrow(_settled_by(raw["charge_amount"], app_row, to_charge, raw["app_amount"], app_seq))
+        horizon = narrow(_at_rows(_same_day_horizon(raw["charge_unit"], raw["charge_due"], billed), app_row,
+                                  to_charge))
+        return AllocatedEstate(
+            self.unit_ids, self.buildings, self.owner_names, list(self.items), _natural_rank(self.unit_ids),
+            charge_unit=raw["charge_unit"], charge_item=raw["charge_item"], charge_due=raw["charge_due"],
+            charge_billed=billed, charge_amount=raw["charge_amount"], charge_settled_by=settled_by,
+            app_unit=raw["app_unit"], app_charge=app_row, app_paid_on=raw["app_paid_on"],
+            app_amount=raw["app_amount"], app_seq=app_seq, app_horizon=horizon,
+        )
+
+
+def _int64s(column: array[int]) -> Ints:
+    return np.frombuffer(column, dtype=np.int64) if column else np.zeros(0, np.int64)
 
 
 def _rows_of(charge_ids: Ints, wanted: Ints) -> Ints:
@@ -171,9 +188,10 @@ def _same_day_horizon(units: Ints, dues: Ints, billed: Ints) -> Ints:
     """For each charge, the latest first-billed day of the unit's charges due the same day."""
     first_due = int(dues.min(initial=0))
     span = int(dues.max(initial=0)) - first_due + 1
-    _, group = np.unique(units * span + (dues - first_due), return_inverse=True)  # one key per (unit, due date)
+    key = units.astype(np.int64) * span + (dues - first_due)  # one per (unit, due date); int64: no wrap
+    _, group = np.unique(key, return_inverse=True)
     latest = np.full(int(group.max(initial=-1)) + 1, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(latest, group, billed)
+    np.maximum.at(latest, group, billed.astype(np.int64, copy=False))
     horizon: Ints = latest[group]
     return horizon
 
@@ -192,7 +210,7 @@ def _settled_by(amounts: Ints, app_row: Ints, to_charge: npt.NDArray[np.bool_], 
 def narrow(column: Ints) -> Ints:
     """The column as int32 when its values fit (they nearly always do): half the memory and disk."""
     fits = not len(column) or (column.min() >= _INT32.min and column.max() <= _INT32.max)
-    return column.astype(np.int32) if fits else column
+    return column.astype(np.int32, copy=False) if fits else column
 
 
 _INT32 = np.iinfo(np.int32)
