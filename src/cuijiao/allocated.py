@@ -100,6 +100,8 @@ class _Builder:
 
     RAW = ("charge_unit", "charge_id", "charge_item", "charge_due", "charge_start", "charge_amount",
            "app_unit", "app_payment", "app_charge_id", "app_paid_on", "app_amount")
+    # Rows gathered as int64 before they are narrowed to int32 chunks: bounds the workers' memory.
+    CHUNK_ROWS = 500_000
 
     def __init__(self) -> None:
         self.unit_ids: list[str] = []
@@ -131,9 +133,6 @@ class _Builder:
         raw["app_amount"].extend([a.amount_fen for a in applications])
         if len(raw["charge_unit"]) >= self.CHUNK_ROWS:
             self._narrow_chunk()
-
-    # Rows gathered as int64 before they are narrowed to int32 chunks: bounds the workers' memory.
-    CHUNK_ROWS = 500_000
 
     def _narrow_chunk(self) -> None:
         for name in self.RAW:
@@ -186,11 +185,13 @@ def _at_rows(values: Ints, rows: Ints, to_charge: npt.NDArray[np.bool_]) -> Ints
 
 def _same_day_horizon(units: Ints, dues: Ints, billed: Ints) -> Ints:
     """For each charge, the latest first-billed day of the unit's charges due the same day."""
-    first_due = int(dues.min(initial=0))
-    span = int(dues.max(initial=0)) - first_due + 1
+    if not len(dues):
+        return dues
+    first_due = int(dues.min())
+    span = int(dues.max()) - first_due + 1
     key = units.astype(np.int64) * span + (dues - first_due)  # one per (unit, due date); int64: no wrap
     _, group = np.unique(key, return_inverse=True)
-    latest = np.full(int(group.max(initial=-1)) + 1, np.iinfo(np.int64).min, dtype=np.int64)
+    latest = np.full(int(group.max()) + 1, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(latest, group, billed.astype(np.int64, copy=False))
     horizon: Ints = latest[group]
     return horizon
