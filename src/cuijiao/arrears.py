@@ -38,6 +38,7 @@ from cuijiao.store import allocation_cache
 from cuijiao.store.notices import deliveries, open_cases
 from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
 from cuijiao.store.reading import (
+    NamedUnits,
     UnitRange,
     holds_rows,
     one_unit,
@@ -103,8 +104,8 @@ def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = Non
     aged = age(allocated_estate(workspace, workers=workers), as_of, buckets)
     if not aged.exact_elsewhere:
         return aged.report
-    ledgers = (ledger for unit_id in aged.exact_elsewhere for ledger in unit_ledgers(workspace.db, one_unit(unit_id)))
-    return merge_reports([aged.report, build_report(ledgers, as_of, buckets)])
+    exact = build_report(unit_ledgers(workspace.db, NamedUnits(tuple(aged.exact_elsewhere))), as_of, buckets)
+    return merge_reports([aged.report, exact])
 
 
 def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> AllocatedEstate:

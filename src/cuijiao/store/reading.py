@@ -50,6 +50,16 @@ class UnitRange:
         return " AND ".join(terms), tuple(params)
 
 
+@dataclass(frozen=True)
+class NamedUnits:
+    """The units named in ``unit_ids``, read in one pass rather than one query each."""
+
+    unit_ids: tuple[str, ...]
+
+    def sql(self) -> tuple[str, tuple[str, ...]]:
+        return "unit_id IN (SELECT value FROM json_each(?))", (json.dumps(self.unit_ids, ensure_ascii=False),)
+
+
 def one_unit(unit_id: str) -> UnitRange:
     return UnitRange(unit_id, unit_id + "\x00")  # the next string after unit_id
 
@@ -63,7 +73,7 @@ def split_units(db: sqlite3.Connection, parts: int) -> list[UnitRange]:
     return [UnitRange(edges[k], edges[k + 1]) for k in range(parts)]
 
 
-def unit_ledgers(db: sqlite3.Connection, units: UnitRange = UnitRange()) -> Iterator[UnitLedger]:
+def unit_ledgers(db: sqlite3.Connection, units: UnitRange | NamedUnits = UnitRange()) -> Iterator[UnitLedger]:
     """The ledgers of the units in ``units`` (default: all), in unit order."""
     where, params = units.sql()
     unit_rows = db.execute(_UNITS.format(units=where), params)
