@@ -28,6 +28,7 @@ import sqlite3
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 from measure import Measured, run_measured
 
@@ -58,7 +59,7 @@ print(int(overdue.owed.sum()), len(overdue.unit_id.unique()))
 """
 
 
-def cuijiao_aging(workspace: Path, as_of: str) -> tuple[float, float, dict]:  # type: ignore[type-arg]
+def cuijiao_aging(workspace: Path, as_of: str) -> tuple[float, float, dict[str, Any]]:
     ran = run_measured([sys.executable, "-m", "cuijiao", "-w", str(workspace), "aging", "--as-of", as_of,
                         "--format", "json"])
     return ran.seconds, ran.peak_mib, json.loads(ran.output)
