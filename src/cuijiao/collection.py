@@ -88,10 +88,15 @@ def _plans(workspace: Workspace, units: UnitRange, as_of: date, approve: frozens
 
 def issue_notices(workspace: Workspace, run: Run, as_of: date, *,
                   approve: frozenset[str] = frozenset()) -> list[StoredNotice]:
-    """Record every notice the plan says to issue now; returns them."""
-    plans = plan_estate(workspace, as_of, approve=approve)
+    """Record every notice the plan says to issue now; returns them.
+
+    The plan is made inside the write transaction: a second issuer waits for
+    this one and then plans from what it recorded, and an outcome recorded
+    meanwhile either committed before (the plan sees it) or waits until after.
+    """
     policy, db, issued = workspace.settings.policy, workspace.db, []
     with transaction(db):
+        plans = plan_estate(workspace, as_of, approve=approve)
         for unit_plan in plans:
             _close_cases(workspace, run, unit_plan, as_of)
             if unit_plan.plan.issue_now:

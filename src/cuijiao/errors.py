@@ -16,6 +16,14 @@ class CuijiaoError(Exception):
     exit_code = EXIT_ERROR
 
 
+class DatabaseBusy(CuijiaoError):
+    """Another command held the workspace's write lock for longer than we wait."""
+
+
+class Interrupted(CuijiaoError):
+    """The command was stopped by a signal (SIGTERM, SIGINT); the open transaction rolled back."""
+
+
 class BadInput(CuijiaoError):
     """Bad usage or bad input: nothing was changed."""
 

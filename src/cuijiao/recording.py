@@ -21,13 +21,23 @@ from cuijiao.workspace import Workspace
 
 
 def record(workspace: Workspace, run: Run, outcome: Outcome, *, today: date) -> Outcome:
-    """Check ``outcome`` and record it; returns it with its id."""
+    """Check ``outcome`` and record it; returns it with its id.
+
+    Checked and written in one write transaction, so a racing ``notices issue``
+    plans either with this outcome or before it. The same outcome recorded
+    again (same unit, kind, dates and content: a command repeated after a kill
+    that came after its commit) is not recorded twice; the first is returned.
+    """
     if outcome.on > today:
         raise BadInput(f"日期 {outcome.on.isoformat()} 晚于今天（{today.isoformat()}），不能记录尚未发生的事")
-    position = unit_position(workspace, outcome.unit_id, outcome.on)  # also: the unit must exist
-    earlier = unit_outcomes(workspace.db, outcome.unit_id)
-    _check(outcome, position.overdue_fen, earlier)
     with transaction(workspace.db):
+        position = unit_position(workspace, outcome.unit_id, outcome.on)  # also: the unit must exist
+        earlier = unit_outcomes(workspace.db, outcome.unit_id)
+        same = next((e for e in earlier if replace(e, id=0) == replace(outcome, id=0)), None)
+        if same is not None:
+            run.counts.update(outcome_id=same.id, already_recorded=True)
+            return same
+        _check(outcome, position.overdue_fen, earlier)
         saved = replace(outcome, id=insert_outcome(workspace.db, run.id, outcome))
         append_event(workspace.db, run.id, f"outcome.{outcome.kind.value}", _payload(saved), unit_id=saved.unit_id)
     run.counts["outcome_id"] = saved.id

@@ -3,7 +3,10 @@ recording the run, and turning typed errors into a message and an exit code."""
 
 from __future__ import annotations
 
+import signal
+import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,8 +17,9 @@ from typing import Annotated
 import typer
 
 from cuijiao.dates import parse_date
-from cuijiao.errors import EXIT_BAD_INPUT, EXIT_ERROR, BadInput, CuijiaoError, InputProblems
+from cuijiao.errors import EXIT_BAD_INPUT, EXIT_ERROR, BadInput, CuijiaoError, DatabaseBusy, InputProblems, Interrupted
 from cuijiao.store.audit import Run, finish_run, start_run
+from cuijiao.store.db import busy_error, is_busy
 from cuijiao.workspace import ENV_VAR, Workspace, open_workspace, resolve_root
 
 WorkspaceOption = Annotated[
@@ -81,15 +85,36 @@ def report_error(exc: CuijiaoError) -> None:
 
 @contextmanager
 def recorded_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[tuple[Workspace, Run]]:
-    """Open the workspace and record this command as a run, whatever its outcome."""
+    """Open the workspace and record this command as a run, whatever its outcome.
+
+    SIGTERM and SIGINT end the command cleanly: an open transaction rolls back,
+    the run is closed as interrupted and the clerk is told what was kept.
+    """
     try:
         workspace = open_workspace(workspace_root(ctx, local))
         run = start_run(workspace.db, command, sys.argv[1:])
     except CuijiaoError as exc:
         report_error(exc)
         raise typer.Exit(exc.exit_code) from None
+    previous = _catch_signals(workspace)
     try:
         yield workspace, run
+    except Interrupted as exc:
+        run.outcome = "interrupted"
+        _close(workspace, run)
+        error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    except (DatabaseBusy, sqlite3.OperationalError) as exc:
+        if not isinstance(exc, DatabaseBusy) and not is_busy(exc):
+            run.outcome = "error"
+            _close(workspace, run)
+            raise
+        # Closing the run would wait for the same lock again; the next command
+        # finds this run's process gone and closes it as interrupted.
+        run.outcome = "error"
+        _close(workspace, run, wait=False)
+        error(str(exc) if isinstance(exc, DatabaseBusy) else str(busy_error()))
+        raise typer.Exit(EXIT_ERROR) from None
     except CuijiaoError as exc:
         run.outcome = "bad_input" if exc.exit_code == EXIT_BAD_INPUT else "error"
         run.counts["error"] = str(exc)[:2000]
@@ -108,12 +133,52 @@ def recorded_run(ctx: typer.Context, local: Path | None, command: str) -> Iterat
         run.outcome = "error"
         _close(workspace, run)
         raise
-    _close(workspace, run)
+    else:
+        _close(workspace, run)
+    finally:
+        _restore_signals(previous)
 
 
-def _close(workspace: Workspace, run: Run) -> None:
-    finish_run(workspace.db, run)
-    workspace.close()
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _catch_signals(workspace: Workspace) -> dict[int, object]:
+    """Turn SIGTERM/SIGINT into :class:`Interrupted`, raised where the command is."""
+    if not _main_thread():
+        return {}
+
+    def interrupted(signum: int, _frame: object) -> None:
+        for number in _SIGNALS:  # a second signal must not interrupt the clean-up
+            signal.signal(number, signal.SIG_IGN)
+        name = signal.Signals(signum).name
+        db = workspace._db  # only whether a transaction is open: never opens one
+        if db is not None and db.in_transaction:
+            raise Interrupted(f"已中断（收到 {name}）：正在进行的写入已全部撤销，数据库保持本命令开始写入前的状态")
+        raise Interrupted(f"已中断（收到 {name}）：已完成的写入均已保存（见 cuijiao audit log），其余未执行")
+
+    previous: dict[int, object] = {number: signal.getsignal(number) for number in _SIGNALS}
+    for number in _SIGNALS:
+        signal.signal(number, interrupted)
+    return previous
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _restore_signals(previous: dict[int, object]) -> None:
+    for number, handler in previous.items():
+        signal.signal(number, handler)  # type: ignore[arg-type]
+
+
+def _close(workspace: Workspace, run: Run, *, wait: bool = True) -> None:
+    try:
+        finish_run(workspace.db, run, wait=wait)
+    except (DatabaseBusy, sqlite3.OperationalError):
+        if wait:
+            raise
+    finally:
+        workspace.close()
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:

@@ -31,7 +31,10 @@ def _save(ctx: typer.Context, workspace: Any, command: str, build: Callable[[], 
     with recorded_run(ctx, workspace, f"record {command}") as (ws, run):
         outcome, said = build()
         saved = record(ws, run, outcome, today=date.today())
-        typer.echo(f"已记录：房号 {saved.unit_id} {said}（记录 #{saved.id}）")
+        if run.counts.get("already_recorded"):
+            typer.echo(f"此前已记录过：房号 {saved.unit_id} {said}（记录 #{saved.id}），未重复记录")
+        else:
+            typer.echo(f"已记录：房号 {saved.unit_id} {said}（记录 #{saved.id}）")
 
 
 def _amount(text: str) -> int:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cuijiao import __version__
@@ -74,21 +77,71 @@ class Run:
     outcome: str = "ok"
 
 
+def chain_head(db: sqlite3.Connection) -> tuple[int, str]:
+    """(number of events, hash of the newest): print it where it is kept apart from the database.
+
+    ``audit verify --head N:HASH`` checks the chain against a printed head, so
+    removing the newest events (which leaves a shorter, valid chain) is detected.
+    """
+    last = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    return (int(last[0]), str(last[1])) if last else (0, GENESIS)
+
+
+def format_head(head: tuple[int, str]) -> str:
+    return f"{head[0]}:{head[1]}"
+
+
 def start_run(db: sqlite3.Connection, command: str, arguments: list[str]) -> Run:
     with transaction(db):
+        noticed = close_interrupted_runs(db)
         cursor = db.execute(
-            "INSERT INTO runs (command, arguments, os_user, version, started_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (command, canonical_json(arguments), os_user(), __version__, now_text()),
+            "INSERT INTO runs (command, arguments, os_user, version, started_at, pid, host)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (command, canonical_json(arguments), os_user(), __version__, now_text(), os.getpid(),
+             socket.gethostname()),
         )
         run_id = int(cursor.lastrowid or 0)
+        for stale in noticed:
+            append_event(db, run_id, "run.interrupted", {"run_id": stale})
         append_event(db, run_id, "run.start", {"command": command, "arguments": arguments,
                                                "os_user": os_user(), "version": __version__})
     return Run(run_id, command, {})
 
 
-def finish_run(db: sqlite3.Connection, run: Run) -> None:
-    with transaction(db):
+def close_interrupted_runs(db: sqlite3.Connection) -> list[int]:
+    """Close, as interrupted, the open runs whose process on this machine is gone (killed, power cut).
+
+    A run whose process still lives (a command running beside this one), or that
+    another machine started, stays open. Call inside a write transaction.
+    """
+    here, closed = socket.gethostname(), []
+    for run_id, pid, host in db.execute(
+        "SELECT id, pid, host FROM runs WHERE finished_at IS NULL ORDER BY id"
+    ).fetchall():
+        if pid is not None and (host != here or _alive(int(pid))):
+            continue
+        db.execute("UPDATE runs SET finished_at = ?, outcome = 'interrupted' WHERE id = ?", (now_text(), run_id))
+        closed.append(int(run_id))
+    return closed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another account's process
+    try:  # a killed process its parent has not reaped yet still answers kill(0)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def finish_run(db: sqlite3.Connection, run: Run, *, wait: bool = True) -> None:
+    with transaction(db, wait=wait):
         db.execute(
             "UPDATE runs SET finished_at = ?, outcome = ?, counts = ? WHERE id = ?",
             (now_text(), run.outcome, canonical_json(run.counts), run.id),

@@ -260,3 +260,107 @@ def m005_allocation_cache(db: sqlite3.Connection) -> None:
         );
         """,
     )
+
+
+@migration
+def m006_one_open_case(db: sqlite3.Connection) -> None:
+    """At most one open case per unit, and each ladder stage once per open case.
+
+    The last guard against two issuers racing: whatever the code does, the
+    database refuses a second open case for a unit, a notice whose case belongs
+    to another unit, and a ladder stage the unit's open case already has.
+    """
+    run_script(
+        db,
+        """
+        CREATE TRIGGER cases_one_open BEFORE INSERT ON cases
+        WHEN EXISTS (SELECT 1 FROM cases AS c WHERE c.unit_id = NEW.unit_id
+                     AND c.id NOT IN (SELECT case_id FROM case_closings))
+        BEGIN SELECT RAISE(ABORT, 'unit already has an open case'); END;
+
+        CREATE TRIGGER notices_stage_once BEFORE INSERT ON notices
+        WHEN NEW.unit_id IS NOT (SELECT unit_id FROM cases WHERE id = NEW.case_id)
+          OR NEW.case_id IN (SELECT case_id FROM case_closings)
+          OR (NEW.purpose = 'ladder' AND EXISTS (
+                SELECT 1 FROM notices AS n JOIN cases AS c ON c.id = n.case_id
+                WHERE c.unit_id = NEW.unit_id AND n.stage = NEW.stage AND n.purpose = 'ladder'
+                  AND n.case_id NOT IN (SELECT case_id FROM case_closings)))
+        BEGIN SELECT RAISE(ABORT, 'duplicate stage for a unit in an open case'); END;
+        """,
+    )
+
+
+# Append-only tables and the column sets each row is unique by. SQLite's REPLACE
+# conflict resolution deletes the old row without firing DELETE triggers (unless
+# recursive_triggers is on, which a stranger's SQLite shell does not set), so
+# INSERT OR REPLACE over an existing row needs its own refusal; an UPSERT's DO
+# UPDATE is refused here too, before SQLite looks for the conflict.
+APPEND_ONLY_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "runs": (("id",),),
+    "events": (("id",), ("hash",)),
+    "imports": (("id",),),
+    "outcomes": (("id",),),
+    "cases": (("id",),),
+    "case_closings": (("case_id",),),
+    "notices": (("notice_no",),),
+    "deliveries": (("id",),),
+}
+
+
+def _no_overwrite(table: str, keys: tuple[tuple[str, ...], ...]) -> str:
+    clash = " OR ".join(
+        "EXISTS (SELECT 1 FROM {t} AS o WHERE {cond})".format(
+            t=table, cond=" AND ".join(f"o.{c} = NEW.{c}" for c in columns))
+        for columns in keys
+    )
+    return f"""
+    CREATE TRIGGER {table}_no_overwrite BEFORE INSERT ON {table}
+    WHEN {clash}
+    BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
+    """
+
+
+@migration
+def m007_no_overwrite(db: sqlite3.Connection) -> None:
+    run_script(db, "".join(_no_overwrite(table, keys) for table, keys in APPEND_ONLY_KEYS.items()))
+
+
+@migration
+def m008_run_process(db: sqlite3.Connection) -> None:
+    """Which process a run is, so the next command can tell a killed run from a running one."""
+    run_script(
+        db,
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        DROP TRIGGER runs_close_once;
+        CREATE TRIGGER runs_close_once BEFORE UPDATE ON runs
+        WHEN OLD.finished_at IS NOT NULL
+          OR NEW.id IS NOT OLD.id OR NEW.command IS NOT OLD.command
+          OR NEW.arguments IS NOT OLD.arguments OR NEW.os_user IS NOT OLD.os_user
+          OR NEW.version IS NOT OLD.version OR NEW.started_at IS NOT OLD.started_at
+          OR NEW.pid IS NOT OLD.pid OR NEW.host IS NOT OLD.host
+        BEGIN SELECT RAISE(ABORT, 'runs is append-only'); END;
+        """,
+    )
+
+
+@migration
+def m009_ledger_changes(db: sqlite3.Connection) -> None:
+    """A counter every UPDATE or DELETE of the ledger raises, from cuijiao or any SQLite tool.
+
+    Inserts raise the tables' highest ids and row counts, which the allocation
+    cache's key already reads; edits and deletions change neither, so without
+    this an ``UPDATE charges`` made outside cuijiao would leave aging stale.
+    """
+    script = """
+        CREATE TABLE ledger_changes (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+        INSERT INTO ledger_changes (id, n) VALUES (1, 0);
+    """
+    for table in ("units", "charges", "payments"):
+        for event in ("UPDATE", "DELETE"):
+            script += f"""
+        CREATE TRIGGER {table}_{event.lower()}_counted AFTER {event} ON {table}
+        BEGIN UPDATE ledger_changes SET n = n + 1 WHERE id = 1; END;
+        """
+    run_script(db, script)

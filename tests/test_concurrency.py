@@ -1,0 +1,168 @@
+"""Two clerks at once: one issuer at a time, busy rather than broken (issue #12 items 1, 2).
+
+These run real ``cuijiao`` processes against a real workspace file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import Invoke, write_csv
+from cuijiao.store.db import connect
+from cuijiao.store.migrations import MIGRATIONS, run_script
+
+UNITS = 300
+AS_OF = "2025-03-25"
+
+
+def cuijiao(workspace: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "cuijiao", "-w", str(workspace), *args], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def owing(cli: Invoke, tmp_path: Path) -> Invoke:
+    """An estate where every unit is 43 days overdue on 2025-03-25: each is due a first notice."""
+    units = [["房号", "楼栋", "业主姓名", "联系电话", "建筑面积"]] + [
+        [f"1-{i:03d}", "1栋", f"业主{i}", "13800000000", "80"] for i in range(UNITS)]
+    charges = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]] + [
+        [f"1-{i:03d}", "物业费", "2025-02", "2025-02-10", "100.00"] for i in range(UNITS)]
+    assert cli("import", "units", str(write_csv(tmp_path / "u.csv", units))).exit_code == 0
+    assert cli("import", "charges", str(write_csv(tmp_path / "c.csv", charges))).exit_code == 0
+    return cli
+
+
+def _notices(workspace: Path) -> list[tuple[str, int]]:
+    with sqlite3.connect(workspace / "cuijiao.db") as db:
+        return db.execute("SELECT unit_id, stage FROM notices ORDER BY unit_id").fetchall()
+
+
+def test_two_issuers_at_once_send_each_notice_once(owing: Invoke, workspace_dir: Path) -> None:
+    first, second = cuijiao(workspace_dir, "notices", "issue", "--as-of", AS_OF), \
+        cuijiao(workspace_dir, "notices", "issue", "--as-of", AS_OF)
+    outputs = [process.communicate(timeout=120) for process in (first, second)]
+    for process, (_out, err) in zip((first, second), outputs, strict=True):
+        assert process.returncode == 0, err
+        assert "Traceback" not in err
+    notices = _notices(workspace_dir)
+    assert len(notices) == UNITS
+    assert len(set(notices)) == UNITS
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == UNITS
+    issued = sorted(int(out.strip().splitlines()[-1].split()[1]) for out, _err in outputs)
+    assert issued == [0, UNITS]
+
+
+def test_a_writer_waits_says_so_then_gives_up_without_a_traceback(owing: Invoke, workspace_dir: Path) -> None:
+    holder = sqlite3.connect(workspace_dir / "cuijiao.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another command importing
+    try:
+        process = cuijiao(workspace_dir, "record", "call", "1-000", "--outcome", "拒接", "--on", AS_OF,
+                          env={"CUIJIAO_BUSY_TIMEOUT": "1"})
+        _out, err = process.communicate(timeout=60)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert process.returncode == 1
+    assert "正在等待另一个 cuijiao 命令完成" in err
+    assert "已等待 1 秒仍未释放" in err
+    assert "Traceback" not in err
+    assert "database is locked" not in err
+
+
+def test_a_writer_that_waits_goes_on_when_the_lock_is_released(owing: Invoke, workspace_dir: Path) -> None:
+    holder = sqlite3.connect(workspace_dir / "cuijiao.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    process = cuijiao(workspace_dir, "record", "call", "1-000", "--outcome", "拒接", "--on", AS_OF)
+    try:
+        _out, err = process.communicate(timeout=3)
+    except subprocess.TimeoutExpired:
+        holder.execute("ROLLBACK")
+        out, err = process.communicate(timeout=60)
+    else:
+        holder.execute("ROLLBACK")
+        pytest.fail(f"did not wait: {err}")
+    holder.close()
+    assert process.returncode == 0, err
+    assert "正在等待" in err
+    assert "已记录" in out
+
+
+def test_readers_read_while_an_import_holds_the_write_lock(owing: Invoke, workspace_dir: Path) -> None:
+    writer = sqlite3.connect(workspace_dir / "cuijiao.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM allocation_cache")  # uncommitted work of a long import
+    try:
+        reader = sqlite3.connect(workspace_dir / "cuijiao.db", timeout=0)
+        assert reader.execute("SELECT count(*) FROM units").fetchone()[0] == UNITS
+        reader.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# --- the database's own guard -------------------------------------------------------------
+
+
+def _seed(db: sqlite3.Connection) -> None:
+    run_script(db, """
+        INSERT INTO runs (id, command, arguments, os_user, version, started_at) VALUES (1, 't', '[]', 'u', '0', 'x');
+        INSERT INTO imports (id, run_id, kind, file_name, sha256, size_bytes, rows_read, inserted, unchanged,
+                             replaced, rejected, skipped, at)
+        VALUES (1, 1, 'units', 'u', 'h', 0, 1, 1, 0, 0, 0, 0, 'x');
+        INSERT INTO units VALUES ('1-101', '1栋', '张三', '', '80', '[]', '', 1, 2);
+        INSERT INTO units VALUES ('1-102', '1栋', '李四', '', '80', '[]', '', 1, 3);
+        INSERT INTO cases (id, unit_id, opened_on, run_id) VALUES (1, '1-101', '2025-01-01', 1);
+        INSERT INTO notices VALUES ('CJ2025-000001', 1, '1-101', 1, 's', '2025-01-02', NULL, 100, '[]', NULL,
+                                    'ladder', 1);
+    """)
+
+
+def _assert_guarded(db: sqlite3.Connection) -> None:
+    with pytest.raises(sqlite3.IntegrityError, match="open case"):
+        db.execute("INSERT INTO cases (unit_id, opened_on, run_id) VALUES ('1-101', '2025-02-01', 1)")
+    with pytest.raises(sqlite3.IntegrityError, match="duplicate stage"):
+        db.execute("INSERT INTO notices VALUES ('CJ2025-000002', 1, '1-101', 1, 's', '2025-02-02', NULL, 100, '[]',"
+                   " NULL, 'ladder', 1)")
+    with pytest.raises(sqlite3.IntegrityError, match="duplicate stage"):  # a case of another unit
+        db.execute("INSERT INTO notices VALUES ('CJ2025-000002', 1, '1-102', 2, 's', '2025-02-02', NULL, 100, '[]',"
+                   " NULL, 'ladder', 1)")
+    db.execute("INSERT INTO notices VALUES ('CJ2025-000002', 1, '1-101', 2, 's', '2025-02-02', NULL, 100, '[]',"
+               " NULL, 'ladder', 1)")
+    # Once the case is closed, a new one may open and start the ladder again.
+    db.execute("INSERT INTO case_closings VALUES (1, '2025-03-01', 1)")
+    db.execute("INSERT INTO cases (id, unit_id, opened_on, run_id) VALUES (2, '1-101', '2025-04-01', 1)")
+    db.execute("INSERT INTO notices VALUES ('CJ2025-000003', 2, '1-101', 1, 's', '2025-04-02', NULL, 100, '[]',"
+               " NULL, 'ladder', 1)")
+    with pytest.raises(sqlite3.IntegrityError, match="duplicate stage"):  # closed cases take no notice
+        db.execute("INSERT INTO notices VALUES ('CJ2025-000004', 1, '1-101', 3, 's', '2025-04-02', NULL, 100, '[]',"
+                   " NULL, 'ladder', 1)")
+
+
+def test_one_open_case_and_each_stage_once_from_a_blank_database(tmp_path: Path) -> None:
+    db = connect(tmp_path / "cuijiao.db")
+    _seed(db)
+    _assert_guarded(db)
+
+
+def test_one_open_case_and_each_stage_once_after_migrating_the_previous_schema(tmp_path: Path) -> None:
+    path = tmp_path / "cuijiao.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    previous = [name for name, _ in MIGRATIONS].index("m006_one_open_case")
+    for name, function in MIGRATIONS[:previous]:
+        function(old)
+        old.execute("INSERT INTO schema_migrations VALUES (?, 'x')", (name,))
+    _seed(old)
+    old.close()
+    db = connect(path)
+    assert "m006_one_open_case" in {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
+    _assert_guarded(db)
