@@ -143,7 +143,7 @@ def test_unit_statement_explains_every_payment(estate: Invoke) -> None:
     assert (second["designated"], second["applied"][0]["rule"]) == ("物业费 2025-03", "designated")
     text = estate("unit", "1-101", "--as-of", "2025-03-15").output
     assert "指定清偿：付款时指定了该项费用" in text
-    assert "逾期欠费 180.00 元，未到期 0.00 元，余额 0.00 元" in text
+    assert "逾期欠费 180.00 元，未到期 0.00 元，预收余额 0.00 元" in text
     adjusted = json.loads(estate("--json", "unit", "1-102", "--as-of", "2025-03-15").output)["charges"][0]
     assert (adjusted["amount"], adjusted["adjustment"], adjusted["owed"]) == ("120.00", "-20.00", "100.00")
 
@@ -189,7 +189,8 @@ def test_json_to_a_file_and_no_file_for_a_table(estate: Invoke, tmp_path: Path) 
         2, "-o 只用于 csv、json、xlsx 格式；表格请直接在终端查看，或改用 --format csv")
 
 
-def test_quiet_keeps_only_the_summary(estate: Invoke) -> None:
+def test_quiet_keeps_only_the_summary(estate: Invoke, workspace_dir: Path) -> None:
     assert estate("-q", "unit", "1-101", "--as-of", "2025-03-15").output.splitlines() == [
-        "逾期欠费 180.00 元，未到期 0.00 元，余额 0.00 元"]
-    assert estate("-q", "audit", "log").output == ""
+        f"房号 1-101：逾期欠费 180.00 元，未到期 0.00 元，预收余额 0.00 元（工作区 {workspace_dir}）"]
+    (line,) = estate("-q", "audit", "log").output.splitlines()  # no table: the summary line alone
+    assert line.startswith("共 ") and line.endswith(f"条记录（最新的在前）（工作区 {workspace_dir}）")

@@ -9,10 +9,11 @@ import typer
 
 from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report, unit_position
-from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state
+from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import console, json_text, new_table, print_json
 from cuijiao.errors import BadInput
 from cuijiao.fileio import atomic_writer
+from cuijiao.money import format_yuan
 from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
 from cuijiao.reports.statement import statement
 
@@ -47,6 +48,9 @@ def aging(
         run.counts.update(as_of=day.isoformat(), units_in_report=len(report.units),
                           overdue_fen=report.total.overdue_fen)
         _emit(report, by, fmt, output, unmask=unmask, quiet=state(ctx).quiet)
+        if fmt != "json" or output is not None:
+            summary(ws, f"截至 {day.isoformat()}：{len(report.units)} 户，"
+                        f"逾期欠费合计 {format_yuan(report.total.overdue_fen, grouping=True)} 元")
 
 
 def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool, quiet: bool) -> None:
@@ -93,6 +97,9 @@ def unit(
             print_json(data)
             return
         _print_statement(data, quiet=state(ctx).quiet)
+        t = data["totals"]
+        summary(ws, f"房号 {data['unit_id']}：逾期欠费 {t['overdue']} 元，未到期 {t['not_yet_due']} 元，"
+                    f"预收余额 {t['credit']} 元")
 
 
 def _print_statement(data: dict[str, Any], *, quiet: bool) -> None:
@@ -114,5 +121,3 @@ def _print_statement(data: dict[str, Any], *, quiet: bool) -> None:
                              p["amount"] if first else "", (p["designated"] or "未指定") if first else "",
                              target, a["amount"], a["explanation"])
     out.print(payments)
-    t = data["totals"]
-    typer.echo(f"逾期欠费 {t['overdue']} 元，未到期 {t['not_yet_due']} 元，余额 {t['credit']} 元")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.context import WorkspaceOption, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.errors import EXIT_ERROR
 from cuijiao.privacy import mask_payload
@@ -41,6 +41,7 @@ def log(
         for event_id, at, kind, unit_id, payload in rows:
             table.add_row(str(event_id), at, kind, unit_id, json.dumps(payload, ensure_ascii=False))
         console(quiet=state(ctx).quiet).print(table)
+        summary(ws, f"共 {len(rows)} 条记录（最新的在前）")
 
 
 @audit_app.command("verify")
@@ -50,9 +51,9 @@ def verify_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> Non
         result = verify(ws.db)
         run.counts["verified"] = result.checked
         if result.ok:
-            typer.echo(f"审计链完整：已校验 {result.checked} 个事件")
+            summary(ws, f"审计链完整：已校验 {result.checked} 个事件")
             return
         run.counts["broken_at"] = result.broken_at
-        typer.echo(f"审计链断裂：{result.reason}（之前的 {result.checked} 个事件完好）", err=True)
+        typer.echo(f"审计链断裂：{result.reason}（之前的 {result.checked} 个事件完好；工作区 {ws.root}）", err=True)
         raise typer.Exit(EXIT_ERROR)
 

@@ -22,11 +22,13 @@ from cuijiao.store.audit import Run, finish_run, start_run
 from cuijiao.store.db import busy_error, is_busy
 from cuijiao.workspace import ENV_VAR, Workspace, open_workspace, resolve_root
 
+# No ``envvar=`` here: Click would fill a command's own -w from the environment
+# and so override a -w written before the command name. resolve_root() reads it last.
 WorkspaceOption = Annotated[
     Path | None,
     typer.Option(
-        "--workspace", "-w", envvar=ENV_VAR, show_envvar=True,
-        help="工作区目录（默认：环境变量 CUIJIAO_WORKSPACE，否则当前目录）。",
+        "--workspace", "-w",
+        help=f"工作区目录（写在命令前后均可，优先于环境变量 {ENV_VAR}；都没有时用当前目录）。",
     ),
 ]
 
@@ -65,7 +67,13 @@ def state(ctx: typer.Context) -> AppState:
 
 
 def workspace_root(ctx: typer.Context, local: Path | None) -> Path:
+    """-w after the command name, else -w before it, else the environment, else the current folder."""
     return resolve_root(local if local is not None else state(ctx).workspace)
+
+
+def summary(ws: Workspace, text: str) -> None:
+    """The command's last line, printed even under --quiet: what was done, and in which workspace."""
+    typer.echo(f"{text}（工作区 {ws.root}）")
 
 
 def error(message: str) -> None:

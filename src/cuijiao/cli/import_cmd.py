@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cuijiao.cli.context import WorkspaceOption, recorded_run, state
+from cuijiao.cli.context import WorkspaceOption, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.ingest.importer import ImportOptions, ImportResult, import_files
+from cuijiao.workspace import Workspace
 
 KIND_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
 
@@ -49,7 +50,7 @@ def _command(kind: str) -> None:
         options = ImportOptions(sheet, encoding, dry_run, skip_invalid, replace)
         with recorded_run(ctx, workspace, f"import {kind}") as (ws, run):
             result = import_files(ws, run, kind, files, options)
-            _show(ctx, result)
+            _show(ctx, ws, result)
             raise typer.Exit(result.exit_code)
 
     command.__doc__ = f"导入{KIND_LABELS[kind]}文件。重复导入不会产生重复记录。"
@@ -60,11 +61,11 @@ for _kind in KIND_LABELS:
     _command(_kind)
 
 
-def _show(ctx: typer.Context, result: ImportResult) -> None:
+def _show(ctx: typer.Context, ws: Workspace, result: ImportResult) -> None:
     options = state(ctx)
     if options.json:
-        print_json({"kind": result.kind, "dry_run": result.dry_run, "totals": result.totals(),
-                    "files": [report.as_json() for report in result.files]})
+        print_json({"workspace": str(ws.root), "kind": result.kind, "dry_run": result.dry_run,
+                    "totals": result.totals(), "files": [report.as_json() for report in result.files]})
         return
     if not options.quiet:
         console().print(_table(result))
@@ -73,7 +74,7 @@ def _show(ctx: typer.Context, result: ImportResult) -> None:
                 typer.echo(f"已跳过 {problem}", err=True)
             if report.rejected_file:
                 typer.echo(f"错误行已写入 {report.rejected_file}", err=True)
-    typer.echo(summary_line(result))
+    summary(ws, summary_line(result))
 
 
 def _table(result: ImportResult) -> Table:

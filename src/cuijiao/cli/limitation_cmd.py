@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from cuijiao.arrears import limitation_report
-from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state
+from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.limitation import Clock, Status
 from cuijiao.money import format_yuan
@@ -52,10 +52,11 @@ def limitation(
                           _status(r, day), _interruption(r))
         console(quiet=state(ctx).quiet).print(table)
         expired = run.counts["expired"]
-        typer.echo(f"已届满 {expired} 笔，{within if within is not None else ws.settings.limitation_warn_days} 天内"
-                   f"届满 {run.counts['expiring']} 笔。届满后业主可拒付，但仍应列账、继续催收并保留证据。")
+        typer.echo("届满后业主可拒付，但仍应列账、继续催收并保留证据。")
         if any(not r.official_calendar for r in rows):
             typer.echo("* 该年度法定节假日安排尚未收录，按周末推算；可在 cuijiao.toml [limitation] holidays 补充。")
+        summary(ws, f"已届满 {expired} 笔，{within if within is not None else ws.settings.limitation_warn_days} 天内"
+                    f"届满 {run.counts['expiring']} 笔")
 
 
 def _status(clock: Clock, day: Any) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state
+from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.collection import UnitPlan, issue_notices, plan_estate
 from cuijiao.money import format_yuan
@@ -54,7 +54,7 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
                           f"{next_stage} {STAGE_NAMES[next_stage]}" if next_stage else "", row["next_on"] or "",
                           row["blocked_by"] or "", row["reason"])
         console(quiet=state(ctx).quiet).print(table)
-        typer.echo(f"共 {len(plans)} 户；现在可发 {run.counts['due_now']} 份通知（notices issue 发出）")
+        summary(ws, f"共 {len(plans)} 户；现在可发 {run.counts['due_now']} 份通知（notices issue 发出）")
 
 
 @notices_app.command("issue")
@@ -74,4 +74,4 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
             deadline = f"，缴费期限 {n.deadline.isoformat()}" if n.deadline else ""
             typer.echo(f"{n.notice_no} 房号 {n.unit_id} 第 {n.stage} 级 {STAGE_NAMES[n.stage]}，"
                        f"欠费 {format_yuan(n.amount_fen)} 元{deadline}")
-        typer.echo(f"已发出 {len(issued)} 份通知（截至 {day.isoformat()}）")
+        summary(ws, f"截至 {day.isoformat()} 已发出 {len(issued)} 份通知")

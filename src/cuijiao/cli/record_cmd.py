@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cuijiao.cli.context import WorkspaceOption, option_date, recorded_run
+from cuijiao.cli.context import WorkspaceOption, option_date, recorded_run, summary
 from cuijiao.errors import BadInput
 from cuijiao.money import format_yuan, parse_amount
 from cuijiao.outcomes import CALL_OUTCOMES, LEGAL_STEPS, Kind, Outcome
@@ -32,9 +32,9 @@ def _save(ctx: typer.Context, workspace: Any, command: str, build: Callable[[], 
         outcome, said = build()
         saved = record(ws, run, outcome, today=date.today())
         if run.counts.get("already_recorded"):
-            typer.echo(f"此前已记录过：房号 {saved.unit_id} {said}（记录 #{saved.id}），未重复记录")
+            summary(ws, f"此前已记录过：房号 {saved.unit_id} {said}（记录 #{saved.id}），未重复记录")
         else:
-            typer.echo(f"已记录：房号 {saved.unit_id} {said}（记录 #{saved.id}）")
+            summary(ws, f"已记录：房号 {saved.unit_id} {said}（记录 #{saved.id}）")
 
 
 def _amount(text: str) -> int:
@@ -130,4 +130,4 @@ def delivered(ctx: typer.Context,
     with recorded_run(ctx, workspace, "record delivered") as (ws, run):
         delivery = Delivery(notice_no, option_date(on, "--on"), method, signer, relation, evidence)
         delivery_id = record_delivery(ws, run, delivery, today=date.today())
-        typer.echo(f"已记录：通知 {notice_no} 于 {delivery.on} 以{method}送达（记录 #{delivery_id}）")
+        summary(ws, f"已记录：通知 {notice_no} 于 {delivery.on} 以{method}送达（记录 #{delivery_id}）")

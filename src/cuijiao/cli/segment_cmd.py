@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from cuijiao.arrears import Segmented, explain_unit, segment_units
-from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state
+from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.money import format_yuan
 from cuijiao.privacy import mask_name
@@ -47,7 +47,8 @@ def segment(
             return
         _table(rows, day.isoformat(), unmask=unmask, quiet=state(ctx).quiet)
         labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
-        typer.echo("；".join(f"{labels.get(name, name)} {count} 户" for name, count in counts.most_common()))
+        summary(ws, "；".join(f"{labels.get(name, name)} {count} 户" for name, count in counts.most_common())
+                or "没有欠费业主")
 
 
 def _row_json(row: Segmented, unmask: bool) -> dict[str, Any]:
