@@ -74,4 +74,4 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
             deadline = f"，缴费期限 {n.deadline.isoformat()}" if n.deadline else ""
             typer.echo(f"{n.notice_no} 房号 {n.unit_id} 第 {n.stage} 级 {STAGE_NAMES[n.stage]}，"
                        f"欠费 {format_yuan(n.amount_fen)} 元{deadline}")
-        summary(ws, f"截至 {day.isoformat()} 已发出 {len(issued)} 份通知")
+        summary(ws, f"已发出 {len(issued)} 份通知（截至 {day.isoformat()}）")
