@@ -31,10 +31,29 @@ charge_rows = st.lists(
               st.sampled_from([0, 9, 45, 200])),
     max_size=14, unique_by=lambda t: (t[0], t[1]),
 )
-payment_rows = st.lists(
-    st.tuples(st.integers(0, 700), st.integers(1, 900_00), st.sampled_from([None, *ITEMS]), st.integers(0, 20)),
-    max_size=10,
+# A designation: none, an item alone, a period alone, a range of periods, or item and period.
+designations = st.one_of(
+    st.none(),
+    st.tuples(st.sampled_from(ITEMS), st.none()),
+    st.tuples(st.none(), st.integers(0, 20)),
+    st.tuples(st.none(), st.tuples(st.integers(0, 20), st.integers(1, 4))),
+    st.tuples(st.sampled_from(ITEMS), st.integers(0, 20)),
 )
+payment_rows = st.lists(st.tuples(st.integers(0, 700), st.integers(1, 900_00), designations), max_size=10)
+
+
+def month_label(month: int) -> str:
+    return f"{2024 + month // 12}-{month % 12 + 1:02d}"
+
+
+def designation(value: object) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    item, period = value  # type: ignore[misc]
+    if isinstance(period, tuple):
+        first, length = period
+        return item, f"{month_label(first)}~{month_label(first + length)}"
+    return item, month_label(period) if period is not None else None
 unit_rows = st.lists(st.tuples(charge_rows, payment_rows, st.sampled_from(["1栋", "2栋", "10栋"])), max_size=6)
 
 
@@ -44,12 +63,12 @@ def ledgers_of(units: list[tuple[list, list, str]]) -> list[UnitLedger]:  # type
         unit_charges = []
         for item, month, fen, lead in charges:
             due = START + timedelta(days=30 * month)
-            unit_charges.append(Charge(next_id, item, f"m{month:02d}", due, fen, due - timedelta(days=lead)))
+            unit_charges.append(Charge(next_id, item, month_label(month), due, fen, due - timedelta(days=lead)))
             next_id += 1
         unit_payments = []
-        for day, fen, item, month in payments:
-            unit_payments.append(Payment(next_id, START + timedelta(days=day), fen, f"R{next_id:04d}", item,
-                                         f"m{month:02d}" if item else None))
+        for day, fen, named in payments:
+            unit_payments.append(Payment(next_id, START + timedelta(days=day), fen, f"R{next_id:04d}",
+                                         *designation(named)))
             next_id += 1
         ledgers.append(UnitLedger(f"{building[:-1]}-{number + 1}01", building, f"业主{number}",
                                   unit_charges, unit_payments))
@@ -98,10 +117,10 @@ def test_a_prepayment_of_a_charge_billed_later_is_credit_until_it_is_billed() ->
 def test_a_prepayment_past_an_open_debt_sends_the_unit_to_the_exact_path() -> None:
     """January's 100.00 is unpaid when 100.00 is paid on 1 March for April's fee.
 
-    As of 15 March April's fee does not exist, so the designation finds nothing
-    and the money pays January (oldest due): nothing owed, no credit. The
-    whole-ledger allocation gave it to April and left January open, so this
-    unit must be aged the exact way.
+    As of 15 March April's fee is not billed; the designation keeps the money
+    for it (credit), and January stays owed (art. 560 para 1). The whole-ledger
+    allocation gave it to April and left January open; the unit is aged the
+    exact way, and both say the same.
     """
     ledger = UnitLedger("1-101", "1栋", "张三",
                         [Charge(1, "物业费", "2025-01", date(2025, 1, 10), 100_00, date(2025, 1, 1)),
@@ -111,7 +130,7 @@ def test_a_prepayment_past_an_open_debt_sends_the_unit_to_the_exact_path() -> No
     assert aged.exact_elsewhere == ["1-101"]
     assert aged.report.units == []
     exact = build_report([ledger], date(2025, 3, 15), BUCKETS)
-    assert (exact.total.overdue_fen, exact.total.credit_fen) == (0, 0)
+    assert (exact.total.overdue_fen, exact.total.credit_fen) == (100_00, 100_00)
 
 
 @settings(max_examples=100, deadline=None)
@@ -182,10 +201,11 @@ def test_a_unit_the_columns_cannot_answer_is_aged_exactly_through_the_workspace(
                 ["SJ1", "1-101", "150.00", "2025-03-01", "物业费", "2025-04"]]
     assert with_units("import", "charges", str(write_csv(tmp_path / "c.csv", charges))).exit_code == 0
     assert with_units("import", "payments", str(write_csv(tmp_path / "p.csv", payments))).exit_code == 0
-    # 15 March: April's fee is not billed, so the payment pays January (oldest due), 50.00 left as credit.
+    # 15 March: April's fee is not billed; 100.00 is kept for it (credit, art. 560 para 1),
+    # the other 50.00 pays January (oldest due), which still owes 50.00.
     march = json.loads(with_units("aging", "--as-of", "2025-03-15", "--format", "json").stdout)
     assert [(row["unit_id"], row["overdue_total"], row["credit"]) for row in march["rows"]] == [
-        ("1-101", "0.00", "50.00")]
+        ("1-101", "50.00", "100.00")]
     # 15 April: the designation finds April's fee (100.00), the other 50.00 pays January, 95 days overdue.
     april = json.loads(with_units("aging", "--as-of", "2025-04-15", "--format", "json").stdout)
     assert [(row["unit_id"], row["overdue_total"], row["by_bucket"]["91-180"], row["credit"])

@@ -97,7 +97,9 @@ def test_limitation_lists_expiring_and_expired_with_restarts(owing: Invoke, tmp_
     # February 2025: due 2025-02-10 → ends 2028-02-10 (a Thursday): 40 days away.
     assert report == {"as_of": "2028-01-01", "rows": [
         {"unit_id": "1-101", "item": "物业费", "period": "2025-02", "due_date": "2025-02-10",
-         "limitation_ends": "2028-02-10", "status": "expiring", "last_interruption": None}]}
+         "limitation_ends": "2028-02-10", "status": "expiring", "last_interruption": None,
+         "owed": "100.00", "barred": "0.00", "waived_on": None, "waived_by": None, "waiver_evidence": None,
+         "waived_amount": None}]}
     later = json.loads(owing("--json", "limitation", "--as-of", "2028-06-06").output)["rows"]
     assert [(r["period"], r["status"], r["last_interruption"]) for r in later] == [
         ("2025-01", "expired", "2025-06-03"), ("2025-02", "expired", None)]

@@ -108,7 +108,8 @@ def position(ledger: UnitLedger, as_of: date, buckets: Buckets) -> UnitPosition:
     """Allocate what was paid by ``as_of`` to what was billed by then, and age it."""
     charges = [c for c in ledger.charges if billed_by(c, as_of)]
     payments = [p for p in ledger.payments if p.paid_on <= as_of]
-    result = UnitPosition(ledger, as_of, charges, payments, allocate(charges, payments))
+    unbilled = [c for c in ledger.charges if not billed_by(c, as_of)] if len(charges) < len(ledger.charges) else []
+    result = UnitPosition(ledger, as_of, charges, payments, allocate(charges, payments, unbilled))
     owed = result.allocation.owed
     for charge in charges:
         fen = owed[charge.id]
@@ -155,7 +156,7 @@ def collection(unit: UnitPosition) -> Collection:
             result.billed_fen += charge.amount_fen
         else:
             result.arrears_start_fen += charge.amount_fen
-    for payment_id, charge_id, fen, _rule in unit.allocation.applications:
+    for payment_id, charge_id, fen, *_rest in unit.allocation.applications:
         if charge_id is None:
             continue
         if in_month[charge_id]:

@@ -30,7 +30,7 @@ from cuijiao.aging import (
 from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
 from cuijiao.config import Settings
 from cuijiao.errors import BadInput
-from cuijiao.limitation import Clock, RestDays, clocks
+from cuijiao.limitation import Clock, RestDays, barred_applications, clocks
 from cuijiao.outcomes import Outcome, standing
 from cuijiao.segments import Owner, Rule, Verdict, classify, facts
 from cuijiao.stages import Case, Policy, notices_ignored
@@ -137,7 +137,7 @@ def _limitation_part(workspace: Workspace, units: UnitRange, *, as_of: date, win
     rows = []
     for ledger in unit_ledgers(workspace.db, units):
         unit = position(ledger, as_of, buckets)
-        if unit.overdue_fen:
+        if unit.overdue_fen or unit.payments:  # a paid-up unit may have paid a time-barred debt: listed as waived
             found = clocks(unit, recorded.get(ledger.unit_id, []), rest_days, window, delivered.get(ledger.unit_id, []))
             rows += [clock for clock in found if clock.status]
     return rows
@@ -196,6 +196,15 @@ def closed_since(
         if position(ledger, payment_day, buckets).overdue_fen < policy.minimum_fen:
             return case.id, payment_day
     return None
+
+
+def time_barred_payments(workspace: Workspace, unit: UnitPosition) -> dict[tuple[int, int], date]:
+    """(payment id, charge id) → the end of the limitation period that payment paid past."""
+    settings = workspace.settings
+    unit_id = unit.ledger.unit_id
+    return barred_applications(unit, unit_outcomes(workspace.db, unit_id),
+                               RestDays(settings.extra_holidays, settings.extra_workdays),
+                               deliveries(workspace.db).get(unit_id, []))
 
 
 def unit_position(workspace: Workspace, unit_id: str, as_of: date) -> UnitPosition:

@@ -17,7 +17,7 @@ from functools import partial
 
 from cuijiao.aging import Buckets, position
 from cuijiao.arrears import closed_since, over_units
-from cuijiao.limitation import RestDays, clocks
+from cuijiao.limitation import RestDays, Status, clocks
 from cuijiao.money import format_yuan
 from cuijiao.outcomes import standing
 from cuijiao.segments import classify, facts
@@ -79,8 +79,8 @@ def _plans(workspace: Workspace, units: UnitRange, as_of: date, approve: frozens
         now = standing(outcomes, unit.payments, as_of)
         verdict = classify(settings.segment_rules, facts(people[unit_id], unit, now, notices_ignored(case, unit)))
         limitation = clocks(unit, outcomes, rest_days, settings.limitation_warn_days, delivered.get(unit_id, []))
-        plan = plan_unit(unit, verdict.segment, now, case, policy, expiring=any(c.status for c in limitation),
-                         approved=unit_id in approve)
+        expiring = any(c.status is Status.EXPIRING for c in limitation)  # an expired debt no demand revives
+        plan = plan_unit(unit, verdict.segment, now, case, policy, expiring=expiring, approved=unit_id in approve)
         owed = unit.allocation.owed
         overdue_ids = tuple(c.id for c in unit.charges if owed[c.id] > 0 and c.due_date < as_of)
         yield UnitPlan(plan, unit.overdue_fen, overdue_ids, closed)

@@ -1,12 +1,21 @@
-"""The limitation clock (诉讼时效, Civil Code arts. 188, 195, 201-203). Pure.
+"""The limitation clock (诉讼时效, Civil Code arts. 188, 192, 195, 201-203). Pure.
 
-Each charge is its own debt with its own clock: three years from its due date,
-restarted by evidence — a payment applied to it or a promise from the owner
-(SPC limitation rules arts. 14, 19), a legal step (payment order, suit,
-mediation, arbitration), or a delivered demand (recorded with notices). The
-start day is not counted, so the period ends on the same month and day three
-years on (a 29 February start ends on 28 February); a period ending on a
-statutory rest day ends on the next working day (art. 203).
+Each charge is its own debt with its own clock: three years from its due date
+(art. 188; nothing before the due date starts or restarts it), restarted while
+it runs by evidence — a payment applied to it, a promise recorded with
+evidence that covers it (SPC limitation rules art. 14), a legal step naming
+it (payment order, suit, mediation, arbitration), or a delivered demand
+listing it (SPC art. 8). The start day is not counted, so the period ends on
+the same month and day three years on (a 29 February start ends on 28
+February); a period ending on a statutory rest day ends on the next working
+day (art. 203).
+
+Once a period has ended nothing the company does revives it (art. 192; art.
+195 interrupts only a running period): the charge stays ``expired``. Only the
+owner's own act on that debt gives up the defence (SPC art. 19): a payment
+applied to it (for what was paid; the rest stays time-barred), or a written
+acknowledgement — a promise with evidence that names the charge — after which
+a new period runs from the acknowledgement. The charge is then ``waived``.
 """
 
 from __future__ import annotations
@@ -16,12 +25,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import NamedTuple
 
 import chinese_calendar
 
 from cuijiao.aging import UnitPosition
 from cuijiao.allocation import Charge
 from cuijiao.dates import add_months
+from cuijiao.money import format_yuan
 from cuijiao.outcomes import Kind, Outcome
 
 LIMITATION_MONTHS = 36
@@ -89,6 +100,16 @@ class Interruption(StrEnum):
 class Status(StrEnum):
     EXPIRED = "expired"
     EXPIRING = "expiring"
+    WAIVED = "waived"
+
+
+class Waiver(NamedTuple):
+    """The owner's own act on a time-barred debt (SPC limitation rules art. 19)."""
+
+    on: date
+    by: str  # "payment" (for what was paid) or "acknowledgement" (the whole debt)
+    evidence: str
+    amount_fen: int | None  # what was paid; None: the whole debt acknowledged
 
 
 @dataclass(frozen=True)
@@ -100,54 +121,118 @@ class Clock:
     last_interruption: tuple[date, Interruption] | None
     status: Status | None  # None: neither expired nor ending within the warning window
     official_calendar: bool
+    waived: Waiver | None = None  # the latest waiver after the period ended
+    barred_fen: int = 0  # of what is owed, what the owner may refuse to pay (time-barred)
 
 
 Demand = tuple[date, tuple[int, ...]]  # a delivered notice: when, and the charges it demanded
 
 
-def interruptions(unit: UnitPosition, outcomes: Sequence[Outcome],
-                  demands: Sequence[Demand] = ()) -> dict[int, tuple[date, Interruption]]:
-    """Charge id → the latest restart of its clock up to the unit's as-of date.
+class _Event(NamedTuple):
+    day: date
+    why: Interruption
+    charge_id: int
+    owner_act: bool  # the owner's own act: a payment, or a promise with evidence naming the charge
+    evidence: str
+    amount_fen: int | None
+    payment_id: int | None = None
 
-    A demand restarts only the debts it listed, and only once it was delivered:
-    a letter printed but never proven to arrive restarts nothing.
-    """
-    paid_on = {p.id: p.paid_on for p in unit.payments}
-    latest: dict[int, tuple[date, Interruption]] = {}
 
-    def restart(charge_id: int, day: date, why: Interruption) -> None:
-        if charge_id not in latest or latest[charge_id][0] < day:
-            latest[charge_id] = (day, why)
-
+def _events(unit: UnitPosition, outcomes: Sequence[Outcome], demands: Sequence[Demand]) -> list[_Event]:
+    """Everything up to the unit's as-of date that may restart a charge's clock, in date order."""
+    payments = {p.id: p for p in unit.payments}
+    found: list[_Event] = []
     for application in unit.allocation.applications:
         if application.charge_id is not None:
-            restart(application.charge_id, paid_on[application.payment_id], Interruption.PAYMENT)
+            paid = payments[application.payment_id]
+            receipt = f"收据号 {paid.receipt_no} " if paid.receipt_no else ""
+            found.append(_Event(paid.paid_on, Interruption.PAYMENT, application.charge_id, True,
+                                f"{receipt}付款 {format_yuan(application.amount_fen)} 元", application.amount_fen,
+                                paid.id))
     for delivered_on, charge_ids in demands:
         if delivered_on <= unit.as_of:
-            for charge_id in charge_ids:
-                restart(charge_id, delivered_on, Interruption.DEMAND)
+            found += [_Event(delivered_on, Interruption.DEMAND, c, False, "", None) for c in charge_ids]
     for outcome in outcomes:
         if outcome.on > unit.as_of or outcome.kind not in (Kind.PROMISE, Kind.LEGAL):
             continue
+        evidence = str(outcome.detail.get("evidence") or "").strip()
+        if outcome.kind is Kind.PROMISE and not evidence:
+            continue  # a promise no one can prove holds the ladder, not the clock
         why = Interruption.PROMISE if outcome.kind is Kind.PROMISE else Interruption.LEGAL
-        for charge in unit.charges:
-            if charge.due_date <= outcome.on:  # the debt existed when the owner promised or the suit began
-                restart(charge.id, outcome.on, why)
-    return latest
+        named = outcome.kind is Kind.PROMISE and bool(outcome.detail.get("named"))
+        found += [_Event(outcome.on, why, c, named, evidence, None) for c in covered(outcome, unit)]
+    found.sort(key=lambda e: (e.day, e.why.value))
+    return found
+
+
+def covered(outcome: Outcome, unit: UnitPosition) -> list[int]:
+    """The charges a promise or legal step covers: those it names, else (older records) every charge due by then."""
+    if "charge_ids" in outcome.detail:
+        return [int(c) for c in outcome.detail["charge_ids"]]
+    return [c.id for c in unit.charges if c.due_date <= outcome.on]
+
+
+class _Walk(NamedTuple):
+    ends: date
+    last: tuple[date, Interruption] | None
+    waived: Waiver | None
+    barred_payments: dict[int, date]  # payment id → the end of the period it paid past
+
+
+def _walk(charge: Charge, events: Iterable[_Event], rest_days: RestDays) -> _Walk:
+    ends, last, waived, barred = period_end(charge.due_date, rest_days), None, None, {}
+    for event in events:
+        if event.day < charge.due_date:
+            continue  # the period has not begun: nothing to interrupt (art. 188)
+        if event.day <= ends:
+            ends, last = period_end(event.day, rest_days), (event.day, event.why)
+        elif event.why is Interruption.PAYMENT:
+            if event.payment_id is not None:
+                barred[event.payment_id] = ends
+            paid = event.amount_fen or 0
+            if waived is not None and waived.by == "payment" and waived.amount_fen is not None:
+                paid += waived.amount_fen
+            waived = Waiver(event.day, "payment", f"付款 {format_yuan(paid)} 元", paid)
+        elif event.owner_act:  # a written acknowledgement naming the debt: a new period from it
+            waived = Waiver(event.day, "acknowledgement", event.evidence, None)
+            ends, last = period_end(event.day, rest_days), (event.day, event.why)
+    return _Walk(ends, last, waived, barred)
+
+
+def _by_charge(events: list[_Event]) -> dict[int, list[_Event]]:
+    grouped: dict[int, list[_Event]] = {}
+    for event in events:
+        grouped.setdefault(event.charge_id, []).append(event)
+    return grouped
+
+
+def barred_applications(unit: UnitPosition, outcomes: Sequence[Outcome], rest_days: RestDays,
+                        demands: Sequence[Demand] = ()) -> dict[tuple[int, int], date]:
+    """(payment id, charge id) → the day the charge's period had ended, for money paid on a time-barred debt."""
+    by_charge = _by_charge(_events(unit, outcomes, demands))
+    return {(payment_id, charge.id): ended for charge in unit.charges
+            for payment_id, ended in _walk(charge, by_charge.get(charge.id, ()), rest_days).barred_payments.items()}
 
 
 def clocks(unit: UnitPosition, outcomes: Sequence[Outcome], rest_days: RestDays,
            warn_days: int = DEFAULT_WARN_DAYS, demands: Sequence[Demand] = ()) -> list[Clock]:
-    """The clock of every charge the unit still owes on that is already due."""
-    latest = interruptions(unit, outcomes, demands)
+    """The clock of every charge already due that is still owed, or whose time-barred debt the owner paid."""
+    by_charge = _by_charge(_events(unit, outcomes, demands))
     result = []
     for charge in sorted(unit.charges, key=lambda c: c.order):
         owed = unit.allocation.owed[charge.id]
-        if owed <= 0 or charge.due_date >= unit.as_of:
+        if charge.due_date >= unit.as_of:
             continue
-        last = latest.get(charge.id)
-        ends = period_end(last[0] if last else charge.due_date, rest_days)
-        status = (Status.EXPIRED if unit.as_of > ends
-                  else Status.EXPIRING if (ends - unit.as_of).days <= warn_days else None)
-        result.append(Clock(unit.ledger.unit_id, charge, owed, ends, last, status, RestDays.official(ends)))
+        walk = _walk(charge, by_charge.get(charge.id, ()), rest_days)
+        if owed <= 0 and walk.waived is None:
+            continue
+        barred = unit.as_of > walk.ends
+        if walk.waived is not None and (not barred or walk.waived.on > walk.ends):
+            status: Status | None = Status.WAIVED
+        elif barred:
+            status = Status.EXPIRED
+        else:
+            status = Status.EXPIRING if (walk.ends - unit.as_of).days <= warn_days else None
+        result.append(Clock(unit.ledger.unit_id, charge, owed, walk.ends, walk.last, status,
+                            RestDays.official(walk.ends), walk.waived, owed if barred else 0))
     return result

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cuijiao.aging import AgingReport
-from cuijiao.arrears import aging_report, unit_position
+from cuijiao.arrears import aging_report, time_barred_payments, unit_position
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import console, json_text, new_table, print_json
 from cuijiao.errors import BadInput
@@ -92,7 +92,7 @@ def unit(
     """一户的对账单：每笔应收、每笔收款，以及每笔收款抵了哪项费用、依据什么规则。"""
     with recorded_run(ctx, workspace, "unit") as (ws, _run):
         position = unit_position(ws, unit_id, as_of_date(as_of))
-        data = statement(position, unmask=unmask)
+        data = statement(position, unmask=unmask, barred=time_barred_payments(ws, position))
         if state(ctx).json:
             print_json(data)
             return
@@ -117,6 +117,8 @@ def _print_statement(data: dict[str, Any], *, quiet: bool) -> None:
         for index, a in enumerate(p["applied"]):
             first = index == 0
             target = f"{a['item']} {a['period']}" if a["item"] else "余额"
+            if a["rule"] == "earmarked":
+                target = f"预收（留给 {a['item']} {a['period']}）"
             payments.add_row(p["paid_on"] if first else "", (p["receipt_no"] or "（无）") if first else "",
                              p["amount"] if first else "", (p["designated"] or "未指定") if first else "",
                              target, a["amount"], a["explanation"])

@@ -24,6 +24,11 @@ def clock_json(clock: Clock) -> dict[str, Any]:
         "due_date": clock.charge.due_date.isoformat(), "limitation_ends": clock.ends.isoformat(),
         "status": clock.status.value if clock.status else None,
         "last_interruption": clock.last_interruption[0].isoformat() if clock.last_interruption else None,
+        "owed": format_yuan(clock.owed_fen), "barred": format_yuan(clock.barred_fen),
+        "waived_on": clock.waived.on.isoformat() if clock.waived else None,
+        "waived_by": clock.waived.by if clock.waived else None,
+        "waiver_evidence": clock.waived.evidence if clock.waived else None,
+        "waived_amount": format_yuan(clock.waived.amount_fen) if clock.waived and clock.waived.amount_fen else None,
     }
 
 
@@ -40,7 +45,8 @@ def limitation(
         day = as_of_date(as_of)
         rows = limitation_report(ws, day, warn_days=within)
         run.counts.update(as_of=day.isoformat(), expired=sum(r.status is Status.EXPIRED for r in rows),
-                          expiring=sum(r.status is Status.EXPIRING for r in rows))
+                          expiring=sum(r.status is Status.EXPIRING for r in rows),
+                          waived=sum(r.status is Status.WAIVED for r in rows))
         if state(ctx).json:
             print_json({"as_of": day.isoformat(), "rows": [clock_json(r) for r in rows]})
             return
@@ -52,16 +58,22 @@ def limitation(
                           _status(r, day), _interruption(r))
         console(quiet=state(ctx).quiet).print(table)
         expired = run.counts["expired"]
-        typer.echo("届满后业主可拒付，但仍应列账、继续催收并保留证据。")
+        typer.echo("届满后业主可拒付，但仍应列账、继续催收并保留证据；届满后公司的催缴、起诉不能使时效重新计算。")
         if any(not r.official_calendar for r in rows):
             typer.echo("* 该年度法定节假日安排尚未收录，按周末推算；可在 cuijiao.toml [limitation] holidays 补充。")
         summary(ws, f"已届满 {expired} 笔，{within if within is not None else ws.settings.limitation_warn_days} 天内"
-                    f"届满 {run.counts['expiring']} 笔")
+                    f"届满 {run.counts['expiring']} 笔，业主已放弃时效抗辩 {run.counts['waived']} 笔")
 
 
 def _status(clock: Clock, day: Any) -> str:
     if clock.status is Status.EXPIRED:
         return f"已届满 {(day - clock.ends).days} 天"
+    if clock.status is Status.WAIVED and clock.waived is not None:
+        waived = clock.waived
+        if waived.by == "acknowledgement":
+            return f"已届满，业主 {waived.on.isoformat()} 书面确认（{waived.evidence}），放弃时效抗辩"
+        rest = f"，余欠 {format_yuan(clock.barred_fen)} 元仍已届满" if clock.barred_fen else ""
+        return f"已届满，业主 {waived.on.isoformat()} 自愿{waived.evidence}（不得要求返还）{rest}"
     return f"{(clock.ends - day).days} 天后届满"
 
 

@@ -17,7 +17,7 @@ from cuijiao.allocated import AllocatedEstate
 from cuijiao.store.db import transaction
 
 # Bump when AllocatedEstate or the allocation rules change: old caches are then ignored.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def ledger_state(db: sqlite3.Connection) -> str:
