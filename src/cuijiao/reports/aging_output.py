@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font
@@ -26,6 +25,7 @@ from cuijiao.dates import chinese_date
 from cuijiao.fileio import atomic_writer
 from cuijiao.money import format_yuan, to_decimal
 from cuijiao.privacy import mask_name
+from cuijiao.reports.cells import csv_row, text_cell
 
 
 class GroupBy(StrEnum):
@@ -131,9 +131,9 @@ def write_csv(path: Path, report: AgingReport, by: GroupBy, *, unmask: bool = Fa
     headers, rows, footer = table_rows(report, by, unmask=unmask)
     with atomic_writer(path, encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream)
-        writer.writerow(headers)
-        writer.writerows(rows)
-        writer.writerow(footer)
+        writer.writerow(csv_row(headers))
+        writer.writerows(csv_row(row) for row in rows)
+        writer.writerow(csv_row(footer))
 
 
 def kpi_lines(report: AgingReport) -> list[str]:
@@ -179,7 +179,7 @@ def _fraction(part: int, whole: int) -> Decimal | str:
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> Cell:
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = text_cell(sheet, value)
     if isinstance(value, _Percent):
         cell.number_format = "0.00%"
     elif isinstance(value, Decimal):
