@@ -85,6 +85,11 @@ minimum = "50.00"
 approval_stages = [4, 5]
 # The highest stage per segment (segments not listed go up to 5).
 max_stage = { dispute = 2 }
+
+[report]
+# A font with Chinese glyphs for the charts of the monthly report: a font file
+# or a family name. Empty: the first one found on this machine.
+font = ""
 """
 
 SEGMENTS_HELP = """
@@ -126,6 +131,7 @@ class Settings:
     extra_workdays: tuple[date, ...] = ()
     segment_rules: tuple[Rule, ...] = field(default_factory=default_rules)
     policy: Policy = field(default_factory=Policy)
+    report_font: str = ""
 
 
 _KNOWN: dict[str, set[str]] = {
@@ -136,6 +142,7 @@ _KNOWN: dict[str, set[str]] = {
     "import": {"synonyms", "deposit_items"},
     "aging": {"buckets"},
     "limitation": {"warn_days", "holidays", "workdays"},
+    "report": {"font"},
     "stages": {"thresholds", "min_interval_days", "deadline_days", "minimum", "approval_stages", "max_stage"},
 }
 
@@ -218,6 +225,7 @@ def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
         extra_workdays=_days(name, data, "limitation", "workdays"),
         segment_rules=(rules := _segment_rules(name, data, text)),
         policy=_policy(name, data, {rule.name for rule in rules}, text),
+        report_font=_text(name, data, "report", "font", ""),
     )
 
 

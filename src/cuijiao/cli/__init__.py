@@ -16,6 +16,7 @@ from cuijiao.cli import (
     limitation_cmd,
     notices_cmd,
     record_cmd,
+    run_cmd,
     sample_cmd,
     segment_cmd,
 )
@@ -60,6 +61,7 @@ notices_cmd.register(app)
 record_cmd.register(app)
 limitation_cmd.register(app)
 audit_cmd.register(app)
+run_cmd.register(app)
 demo_cmd.register(app)
 sample_cmd.register(app)
 

@@ -1,0 +1,83 @@
+"""``cuijiao run``: the monthly batch, for a clerk at a terminal or for cron."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, report_error, state, workspace_root
+from cuijiao.cli.output import print_json
+from cuijiao.errors import CuijiaoError
+from cuijiao.monthly import RunOptions, RunResult, Step, run_month
+
+ApproveOption = Annotated[
+    list[str] | None, typer.Option("--approve", metavar="UNIT", help="批准该户的第 4、5 级（可多次）。")
+]
+STEP_COUNT = 6
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    ctx: typer.Context,
+    as_of: AsOfOption = None,
+    inbox: Annotated[Path | None, typer.Option("--inbox", help="收件箱目录（默认：工作区的 inbox/）。")] = None,
+    approve: ApproveOption = None,
+    force: Annotated[bool, typer.Option("--force", help="允许截至日期早于上次月度批处理（记入审计）。")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """月度批处理：导入收件箱的新文件、计算账龄、分群、发出无需审批的通知、写出账龄报表和月报，输出一行汇总。"""
+    quiet = state(ctx).quiet
+    try:
+        options = RunOptions(as_of_date(as_of), inbox, frozenset(approve or ()), force, tuple(sys.argv[1:]))
+        root = workspace_root(ctx, workspace)
+        with _progress(enabled=not quiet and sys.stdout.isatty()) as step:
+            result = run_month(root, options, step=step)
+    except CuijiaoError as exc:
+        report_error(exc)
+        raise typer.Exit(exc.exit_code) from None
+    _report(ctx, result, quiet=quiet)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def _report(ctx: typer.Context, result: RunResult, *, quiet: bool) -> None:
+    if state(ctx).json:
+        print_json(result.as_json())
+        return
+    for note in result.notes:
+        typer.echo(note)
+    for item in result.failed_files:
+        typer.echo(f"未导入 {item.name}：{item.error.splitlines()[0]}（原因见 {item.moved_to}.错误.txt）", err=True)
+    if not quiet:
+        for item in result.inbox:
+            if item.ok:
+                typer.echo(f"已导入 {item.name}：新增 {item.inserted} 行，未变 {item.unchanged} 行")
+        if result.waiting_approval:
+            typer.echo(f"待审批（--approve 房号）：{'、'.join(result.waiting_approval)}")
+    typer.echo(result.summary())
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Step]:
+    """A progress bar over the batch's steps at a terminal; nothing when output goes to a file or cron."""
+    if not enabled:
+        yield lambda _name: None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("月度批处理", total=STEP_COUNT)
+
+        def step(name: str) -> None:
+            progress.update(task, description=name, advance=1)
+
+        yield step
+

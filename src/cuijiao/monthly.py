@@ -1,0 +1,215 @@
+"""The monthly batch, ``cuijiao run``: one workflow from the inbox to the manager's report.
+
+Under the workspace lock: import what arrived in the inbox (units, charges,
+payments, in that order), age the arrears, segment the owners, plan and issue
+the notices that need no approval (rendering their documents), write the aging
+workbook and the manager's report, and return one summary. Cron, the terminal,
+the demo and the tests all call :func:`run_month`.
+
+Safe to re-run and to kill: every step either commits in one transaction
+(imports, issuing) or writes its file atomically, and each step on the next run
+finds what the killed one finished — an imported file imports as unchanged, a
+notice already issued is the plan's "previous notice", a document missing for
+an issued notice is rendered again, and reports are rewritten whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from cuijiao.arrears import aging_report, segment_units
+from cuijiao.collection import issue_notices, plan_estate
+from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
+from cuijiao.inbox import InboxFile, import_inbox
+from cuijiao.money import format_yuan
+from cuijiao.reports.aging_output import write_xlsx
+from cuijiao.reports.monthly_report import write_monthly_report
+from cuijiao.stages import STAGE_NAMES, Block
+from cuijiao.store.audit import Run, append_event, finish_run, now_text, start_run
+from cuijiao.store.db import transaction
+from cuijiao.store.lock import workspace_lock
+from cuijiao.store.notices import StoredNotice
+from cuijiao.workspace import Workspace, open_workspace
+
+RUN_COMMAND = "run"
+Step = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    as_of: date
+    inbox: Path | None = None  # default: the workspace's inbox/
+    approve: frozenset[str] = frozenset()
+    force: bool = False  # allow an as-of date earlier than the last run's
+    arguments: tuple[str, ...] = ()  # the command line, for the audit trail
+
+
+@dataclass
+class RunResult:
+    root: Path
+    as_of: date
+    label: str
+    out_dir: Path
+    notes: list[str] = field(default_factory=list)  # said to the user before the summary
+    inbox: list[InboxFile] = field(default_factory=list)
+    issued: list[StoredNotice] = field(default_factory=list)
+    waiting_approval: list[str] = field(default_factory=list)
+    overdue_fen: int = 0
+    owing_units: int = 0
+    files: dict[str, Path] = field(default_factory=dict)  # what → path, for "where to look"
+
+    @property
+    def failed_files(self) -> list[InboxFile]:
+        return [item for item in self.inbox if not item.ok]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_WARNINGS if self.failed_files else EXIT_OK
+
+    def summary(self) -> str:
+        stages = Counter(n.stage for n in self.issued)
+        issued = "、".join(f"第{s}级{STAGE_NAMES[s]} {c}" for s, c in sorted(stages.items()))
+        failed = len(self.failed_files)
+        parts = [f"月度批处理 {self.as_of.isoformat()} 完成（工作区 {self.root}）",
+                 f"导入文件 {len(self.inbox) - failed} 个"
+                 + (f"，失败 {failed} 个（见 inbox/failed/{self.label}/）" if failed else ""),
+                 f"欠费 {self.owing_units} 户 ¥{format_yuan(self.overdue_fen, grouping=True)}",
+                 f"发出通知 {len(self.issued)} 份" + (f"（{issued}）" if issued else ""),
+                 f"待审批 {len(self.waiting_approval)} 户",
+                 f"月报 {self.files.get('report_docx', self.out_dir)}"]
+        return "；".join(parts)
+
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "as_of": self.as_of.isoformat(), "workspace": str(self.root), "exit_code": self.exit_code,
+            "notes": self.notes,
+            "inbox": [{"file": i.name, "kind": i.kind, "ok": i.ok, "inserted": i.inserted, "unchanged": i.unchanged,
+                       "error": i.error or None} for i in self.inbox],
+            "issued": [{"notice_no": n.notice_no, "unit_id": n.unit_id, "stage": n.stage} for n in self.issued],
+            "waiting_approval": self.waiting_approval,
+            "overdue": format_yuan(self.overdue_fen), "owing_units": self.owing_units,
+            "files": {key: str(path) for key, path in self.files.items()},
+        }
+
+
+def run_label(as_of: date) -> str:
+    """The name of a run's folders (out/, inbox/done/, logs/): its as-of date, so a re-run continues it."""
+    return as_of.isoformat()
+
+
+def run_month(root: Path, options: RunOptions, *, step: Step | None = None) -> RunResult:
+    """The monthly batch on the workspace at ``root``; raises typed errors, returns what it did."""
+    workspace = open_workspace(root)
+    try:
+        with workspace_lock(root, f"cuijiao run --as-of {options.as_of.isoformat()}") as lock:
+            result = RunResult(root, options.as_of, run_label(options.as_of),
+                               workspace.out_dir / run_label(options.as_of))
+            note = lock.takeover_note()
+            if note:
+                result.notes.append(note)
+            run = start_run(workspace.db, RUN_COMMAND, list(options.arguments))
+            log = _Log(root / "logs" / f"{result.label}.log", run.id)
+            try:
+                _check_as_of(workspace, run, options)
+                _steps(workspace, run, options, result, log, step or (lambda _name: None))
+            except BaseException as exc:
+                run.outcome = "bad_input" if isinstance(exc, BadInput) else "error"
+                run.counts["error"] = type(exc).__name__
+                log.write(f"失败：{type(exc).__name__}")
+                finish_run(workspace.db, run)
+                raise
+            run.outcome = "warnings" if result.exit_code == EXIT_WARNINGS else "ok"
+            finish_run(workspace.db, run)
+            log.write(f"完成（{run.outcome}）")
+            return result
+    finally:
+        workspace.close()
+
+
+def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResult, log: _Log, step: Step) -> None:
+    as_of = options.as_of
+    run.counts["as_of"] = as_of.isoformat()
+    if options.force:
+        run.counts["forced"] = True
+    log.write(f"开始：截至 {as_of.isoformat()}")
+
+    step("导入收件箱")
+    inbox = options.inbox or workspace.root / "inbox"
+    for item in import_inbox(workspace, run, inbox, result.label):
+        result.inbox.append(item)
+        outcome = f"新增 {item.inserted} 行，未变 {item.unchanged} 行" if item.ok else "失败，已移入 failed/"
+        log.write(f"导入 {item.name}（{item.kind or '类型未知'}）：{outcome}")
+    run.counts["inbox"] = {"imported": len(result.inbox) - len(result.failed_files),
+                           "failed": len(result.failed_files)}
+
+    step("计算账龄")
+    report = aging_report(workspace, as_of)
+    result.overdue_fen, result.owing_units = report.total.overdue_fen, report.total.owing_units
+    log.write(f"账龄：欠费 {result.owing_units} 户，合计 {format_yuan(result.overdue_fen)} 元")
+
+    step("客户分群")
+    segments = Counter(row.verdict.segment for row in segment_units(workspace, as_of))
+    run.counts["segments"] = dict(segments)
+    log.write("分群：" + "，".join(f"{name} {count}" for name, count in sorted(segments.items())))
+
+    step("催缴计划")
+    plans = plan_estate(workspace, as_of, approve=options.approve)
+    result.waiting_approval = sorted(p.plan.unit_id for p in plans if p.plan.blocked_by == Block.APPROVAL)
+
+    step("发出通知")
+    result.issued = issue_notices(workspace, run, as_of, approve=options.approve)
+    log.write(f"通知：发出 {len(result.issued)} 份，待审批 {len(result.waiting_approval)} 户")
+
+    step("写出报表")
+    result.out_dir.mkdir(parents=True, exist_ok=True)
+    book = result.out_dir / f"账龄_{as_of.isoformat()}.xlsx"
+    write_xlsx(book, report)
+    result.files["aging_xlsx"] = book
+    result.files.update(write_monthly_report(workspace, as_of, report, result.out_dir,
+                                             waiting_approval=result.waiting_approval))
+    log.write("报表：" + "，".join(path.name for path in result.files.values()))
+    run.counts.update(notices_issued=len(result.issued), waiting_approval=len(result.waiting_approval),
+                      overdue_fen=result.overdue_fen)
+
+
+def last_run_as_of(workspace: Workspace) -> date | None:
+    """The as-of date of the latest completed monthly run, if any."""
+    latest: date | None = None
+    for (counts,) in workspace.db.execute(
+        "SELECT counts FROM runs WHERE command = ? AND outcome IN ('ok', 'warnings')", (RUN_COMMAND,)
+    ):
+        text = json.loads(counts or "{}").get("as_of")
+        if text:
+            day = date.fromisoformat(text)
+            latest = day if latest is None or day > latest else latest
+    return latest
+
+
+def _check_as_of(workspace: Workspace, run: Run, options: RunOptions) -> None:
+    last = last_run_as_of(workspace)
+    if last is None or options.as_of >= last:
+        return
+    if not options.force:
+        raise BadInput(f"--as-of {options.as_of.isoformat()} 早于上次月度批处理的截至日期 {last.isoformat()}。"
+                       "补跑以前的月份请加 --force（会记入审计记录）")
+    with transaction(workspace.db):
+        append_event(workspace.db, run.id, "run.backdated",
+                     {"as_of": options.as_of.isoformat(), "last_as_of": last.isoformat(), "forced": True})
+
+
+class _Log:
+    """``logs/<run>.log``: steps and counts only, never names, phones or addresses."""
+
+    def __init__(self, path: Path, run_id: int) -> None:
+        self.path, self.run_id = path, run_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, line: str) -> None:
+        with self.path.open("a", encoding="utf-8") as stream:
+            stream.write(f"{now_text()} run#{self.run_id} {line}\n")

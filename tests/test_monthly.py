@@ -1,0 +1,187 @@
+"""``cuijiao run``: the monthly batch on real files, a real database and real documents."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from cuijiao.cli import app
+from cuijiao.reports.charts import INSTALL_HINT, find_cjk_font
+from cuijiao.sample import EstateSpec, write_estate
+from cuijiao.workspace import init_workspace
+
+SMALL = EstateSpec(units=24, months=18)
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def estate(tmp_path: Path) -> Path:
+    """A workspace whose inbox holds a small estate's three exports."""
+    root = tmp_path / "翠湖"
+    init_workspace(root).close()
+    write_estate(root / "inbox", SMALL)
+    return root
+
+
+def _docx_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
+def test_run_imports_the_inbox_in_order_and_writes_the_month(estate: Path) -> None:
+    code, out, _err = _cli("-w", str(estate), "run", "--as-of", "2026-10-31")
+    assert code == 0, out
+    done = estate / "inbox" / "done" / "2026-10-31"
+    assert sorted(p.name for p in done.iterdir()) == ["charges.csv", "payments.xlsx", "units.xlsx"]
+    assert not [p for p in (estate / "inbox").iterdir() if p.is_file()]
+    out_dir = estate / "out" / "2026-10-31"
+    assert {p.name for p in out_dir.iterdir()} >= {"月报_2026-10.docx", "月报_2026-10.xlsx", "账龄_2026-10-31.xlsx"}
+    summary = out.strip().splitlines()[-1]
+    assert summary.startswith("月度批处理 2026-10-31 完成")
+    assert f"工作区 {estate}" in summary
+    db = sqlite3.connect(estate / "cuijiao.db")
+    issued = db.execute("SELECT count(*) FROM notices").fetchone()[0]
+    assert issued > 0
+    assert f"发出通知 {issued} 份" in summary
+    # Imported in order: units before the charges and payments that need them.
+    kinds = [row[0] for row in db.execute("SELECT kind FROM imports ORDER BY id")]
+    assert kinds == ["units", "charges", "payments"]
+    text = _docx_text(out_dir / "月报_2026-10.docx")
+    for heading in ("收缴率", "清欠率", "欠费最多的十户", "本月发出的通知", "催缴结果", "诉讼时效", "待审批"):
+        assert heading in text
+    assert "2025-11" in text and "2026-10" in text  # twelve months of KPIs
+
+
+def test_a_second_run_issues_nothing_new(estate: Path) -> None:
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    db = sqlite3.connect(estate / "cuijiao.db")
+    before = db.execute("SELECT count(*) FROM notices").fetchone()[0]
+    code, out, _ = _cli("-w", str(estate), "run", "--as-of", "2026-10-31")
+    assert code == 0
+    assert db.execute("SELECT count(*) FROM notices").fetchone()[0] == before
+    assert "发出通知 0 份" in out
+
+
+def test_an_unknown_file_goes_to_failed_with_its_reason_and_the_others_still_go(estate: Path) -> None:
+    (estate / "inbox" / "备忘.csv").write_bytes("事项,备注\n换灯泡,3栋\n".encode("gb18030"))
+    code, out, err = _cli("-w", str(estate), "run", "--as-of", "2026-10-31")
+    assert code == 3, out + err
+    failed = estate / "inbox" / "failed" / "2026-10-31"
+    assert (failed / "备忘.csv").is_file()
+    report = (failed / "备忘.csv.错误.txt").read_text(encoding="utf-8")
+    assert "无法识别文件类型" in report
+    assert "房屋业主文件缺少必需的列：房号、楼栋、业主姓名、联系电话、建筑面积" in report
+    assert "未导入 备忘.csv" in err
+    assert "失败 1 个" in out
+    assert len(list((estate / "inbox" / "done" / "2026-10-31").iterdir())) == 3
+
+
+def test_files_are_told_apart_by_their_columns_not_their_names(estate: Path) -> None:
+    inbox = estate / "inbox"
+    for old, new in (("units.xlsx", "a.xlsx"), ("charges.csv", "b.csv"), ("payments.xlsx", "c.xlsx")):
+        (inbox / old).rename(inbox / new)
+    (inbox / "a.xlsx").rename(inbox / "z.xlsx")  # units sort last by name, and still go first
+    code, out, _ = _cli("-w", str(estate), "run", "--as-of", "2026-10-31")
+    assert code == 0, out
+    db = sqlite3.connect(estate / "cuijiao.db")
+    assert [row[0] for row in db.execute("SELECT kind FROM imports ORDER BY id")] == ["units", "charges", "payments"]
+
+
+def test_an_earlier_as_of_is_refused_unless_forced_and_then_audited(estate: Path) -> None:
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    code, _, err = _cli("-w", str(estate), "run", "--as-of", "2026-09-30")
+    assert code == 2
+    assert "早于上次月度批处理的截至日期 2026-10-31" in err and "--force" in err
+    code, out, _ = _cli("-w", str(estate), "run", "--as-of", "2026-09-30", "--force")
+    assert code == 0, out
+    db = sqlite3.connect(estate / "cuijiao.db")
+    payloads = [json.loads(p) for (p,) in db.execute("SELECT payload FROM events WHERE kind = 'run.backdated'")]
+    assert payloads == [{"as_of": "2026-09-30", "last_as_of": "2026-10-31", "forced": True}]
+    assert _cli("-w", str(estate), "audit", "verify")[0] == 0
+
+
+def test_a_folder_that_is_not_a_workspace_says_how_to_make_one(tmp_path: Path) -> None:
+    code, _, err = _cli("-w", str(tmp_path / "nowhere"), "run", "--as-of", "2026-10-31")
+    assert code == 2
+    assert "cuijiao init" in err
+
+
+_HOLD = """
+import sys, time
+from pathlib import Path
+from cuijiao.store.lock import workspace_lock
+with workspace_lock(Path(sys.argv[1]), "cuijiao run --as-of 2026-10-31"):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_run_while_another_holds_the_lock_exits_1_naming_it(estate: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(estate)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code, _, err = _cli("-w", str(estate), "run", "--as-of", "2026-10-31")
+        assert code == 1
+        assert f"进程 {holder.pid}" in err and "cuijiao run --as-of 2026-10-31" in err
+        assert [p.name for p in (estate / "inbox").iterdir() if p.is_file()]  # nothing was imported
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_log_names_steps_and_counts_never_owners(estate: Path) -> None:
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    log = (estate / "logs" / "2026-10-31.log").read_text(encoding="utf-8")
+    assert "导入 units.xlsx" in log and "完成（ok）" in log
+    db = sqlite3.connect(estate / "cuijiao.db")
+    for name, phone in db.execute("SELECT owner_name, phone FROM units"):
+        assert name not in log
+        assert not phone or phone not in log
+
+
+def test_the_report_workbook_stores_rates_as_percentages(estate: Path) -> None:
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    book = openpyxl.load_workbook(estate / "out" / "2026-10-31" / "月报_2026-10.xlsx")
+    sheet = book["收缴率与清欠率"]
+    headers = ["月份", "当月应收", "当月已收", "收缴率", "月初欠费", "本月收回欠费", "清欠率"]
+    assert [c.value for c in sheet[1]] == headers
+    assert sheet.max_row == 13  # twelve months
+    last = sheet[13]
+    assert last[0].value == "2026-10"
+    assert last[3].number_format == "0.00%"
+    assert 0 <= float(last[3].value) <= 1
+    assert "账龄变动" in book.sheetnames and "欠费最多十户" in book.sheetnames
+
+
+def test_without_a_cjk_font_the_report_says_how_to_install_one(estate: Path) -> None:
+    import matplotlib as mpl  # noqa: PLC0415
+
+    latin_only = Path(mpl.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    config = estate / "cuijiao.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('font = ""', f'font = "{latin_only}"'),
+                      encoding="utf-8")
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    report = estate / "out" / "2026-10-31" / "月报_2026-10.docx"
+    assert "不含中文字形" in _docx_text(report)
+    assert INSTALL_HINT in _docx_text(report).replace("\n", "")
+    assert not docx.Document(str(report)).inline_shapes  # no chart with boxes for labels
+
+
+@pytest.mark.skipif(find_cjk_font().path is None, reason="this machine has no CJK font to draw with")
+def test_with_a_cjk_font_the_report_carries_its_two_charts(estate: Path) -> None:
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    report = docx.Document(str(estate / "out" / "2026-10-31" / "月报_2026-10.docx"))
+    assert len(report.inline_shapes) == 2
