@@ -54,8 +54,8 @@ def test_a_bad_rule_in_cuijiao_toml_names_its_line(workspace_dir: Path) -> None:
     config = workspace_dir / "cuijiao.toml"
     text = config.read_text(encoding="utf-8").replace("oldest_days >= 365 or", "olderst_days >= 365 or")
     config.write_text(text, encoding="utf-8")
-    line = next(n for n, row in enumerate(text.splitlines(), 1) if row == "[[segments]]" and
-                'name = "chronic"' in text.splitlines()[n])
+    rows = text.splitlines()  # the message points at the rule's `when` line, not its [[segments]] header
+    line = next(n for n, row in enumerate(rows, 1) if row.startswith("when = 'olderst_days"))
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert str(caught.value).startswith(f"cuijiao.toml:{line}: 分群 chronic：条件“olderst_days >= 365")

@@ -276,16 +276,27 @@ def _segment_rules(name: str, data: dict[str, Any], text: str) -> tuple[Rule, ..
         return default_rules()
     if not isinstance(tables, list) or not tables:
         raise ConfigError(f"{name}: segments 应写成一组 [[segments]] 表")
-    headers = [number for number, line in enumerate(text.splitlines(), start=1)
-               if line.strip().startswith("[[segments]]")]
+    lines = text.splitlines()
+    headers = [number for number, line in enumerate(lines, start=1) if line.strip().startswith("[[segments]]")]
     rules: list[Rule] = []
     for index, table in enumerate(tables):
         line = headers[index] if index < len(headers) else 0
-        rules.append(_segment_rule(f"{name}:{line}", table, line, {r.name for r in rules}))
+        when = _when_line(lines, line, headers[index + 1] if index + 1 < len(headers) else len(lines) + 1)
+        rules.append(_segment_rule(f"{name}:{line}", table, line, {r.name for r in rules},
+                                   f"{name}:{when}" if when else f"{name}:{line}"))
     return tuple(rules)
 
 
-def _segment_rule(place: str, table: dict[str, Any], line: int, taken: set[str]) -> Rule:
+def _when_line(lines: list[str], start: int, end: int) -> int:
+    """The line that sets a rule's ``when``: messages about the condition point there, not at the header."""
+    for number in range(start + 1, end):
+        key = lines[number - 1].split("=", 1)[0].strip()
+        if key == "when" and "=" in lines[number - 1]:
+            return number
+    return 0
+
+
+def _segment_rule(place: str, table: dict[str, Any], line: int, taken: set[str], when_place: str) -> Rule:
     unknown = set(table) - _SEGMENT_KEYS
     if unknown:
         raise ConfigError(f"{place}: [[segments]] 中未知的配置项 {'、'.join(sorted(unknown))}")
@@ -298,7 +309,7 @@ def _segment_rule(place: str, table: dict[str, Any], line: int, taken: set[str])
     try:
         condition = Condition.parse(table["when"])
     except ConditionError as exc:
-        raise ConfigError(f"{place}: 分群 {segment}：{exc}") from None
+        raise ConfigError(f"{when_place}: 分群 {segment}：{exc}") from None
     return Rule(segment, str(table.get("label", segment)), condition, str(table.get("strategy", "")), line)
 
 

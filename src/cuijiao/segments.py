@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from cuijiao.aging import UnitPosition
-from cuijiao.money import to_decimal
+from cuijiao.money import parse_amount, to_decimal
 from cuijiao.outcomes import Standing
 
 OWNER_GROUPS = ("公职人员", "媒体", "专家学者", "拆迁户")
@@ -103,9 +103,9 @@ class Condition:
     @classmethod
     def parse(cls, text: str) -> Condition:
         try:
-            tree = ast.parse(text.strip(), mode="eval").body
+            tree = ast.parse(_plain_numbers(text.strip(), text), mode="eval").body
         except SyntaxError:
-            raise ConditionError(f"条件“{text}”写法有误") from None
+            raise ConditionError(f"条件“{text}”写法有误{_full_width_hint(text)}") from None
         _check(tree, text)
         return cls(text, tree)
 
@@ -113,7 +113,47 @@ class Condition:
         return bool(_value(self.tree, values))
 
 
-def _check(node: ast.AST, text: str) -> None:
+# An amount as a clerk writes it: 1,000  1,000.50  ¥1,000  ￥88  1000元. Outside quoted text only.
+_QUOTED_OR_AMOUNT = re.compile(
+    r"""(?P<quoted>"[^"]*"|'[^']*')"""
+    r"|(?<![\w.])(?P<amount>[¥￥]\s*[-\d][\d,]*(?:\.\d+)?(?:\s*元)?|\d[\d,]*(?:\.\d+)?\s*元|\d{1,3}(?:,\d{3})+(?:\.\d+)?)"
+)
+_FULL_WIDTH = {"＞": ">", "＜": "<", "＝": "=", "！": "!", "（": "(", "）": ")", "，": ",", "“": '"', "”": '"',
+               "‘": "'", "’": "'", "　": " ", "【": "[", "】": "]", "、": ","}
+
+
+def _plain_numbers(text: str, original: str) -> str:
+    """Amounts written as in a ledger become plain decimals, read by the importer's own parser."""
+
+    def plain(match: re.Match[str]) -> str:
+        amount = match.group("amount")
+        if amount is None:
+            return match.group(0)
+        try:
+            fen = parse_amount(amount)
+        except ValueError as exc:
+            raise ConditionError(f"条件“{original}”中：{exc}") from None
+        return f"{'-' if fen < 0 else ''}{to_decimal(abs(fen))}"
+
+    return _QUOTED_OR_AMOUNT.sub(plain, text)
+
+
+def _full_width_hint(text: str) -> str:
+    found = [char for char in dict.fromkeys(text) if char in _FULL_WIDTH]
+    if not found:
+        return ""
+    swaps = "，".join(f"“{char}”改为“{_FULL_WIDTH[char]}”" for char in found)
+    return f"。其中有中文输入法的全角符号，请切换到英文（半角）输入：{swaps}"
+
+
+def _check(node: ast.AST, text: str, *, top: bool = True) -> None:
+    if top and isinstance(node, ast.Tuple):
+        raise ConditionError(f"条件“{text}”中有多余的逗号：条件之间请用 and 或 or 连接；"
+                             "金额的千位分隔写作 1,000 或 1,000.50")
+    if isinstance(node, ast.Compare):
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if isinstance(right, ast.Tuple | ast.List) and not isinstance(op, ast.In | ast.NotIn):
+                raise ConditionError(f"条件“{text}”中有多余的逗号：金额的千位分隔写作 1,000 或 1,000.50")
     if isinstance(node, ast.Name):
         if node.id not in FACTS and node.id not in ("true", "false"):
             known = "、".join(FACTS)
@@ -124,7 +164,7 @@ def _check(node: ast.AST, text: str) -> None:
     if not isinstance(node, allowed):
         raise ConditionError(f"条件“{text}”中不能使用 {ast.unparse(node) if isinstance(node, ast.expr) else ''}")
     for child in ast.iter_child_nodes(node):
-        _check(child, text)
+        _check(child, text, top=isinstance(node, ast.BoolOp | ast.UnaryOp) and top)
 
 
 def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
