@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
-from cuijiao.aging import Buckets, position
+from cuijiao.aging import Buckets, natural_key, position
 from cuijiao.arrears import closed_since, over_units
+from cuijiao.errors import BadInput
 from cuijiao.limitation import RestDays, Status, clocks
 from cuijiao.money import format_yuan
 from cuijiao.outcomes import standing
 from cuijiao.segments import classify, facts
-from cuijiao.stages import WRITTEN_DEMAND, Plan, Policy, notices_ignored, plan_unit
+from cuijiao.stages import STAGE_NAMES, WRITTEN_DEMAND, Block, Plan, Policy, notices_ignored, plan_unit
 from cuijiao.store.audit import Run, append_event, os_user
 from cuijiao.store.db import transaction
 from cuijiao.store.notices import (
@@ -53,8 +54,37 @@ class UnitPlan:
 
 
 def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = frozenset()) -> list[UnitPlan]:
-    """What each unit in arrears, or with an open case, is due next as of ``as_of``."""
-    return over_units(workspace, partial(_plan_part, as_of=as_of, approve=approve))
+    """What each unit in arrears, or with an open case, is due next as of ``as_of``.
+
+    An approval that cannot apply (no such unit, nothing owed, a next stage that needs
+    none, a segment's cap) is bad input: the clerk meant something else.
+    """
+    plans = over_units(workspace, partial(_plan_part, as_of=as_of, approve=approve))
+    problems = approval_problems(workspace, plans, approve)
+    if problems:
+        raise BadInput("\n".join(["--approve 无法批准以下房号，未做任何改动：", *(f"  {p}" for p in problems)]))
+    return plans
+
+
+def approval_problems(workspace: Workspace, plans: list[UnitPlan], approve: frozenset[str]) -> list[str]:
+    """Why each approved unit cannot be approved, in unit order; empty when all can."""
+    if not approve:
+        return []
+    by_unit, known = {p.plan.unit_id: p.plan for p in plans}, owners(workspace.db)
+    needs = workspace.settings.policy.approval_stages
+    problems = []
+    for unit_id in sorted(approve, key=natural_key):
+        plan = by_unit.get(unit_id)
+        if unit_id not in known:
+            problems.append(f"{unit_id}：没有这个房号")
+        elif plan is None or (plan.next_stage is None and plan.blocked_by is not Block.DISPUTE):
+            problems.append(f"{unit_id}：{plan.reason if plan else '没有逾期欠费，也没有进行中的催缴'}，无需批准")
+        elif plan.blocked_by is Block.DISPUTE:
+            problems.append(f"{unit_id}：{plan.reason}，不能批准")
+        elif plan.next_stage not in needs:
+            problems.append(f"{unit_id}：下一级是第 {plan.next_stage} 级 {STAGE_NAMES[plan.next_stage]}，不需要批准"
+                            f"（需批准的级别：{'、'.join(map(str, sorted(needs)))}）")
+    return problems
 
 
 def _plan_part(workspace: Workspace, units: UnitRange, *, as_of: date, approve: frozenset[str]) -> list[UnitPlan]:

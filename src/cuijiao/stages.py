@@ -155,7 +155,7 @@ class _Ladder:
         cap = self.policy.max_stage_by_segment.get(self.segment, LAST_STAGE)
         if stage > cap:
             return self._plan(None, None, Block.DISPUTE,
-                              f"{self.segment} 分群最多到第 {cap} 级（{STAGE_NAMES[cap]}），先处理争议")
+                              f"所在分群最多到第 {cap} 级（{STAGE_NAMES[cap]}），先处理争议")
         waits = self._waits(stage)
         pending = [(on, block, why) for on, block, why in waits if on > self.today]
         next_on = max([self.today, *(on for on, _, _ in waits)])
