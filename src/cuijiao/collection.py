@@ -81,7 +81,7 @@ def approval_problems(workspace: Workspace, plans: list[UnitPlan], approve: froz
             problems.append(f"{unit_id}：{plan.reason if plan else '没有逾期欠费，也没有进行中的催缴'}，无需批准")
         elif plan.blocked_by is Block.DISPUTE:
             problems.append(f"{unit_id}：{plan.reason}，不能批准")
-        elif plan.next_stage not in needs:
+        elif plan.next_stage is not None and plan.next_stage not in needs:
             problems.append(f"{unit_id}：下一级是第 {plan.next_stage} 级 {STAGE_NAMES[plan.next_stage]}，不需要批准"
                             f"（需批准的级别：{'、'.join(map(str, sorted(needs)))}）")
     return problems
