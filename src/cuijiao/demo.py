@@ -121,7 +121,9 @@ def _holdings(workspace: Workspace) -> str:
     charged, charges = db.execute(
         "SELECT coalesce(sum(amount_fen), 0), count(*) FROM charges WHERE kind != 'deposit'"
     ).fetchone()
-    paid, payments = db.execute("SELECT coalesce(sum(amount_fen), 0), count(*) FROM payments").fetchone()
+    paid, payments = db.execute(
+        "SELECT coalesce(sum(amount_fen), 0), count(*) FROM payments WHERE kind = 'payment'"
+    ).fetchone()
     return (f"{ESTATE_NAME}：{units} 户，应收 {charges} 笔共 ¥{format_yuan(charged, grouping=True)}，"
             f"实收 {payments} 笔共 ¥{format_yuan(paid, grouping=True)}，"
             f"差额 ¥{format_yuan(charged - paid, grouping=True)}")

@@ -16,6 +16,7 @@ from cuijiao.fileio import atomic_writer
 from cuijiao.money import format_yuan
 from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
 from cuijiao.reports.statement import statement
+from cuijiao.store.reading import deposit_receipts
 
 
 def register(app: typer.Typer) -> None:
@@ -92,7 +93,8 @@ def unit(
     """一户的对账单：每笔应收、每笔收款，以及每笔收款抵了哪项费用、依据什么规则。"""
     with recorded_run(ctx, workspace, "unit") as (ws, _run):
         position = unit_position(ws, unit_id, as_of_date(as_of))
-        data = statement(position, unmask=unmask, barred=time_barred_payments(ws, position))
+        data = statement(position, unmask=unmask, barred=time_barred_payments(ws, position),
+                         deposits=deposit_receipts(ws.db, position.ledger.unit_id, position.as_of))
         if state(ctx).json:
             print_json(data)
             return
@@ -123,3 +125,8 @@ def _print_statement(data: dict[str, Any], *, quiet: bool) -> None:
                              p["amount"] if first else "", (p["designated"] or "未指定") if first else "",
                              target, a["amount"], a["explanation"])
     out.print(payments)
+    if data["deposits"]:
+        deposits = new_table("押金（不抵扣物业费等费用）", ("收款日期", "收据号", "项目", "金额"), right=("金额",))
+        for d in data["deposits"]:
+            deposits.add_row(d["paid_on"], d["receipt_no"] or "（无）", d["item"], d["amount"])
+        out.print(deposits)

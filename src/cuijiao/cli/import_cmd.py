@@ -72,6 +72,8 @@ def _show(ctx: typer.Context, ws: Workspace, result: ImportResult) -> None:
         for report in result.files:
             for problem in report.rejected:
                 typer.echo(f"已跳过 {problem}", err=True)
+            for warning in report.warnings:
+                typer.echo(f"提醒 {warning}", err=True)
             if report.rejected_file:
                 typer.echo(f"错误行已写入 {report.rejected_file}", err=True)
     summary(ws, summary_line(result))

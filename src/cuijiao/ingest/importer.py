@@ -15,6 +15,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from cuijiao.ingest.records import ChargeParser, PaymentParser, Record, RowParse
 from cuijiao.ingest.rejected import write_rejected
 from cuijiao.ingest.table import locate_header
 from cuijiao.money import format_yuan
+from cuijiao.payment_checks import payment_warnings
 from cuijiao.store import ledger
 from cuijiao.store.audit import Run, append_event, now_text
 from cuijiao.workspace import Workspace
@@ -59,6 +61,7 @@ class FileReport:
     totals_rows: list[int] = field(default_factory=list)
     rejected: list[Problem] = field(default_factory=list)
     rejected_file: Path | None = None
+    warnings: list[Problem] = field(default_factory=list)  # stored, but a clerk should look (payment_checks)
 
     @property
     def rejected_rows(self) -> int:
@@ -72,6 +75,7 @@ class FileReport:
             "totals_rows": self.totals_rows,
             "rejected_file": str(self.rejected_file) if self.rejected_file else None,
             "problems": [str(problem) for problem in self.rejected],
+            "warnings": [str(warning) for warning in self.warnings],
         }
 
 
@@ -83,7 +87,7 @@ class ImportResult:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_WARNINGS if any(f.rejected for f in self.files) else EXIT_OK
+        return EXIT_WARNINGS if any(f.rejected or f.warnings for f in self.files) else EXIT_OK
 
     def totals(self) -> dict[str, int]:
         keys = ("rows_read", "inserted", "unchanged", "replaced")
@@ -153,6 +157,8 @@ class _Importer:
             self._merge_units()
         else:
             self._merge_ledger()
+        if self.kind == "payments":
+            self._check_payments()
         for src, report in enumerate(self.reports):
             self._record_import(src, report)
 
@@ -303,6 +309,13 @@ class _Importer:
             self.reports[src].inserted = count
         if table is ledger.CHARGES:
             self._merge_adjustments()
+
+    def _check_payments(self) -> None:
+        """Deposit receipts apart from fees; warnings on designations and future dates (the law stream's rules)."""
+        ledger.mark_deposit_receipts(self.db, self.first_import_id, self.workspace.settings.deposit_items)
+        for import_id, line, message in payment_warnings(self.db, self.first_import_id, date.today()):
+            report = self.reports[import_id - self.first_import_id]
+            report.warnings.append(Problem(report.name, line, "", message))
 
     def _src_of(self, problem: Problem) -> int:
         return next(i for i, report in enumerate(self.reports) if report.name == problem.file)

@@ -5,7 +5,7 @@ What a clerk reads out when an owner says "I already paid".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,6 +13,7 @@ from cuijiao.aging import UnitPosition
 from cuijiao.allocation import Application, Charge, Payment, Rule
 from cuijiao.money import format_yuan
 from cuijiao.privacy import mask_name
+from cuijiao.store.reading import DepositReceipt
 
 
 def charge_status(unit: UnitPosition, charge: Charge) -> str:
@@ -50,8 +51,10 @@ def explanation(application: Application, payment: Payment, note: str | None, ba
 
 
 def statement(unit: UnitPosition, *, unmask: bool = False,
-              barred: Mapping[tuple[int, int], date] | None = None) -> dict[str, Any]:
-    """``barred``: (payment id, charge id) → the end of the period the payment paid past (limitation)."""
+              barred: Mapping[tuple[int, int], date] | None = None,
+              deposits: Sequence[DepositReceipt] = ()) -> dict[str, Any]:
+    """``barred``: (payment id, charge id) → the end of the period the payment paid past (limitation);
+    ``deposits``: the unit's deposit receipts, shown apart: they never pay fees."""
     ledger, allocation, barred = unit.ledger, unit.allocation, barred or {}
     charges = sorted(unit.charges, key=lambda c: c.order)
     by_id = {c.id: c for c in ledger.charges}
@@ -84,6 +87,8 @@ def statement(unit: UnitPosition, *, unmask: bool = False,
             "designated": designation_text(p), "designation": allocation.designation_notes.get(p.id),
             "applied": applied.get(p.id, []),
         } for p in sorted(unit.payments, key=lambda p: p.order)],
+        "deposits": [{"paid_on": d.paid_on.isoformat(), "receipt_no": d.receipt_no, "item": d.item,
+                      "amount": format_yuan(d.amount_fen)} for d in deposits],
         "totals": {
             "billed": format_yuan(sum(c.amount_fen for c in charges)),
             "paid": format_yuan(sum(p.amount_fen for p in unit.payments)),

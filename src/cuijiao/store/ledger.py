@@ -358,3 +358,15 @@ def unit_dict(values: tuple[Any, ...]) -> dict[str, Any]:
 
 def next_import_id(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM imports").fetchone()[0])
+
+
+def mark_deposit_receipts(db: sqlite3.Connection, first_import_id: int, deposit_items: tuple[str, ...]) -> None:
+    """Class the payments this import wrote (or replaced): a deposit item's payment is a deposit receipt."""
+    db.execute(
+        """
+        UPDATE payments SET kind = CASE WHEN kind = 'deposit' THEN 'payment' ELSE 'deposit' END
+        WHERE import_id >= ?1 AND (kind = 'deposit') IS NOT (coalesce(
+            item LIKE '%押金%' OR item IN (SELECT value FROM json_each(?2)), 0))
+        """,
+        (first_import_id, json.dumps(list(deposit_items), ensure_ascii=False)),
+    )

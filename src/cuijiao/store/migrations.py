@@ -364,3 +364,23 @@ def m009_ledger_changes(db: sqlite3.Connection) -> None:
         BEGIN UPDATE ledger_changes SET n = n + 1 WHERE id = 1; END;
         """
     run_script(db, script)
+
+
+@migration
+def m010_deposit_receipts(db: sqlite3.Connection) -> None:
+    """A payment for a deposit item (装修押金 …) is a deposit receipt, never applied to fees (art. 568).
+
+    Rows already stored are classed by the rule the importer applies: an item
+    stored as a deposit charge, one of the default deposit items, or any item
+    containing 押金.
+    """
+    run_script(
+        db,
+        """
+        ALTER TABLE payments ADD COLUMN kind TEXT NOT NULL DEFAULT 'payment'
+            CHECK (kind = 'payment' OR kind = 'deposit');
+        UPDATE payments SET kind = 'deposit'
+        WHERE item LIKE '%押金%' OR item IN ('装修押金', '装修保证金', '押金')
+           OR item IN (SELECT item FROM charges WHERE kind = 'deposit');
+        """,
+    )

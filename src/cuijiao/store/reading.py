@@ -27,7 +27,7 @@ _CHARGES = """
 """
 _PAYMENTS = """
     SELECT unit_id, id, paid_on, amount_fen, receipt_no, item, period
-    FROM payments WHERE {units} ORDER BY unit_id
+    FROM payments WHERE kind = 'payment' AND {units} ORDER BY unit_id
 """
 _UNITS = "SELECT unit_id, building, owner_name FROM units WHERE {units} ORDER BY unit_id"
 
@@ -119,6 +119,24 @@ def _charges(rows: Iterator[tuple[Any, ...]], dates: _Dates, adjustments: dict[i
 def _payments(rows: Iterator[tuple[Any, ...]], dates: _Dates) -> list[Payment]:
     return [Payment(payment_id, dates[paid_on], amount, receipt, item, period)
             for _unit, payment_id, paid_on, amount, receipt, item, period in rows]
+
+
+@dataclass(frozen=True)
+class DepositReceipt:
+    """Money held as security (装修押金 …): the owner's, never applied to fees."""
+
+    paid_on: date
+    receipt_no: str | None
+    item: str
+    amount_fen: int
+
+
+def deposit_receipts(db: sqlite3.Connection, unit_id: str, as_of: date) -> list[DepositReceipt]:
+    rows = db.execute("SELECT paid_on, receipt_no, item, amount_fen FROM payments WHERE unit_id = ?"
+                      " AND kind = 'deposit' AND paid_on <= ? ORDER BY paid_on, receipt_no, id",
+                      (unit_id, as_of.isoformat()))
+    return [DepositReceipt(date.fromisoformat(paid_on), receipt, item, amount) for paid_on, receipt, item, amount
+            in rows]
 
 
 def owners(db: sqlite3.Connection) -> dict[str, Owner]:
