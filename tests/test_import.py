@@ -171,7 +171,8 @@ def test_missing_column_lists_the_columns_found(with_units: Invoke, tmp_path: Pa
     result = with_units("import", "charges", str(path))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "c.csv:1: 应收文件缺少必需的列：收费项目、所属期间、应缴日期（找到的列：房号、项目名、金额、备注）。"
+        "c.csv:1: 应收文件缺少必需的列：收费项目、所属期间、应缴日期"
+        "（找到的列：A“房号”、B“项**”、C“金额”、D“备*”；不认识的列名只显示首字）。"
         "可在 cuijiao.toml 的 [import] synonyms 中添加列名",
         "共 1 个错误，未导入任何数据",
     ]

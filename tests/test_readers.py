@@ -73,7 +73,7 @@ def test_sheet_by_name_or_number(tmp_path: Path) -> None:
 def test_not_a_table_at_all(tmp_path: Path) -> None:
     path = tmp_path / "scan.csv"
     path.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\x00\x00<<>>")
-    with pytest.raises(BadInput, match=r"^scan\.csv: 不是 CSV 或 Excel（\.xlsx）文件，无法导入$"):
+    with pytest.raises(BadInput, match=r"^scan\.csv:3: 含有空字符（NUL），不是 CSV 或 Excel（\.xlsx）文件，无法导入$"):
         open_source(path)
 
 

@@ -97,4 +97,8 @@ def summary_line(result: ImportResult) -> str:
             f"新增 {t['inserted']}，未变 {t['unchanged']}，替换 {t['replaced']}，拒绝 {t['rejected']}")
     if t["totals_rows"]:
         line += f"，跳过合计行 {t['totals_rows']}"
+    if t["footer_rows"]:
+        line += f"，跳过表尾 {t['footer_rows']}"
+    if result.encodings:
+        line += f"，编码 {'、'.join(result.encodings)}"
     return line

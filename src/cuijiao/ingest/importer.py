@@ -24,7 +24,7 @@ from cuijiao.ingest.fields import SCHEMAS
 from cuijiao.ingest.readers import open_source
 from cuijiao.ingest.records import ChargeParser, PaymentParser, Record, RowParser, parse_units
 from cuijiao.ingest.rejected import write_rejected
-from cuijiao.ingest.table import locate_header
+from cuijiao.ingest.table import cover_sheet_hint, locate_header
 from cuijiao.money import format_yuan
 from cuijiao.payment_checks import payment_warnings
 from cuijiao.store import ledger
@@ -32,6 +32,7 @@ from cuijiao.store.audit import Run, append_event, now_text
 from cuijiao.workspace import Workspace
 
 KINDS = tuple(SCHEMAS)
+ENCODING_LABELS = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "gb18030": "GB18030", "utf-16": "UTF-16"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class FileReport:
     replaced: int = 0
     blank_rows: int = 0
     totals_rows: list[int] = field(default_factory=list)
+    footer_rows: list[int] = field(default_factory=list)
     rejected: list[Problem] = field(default_factory=list)
     rejected_file: Path | None = None
     warnings: list[Problem] = field(default_factory=list)  # stored, but a clerk should look (payment_checks)
@@ -72,7 +74,8 @@ class FileReport:
             "file": self.name, "sha256": self.sha256, "rows_read": self.rows_read,
             "inserted": self.inserted, "unchanged": self.unchanged, "replaced": self.replaced,
             "rejected": self.rejected_rows, "blank_rows": self.blank_rows,
-            "totals_rows": self.totals_rows,
+            "totals_rows": self.totals_rows, "footer_rows": self.footer_rows,
+            "encoding": ENCODING_LABELS.get(self.encoding or "", self.encoding),
             "rejected_file": str(self.rejected_file) if self.rejected_file else None,
             "problems": [str(problem) for problem in self.rejected],
             "warnings": [str(warning) for warning in self.warnings],
@@ -94,7 +97,14 @@ class ImportResult:
         totals = {key: sum(getattr(f, key) for f in self.files) for key in keys}
         totals["rejected"] = sum(f.rejected_rows for f in self.files)
         totals["totals_rows"] = sum(len(f.totals_rows) for f in self.files)
+        totals["footer_rows"] = sum(len(f.footer_rows) for f in self.files)
         return totals
+
+    @property
+    def encodings(self) -> list[str]:
+        """The encodings detected in the text files, as a clerk knows them (GB18030, UTF-8)."""
+        found = (ENCODING_LABELS.get(f.encoding, f.encoding.upper()) for f in self.files if f.encoding)
+        return list(dict.fromkeys(found))
 
 
 def import_files(workspace: Workspace, run: Run, kind: str, paths: list[Path],
@@ -126,6 +136,9 @@ class _Importer:
         self.kind, self.schema, self.options = kind, SCHEMAS[kind], options
         self.result = ImportResult(kind, [FileReport(path) for path in paths], options.dry_run)
         self.problems: list[Problem] = []
+        # Strict mode: problems found by one check are kept here while the later
+        # checks run, so the clerk sees every problem of the import at once.
+        self.deferred: list[Problem] = []
         self.first_import_id = ledger.next_import_id(self.db)
         self._units: list[tuple[Any, ...]] = []
         # Optional unit columns a file lacks keep their stored values, so a
@@ -157,6 +170,8 @@ class _Importer:
             self._merge_units()
         else:
             self._merge_ledger()
+        if self.deferred:
+            raise InputProblems(sorted(dict.fromkeys(self.deferred), key=_problem_order))
         if self.kind == "payments":
             self._check_payments()
         for src, report in enumerate(self.reports):
@@ -167,9 +182,15 @@ class _Importer:
     def _read_file(self, src: int, report: FileReport) -> None:
         path = report.path
         report.name = path.name
+        synonyms = self.workspace.settings.header_synonyms
         try:
             source = open_source(path, sheet=self.options.sheet, encoding=self.options.encoding)
-            table = locate_header(source, self.schema, self.workspace.settings.header_synonyms)
+            try:
+                table = locate_header(source, self.schema, synonyms)
+            except BadInput as exc:
+                if source.sheet is None or self.options.sheet is not None:
+                    raise
+                raise BadInput(cover_sheet_hint(path, source.sheet, self.schema, synonyms) or str(exc)) from None
         except BadInput as exc:
             self.problems.append(Problem(path.name, 0, "", str(exc)))
             return
@@ -178,10 +199,14 @@ class _Importer:
         parser = RowParser(table, src)
         self._absent[src] = {i for i, name in enumerate(ledger.UNIT_COLUMNS) if name in
                              self.schema.optional and name not in table.columns}
-        self._parse_rows(parser)
+        try:
+            self._parse_rows(parser)
+        except BadInput as exc:  # the file broke off part way: a bad zip member, a runaway cell
+            self.problems.append(Problem(table.name, 0, "", str(exc)))
         report.rows_read = parser.stats.data_rows
         report.blank_rows = parser.stats.blank_rows
         report.totals_rows = parser.stats.total_rows
+        report.footer_rows = parser.stats.footer_rows
         if report.rows_read == 0 and not parser.problems:
             self.problems.append(Problem(table.name, table.header_row, "", "只有表头，没有数据行"))
         self.problems.extend(parser.problems)
@@ -214,8 +239,11 @@ class _Importer:
     def _fail_or_reject(self, found: list[Problem]) -> None:
         """Strict: every problem listed, nothing imported. Else: reject those rows."""
         file_level = [p for p in found if p.row == 0]
-        if file_level or (found and not self.options.skip_invalid):
-            raise InputProblems(sorted(dict.fromkeys(found), key=_problem_order))
+        if file_level:
+            raise InputProblems(sorted(dict.fromkeys([*self.deferred, *found]), key=_problem_order))
+        if not self.options.skip_invalid:
+            self.deferred.extend(found)
+            return
         by_name = {report.name: report for report in self.reports}
         for problem in found:
             by_name[problem.file].rejected.append(problem)
@@ -267,8 +295,6 @@ class _Importer:
 
     def _merge_ledger(self) -> None:
         table = self.table
-        if self.problems and not self.options.skip_invalid:
-            self._fail_or_reject(self.problems)
         if self._bulk is not None:
             self._merge_bulk(table, self._bulk)
             return
@@ -357,7 +383,7 @@ class _Importer:
             (import_id, self.run.id, self.kind, report.path.name, report.sheet, report.sha256,
              report.size_bytes, report.encoding, report.rows_read, report.inserted,
              report.unchanged, report.replaced, report.rejected_rows,
-             len(report.totals_rows) + report.blank_rows, now_text()),
+             len(report.totals_rows) + len(report.footer_rows) + report.blank_rows, now_text()),
         )
         payload = {"import_id": import_id, "kind": self.kind, **report.as_json()}
         payload.pop("problems")

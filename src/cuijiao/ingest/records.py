@@ -9,23 +9,17 @@ items and amounts thousands of times.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from cuijiao.dates import Period, parse_date, parse_period
 from cuijiao.errors import Problem
+from cuijiao.ingest import cells as parse
+from cuijiao.ingest.cells import DEFAULT_LIMITS, Limits
 from cuijiao.ingest.fields import FIELDS
 from cuijiao.ingest.readers import cell_text
 from cuijiao.ingest.table import Table
-from cuijiao.money import parse_amount
-
-_TOTAL_WORDS = ("合计", "总计", "小计")
-_TAG_SEPARATORS = re.compile(r"[;；、,，\s]+")
 
 Record = tuple[Any, ...]
 
@@ -37,6 +31,7 @@ class RowStats:
     data_rows: int = 0
     blank_rows: int = 0
     total_rows: list[int] = field(default_factory=list)
+    footer_rows: list[int] = field(default_factory=list)
 
 
 _MISSING = object()
@@ -50,8 +45,12 @@ class RowParser:
     parsing to a dictionary look-up per cell on the common path.
     """
 
-    def __init__(self, table: Table, src: int) -> None:
-        self.table, self.src = table, src
+    def __init__(self, table: Table, src: int, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.table, self.src, self.limits = table, src, limits
+        self.unit_text = parse.identity_text("房号", limits.id_chars, required=True)
+        self.item_text = parse.identity_text("收费项目", limits.name_chars, required=True)
+        self.optional_item = parse.identity_text("收费项目", limits.name_chars, required=False)
+        self.reference_text = parse.identity_text("单据号", limits.id_chars, required=False)
         self.stats = RowStats()
         self.problems: list[Problem] = []
         self._columns = table.columns
@@ -59,9 +58,9 @@ class RowParser:
         self._unit_index = table.columns.get("unit_id", 0)
 
     def is_data_row(self, line: int, cells: list[object]) -> bool:
-        """False for blank and totals rows, which are counted in ``stats``."""
+        """False for blank, totals and footer rows, which are counted in ``stats``."""
         unit = cells[self._unit_index] if self._unit_index < len(cells) else None
-        if unit.__class__ is str and unit and unit[0] not in _TOTAL_INITIALS:  # the usual row
+        if unit.__class__ is str and unit and unit[0] not in _SPECIAL_INITIALS and "计" not in unit:
             self.stats.data_rows += 1
             return True
         if not any(cell_text(cell) for cell in cells):
@@ -69,6 +68,9 @@ class RowParser:
             return False
         if _is_totals_row(cells, self._unit_index):
             self.stats.total_rows.append(line)
+            return False
+        if _is_footer_row(cells, self._unit_index):
+            self.stats.footer_rows.append(line)
             return False
         self.stats.data_rows += 1
         return True
@@ -106,50 +108,36 @@ class RowParser:
 
     def known_unit(self, line: int, cells: list[object], known: set[str]) -> str:
         """The row's unit id; a unit not imported yet is a problem at its cell."""
-        unit_id: str = self.value(line, cells, "unit_id", _UNIT_TEXT)
+        unit_id: str = self.value(line, cells, "unit_id", self.unit_text)
         if unit_id and unit_id not in known:
             self.problem(line, "unit_id",
                          f"房号“{unit_id}”不在房屋资料中，请先导入房屋业主文件（cuijiao import units）")
         return unit_id
 
 
-def text_of(label: str, *, required: bool) -> Callable[[object], str]:
-    """A cell parser for text: NFKC-normalised, inner runs of space folded."""
-
-    def parse(cell: object) -> str:
-        text = " ".join(unicodedata.normalize("NFKC", cell_text(cell)).split())
-        if required and not text:
-            raise ValueError(f"{label}为空")
-        return text
-
-    return parse
-
-
-def _iso_date(cell: object) -> str:
-    return parse_date(cell).isoformat()
-
-
-def _period_parts(cell: object) -> tuple[str, str, str]:
-    period = parse_period(cell)
-    return period.label, period.start_iso, period.end_iso
-
-
-def _optional_period(cell: object) -> Period | None:
-    return parse_period(cell) if cell_text(cell) else None
-
-
 _CHARGE_FIELDS = ("unit_id", "item", "period", "due_date", "amount")
 _PAYMENT_FIELDS = ("unit_id", "paid_on", "amount", "item", "period")
-_TOTAL_INITIALS = frozenset("合总小 \t")
-_UNIT_TEXT = text_of("房号", required=True)
-_ITEM_TEXT = text_of("收费项目", required=True)
-_OPTIONAL_TEXT = text_of("", required=False)
+# A data row's 房号 never starts with these; a totals row or a footer often does.
+_SPECIAL_INITIALS = frozenset("合总小制审复打财经负导 \t")
+_TOTAL_CELL = re.compile(r"^.{0,16}(?:合计|总计|小计)[:：]?.{0,16}$")
+_FOOTER_CELL = re.compile(r"^(?:制表|制单|审核|复核|打印|财务|经办|负责人|导出|收款人|出纳)")
 
 
 def _is_totals_row(cells: list[object], unit_column: int) -> bool:
-    first = next((cell_text(c) for c in cells if cell_text(c)), "")
-    unit = cell_text(cells[unit_column]) if unit_column < len(cells) else ""
-    return any(text.replace(" ", "").startswith(_TOTAL_WORDS) for text in (first, unit))
+    """``1栋小计``, ``小计：``, ``合 计``, ``总计`` in any column, with no unit of its own."""
+    unit = cell_text(cells[unit_column]).replace(" ", "") if unit_column < len(cells) else ""
+    if unit and not _TOTAL_CELL.match(unit):
+        return False
+    return any(_TOTAL_CELL.match(cell_text(c).replace(" ", "")) for c in cells if c.__class__ is str and c)
+
+
+def _is_footer_row(cells: list[object], unit_column: int) -> bool:
+    """``制表人：…``, ``审核：…``, ``打印日期`` as the row's first text, with no unit of its own."""
+    first = next((c for c in cells if cell_text(c)), None)
+    if first is None or not _FOOTER_CELL.match(cell_text(first).replace(" ", "")):
+        return False
+    unit = cells[unit_column] if unit_column < len(cells) else None
+    return not cell_text(unit) or unit is first
 
 
 def _row_hash(*parts: object) -> str:
@@ -161,41 +149,24 @@ def _row_hash(*parts: object) -> str:
 
 def parse_units(parser: RowParser) -> Iterator[Record]:
     """(src, line, unit_id, building, owner_name, phone, area_m2, tags, address)."""
-    building_text, owner_text = text_of("楼栋", required=True), text_of("业主姓名", required=True)
+    limits = parser.limits
+    building_text = parse.identity_text("楼栋", limits.name_chars, required=True)
+    owner_text = parse.identity_text("业主姓名", limits.name_chars, required=True)
+    phone_text, tags_text = parse.phone_text(limits.id_chars), parse.tags_text(limits.text_chars)
+    address_text = parse.free_text("通讯地址", limits.text_chars)
     for line, cells in parser.table.rows:
         if not parser.is_data_row(line, cells):
             continue
         before = len(parser.problems)
-        unit_id = parser.value(line, cells, "unit_id", _UNIT_TEXT)
+        unit_id = parser.value(line, cells, "unit_id", parser.unit_text)
         building = parser.value(line, cells, "building", building_text)
         owner = parser.value(line, cells, "owner_name", owner_text)
-        phone = parser.value(line, cells, "phone", _phone)
-        area = parser.value(line, cells, "area_m2", _area)
-        tags = parser.value(line, cells, "tags", _tags)
-        address = parser.value(line, cells, "address", _OPTIONAL_TEXT)
+        phone = parser.value(line, cells, "phone", phone_text)
+        area = parser.value(line, cells, "area_m2", parse.area_m2)
+        tags = parser.value(line, cells, "tags", tags_text)
+        address = parser.value(line, cells, "address", address_text)
         if len(parser.problems) == before:
             yield parser.src, line, unit_id, building, owner, phone, area, tags, address
-
-
-def _area(cell: object) -> str:
-    text = unicodedata.normalize("NFKC", cell_text(cell)).replace("㎡", "").replace("m2", "")
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"面积“{cell_text(cell)}”无法识别，应为数字，如 89.56") from None
-    if not value.is_finite() or value <= 0:
-        raise ValueError(f"面积“{cell_text(cell)}”应为正数")
-    return str(value.quantize(Decimal("0.01")))
-
-
-def _phone(cell: object) -> str:
-    text = _OPTIONAL_TEXT(cell)
-    return re.sub(r"[\s\-()（）]", "", text) if re.fullmatch(r"[+\d\s\-()（）]*", text) else text
-
-
-def _tags(cell: object) -> str:
-    tags = sorted({tag for tag in _TAG_SEPARATORS.split(_OPTIONAL_TEXT(cell)) if tag})
-    return json.dumps(tags, ensure_ascii=False)
 
 
 # --- Charges ----------------------------------------------------------------
@@ -256,11 +227,11 @@ class ChargeParser:
             return None
         before = len(parser.problems)
         unit_id = parser.known_unit(line, cells, self.known_units)
-        item = value(line, cells, "item", _ITEM_TEXT)
-        period = value(line, cells, "period", _period_parts)
-        due = value(line, cells, "due_date", _iso_date)
-        amount = value(line, cells, "amount", parse_amount)
-        bill_no = value(line, cells, "bill_no", _OPTIONAL_TEXT, memo=False) or None
+        item = value(line, cells, "item", parser.item_text)
+        period = value(line, cells, "period", parse.period_parts)
+        due = value(line, cells, "due_date", parse.iso_date)
+        amount = value(line, cells, "amount", parse.amount_fen)
+        bill_no = value(line, cells, "bill_no", parser.reference_text, memo=False) or None
         if len(parser.problems) != before:
             return None
         label, start, end = period
@@ -318,17 +289,18 @@ class PaymentParser:
         i_receipt = columns.get("receipt_no")
         width = max(i for i in (*index, i_receipt) if i is not None) + 1
         units, dates, amounts, items, periods = self._seen_cells
+        reference = parser.reference_text
         for line, cells in parser.table.rows:
             if len(cells) >= width:
                 try:
                     unit_id, paid_on, amount = units[cells[i_unit]], dates[cells[i_paid]], amounts[cells[i_amount]]
                     item = items[cells[i_item] if i_item is not None else None]
                     period = periods[cells[i_period] if i_period is not None else None]
-                except KeyError:
+                    receipt = (reference(cells[i_receipt]) or None) if i_receipt is not None else None
+                except (KeyError, ValueError):  # a new cell, or a bad receipt: read in full
                     pass
                 else:
                     parser.stats.data_rows += 1
-                    receipt = (_OPTIONAL_TEXT(cells[i_receipt]) or None) if i_receipt is not None else None
                     key = self._identity(unit_id, paid_on, amount, receipt, item, period)
                     yield src, line, key, unit_id, paid_on, amount, receipt, item, period
                     continue
@@ -343,13 +315,13 @@ class PaymentParser:
             return None
         before = len(parser.problems)
         unit_id = parser.known_unit(line, cells, self.known_units)
-        paid_on = value(line, cells, "paid_on", _iso_date)
-        amount = value(line, cells, "amount", parse_amount)
+        paid_on = value(line, cells, "paid_on", parse.iso_date)
+        amount = value(line, cells, "amount", parse.amount_fen)
         if amount is not None and amount <= 0:
             parser.problem(line, "amount", "实收金额应大于零（退款请在收费系统中处理后重新导出）")
-        receipt = value(line, cells, "receipt_no", _OPTIONAL_TEXT, memo=False) or None
-        item = value(line, cells, "item", _OPTIONAL_TEXT) or None
-        period = value(line, cells, "period", _optional_period)
+        receipt = value(line, cells, "receipt_no", parser.reference_text, memo=False) or None
+        item = value(line, cells, "item", parser.optional_item) or None
+        period = value(line, cells, "period", parse.optional_period)
         if len(parser.problems) != before:
             return None
         label = period.label if period else None

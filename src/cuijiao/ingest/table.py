@@ -5,13 +5,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from cuijiao.errors import BadInput
-from cuijiao.ingest.fields import FIELDS, Schema, normalize_header, synonym_table
-from cuijiao.ingest.readers import Row, Source, cell_text
+from cuijiao.ingest.fields import FIELDS, SCHEMAS, Schema, normalize_header, synonym_table
+from cuijiao.ingest.readers import Row, Source, cell_text, open_source, sheet_names
+from cuijiao.privacy import mask_phone
 
 # Exports put a title, the estate name and an export date above the header.
 _HEADER_SEARCH_ROWS = 30
+_SHOWN_COLUMNS = 30
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,56 @@ def _require(source: Source, schema: Schema, line: int, cells: list[object], col
     missing = [FIELDS[f].label for f in schema.required if f not in columns]
     if not missing:
         return
-    found = "、".join(cell_text(c) for c in cells if cell_text(c)) or "（无）"
     message = (
         f"{source.name}:{line}: {schema.label}文件缺少必需的列：{'、'.join(missing)}"
-        f"（找到的列：{found}）。可在 cuijiao.toml 的 [import] synonyms 中添加列名"
+        f"（找到的列：{_shown_columns(cells)}）。可在 cuijiao.toml 的 [import] synonyms 中添加列名"
     )
     if not columns and source.encoding == "gb18030":
         message += "；如果列名是乱码，请用 --encoding 指定文件的编码"
     raise BadInput(message)
+
+
+def _shown_columns(cells: list[object]) -> str:
+    """The row taken for a header, each cell by its column letter; a word that is no
+    known column name may be a name or a phone (a data row), so only its first
+    character is shown."""
+    known = {normalize_header(word) for f in FIELDS.values() for word in f.synonyms}
+    known |= {normalize_header(word) for s in SCHEMAS.values() for _n, words in s.own_synonyms for word in words}
+    shown = []
+    for index, cell in enumerate(cells[:_SHOWN_COLUMNS]):
+        text = cell_text(cell)
+        if text:
+            clear = normalize_header(text) in known
+            shown.append(f"{column_letter(index)}“{text if clear else _masked(text)}”")
+    if not shown:
+        return "（无）"
+    more = "……" if len(cells) > _SHOWN_COLUMNS else ""
+    return "、".join(shown) + more + "；不认识的列名只显示首字"
+
+
+def _masked(text: str) -> str:
+    if sum(c.isdigit() for c in text) >= 7:
+        return mask_phone(text)
+    return text[:1] + "*" * min(len(text) - 1, 8) if len(text) > 1 else "*"
+
+
+def cover_sheet_hint(path: Path, first: str, schema: Schema, extra: dict[str, tuple[str, ...]]) -> str | None:
+    """When the first sheet of a workbook is a cover (说明), name the sheet that has the columns."""
+    names = sheet_names(path)
+    if len(names) < 2:
+        return None
+    found = None
+    for name in names:
+        if name == first:
+            continue
+        try:
+            locate_header(open_source(path, sheet=name), schema, extra)
+        except BadInput:
+            continue
+        found = name
+        break
+    listed = "、".join(names)
+    message = f"{path.name}: 第一个工作表“{first}”中没有找到{schema.label}表头（工作表：{listed}）"
+    if found is None:
+        return message + "；请用 --sheet 指定数据所在的工作表"
+    return message + f"；表头在工作表“{found}”中，请加 --sheet {found}"
