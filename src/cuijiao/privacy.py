@@ -46,8 +46,29 @@ def mask_payload(value: object) -> object:
     return value
 
 
+# Free text a clerk typed about an owner (notes, reasons for a dispute or hold):
+# it may say anything about a person, so it is hidden unless unmasked.
+_FREE_TEXT = ("note", "reason")
+
+
+def mask_text(text: str) -> str:
+    """``月中发工资后缴`` → ``月中…（已隐藏 7 字）``: there is a note, and not what it says."""
+    text = text.strip()
+    return f"{text[:2]}…（已隐藏 {len(text)} 字）" if len(text) > 2 else "*" * len(text)
+
+
+def mask_event(kind: str, payload: dict[str, object]) -> object:
+    """An audit event's payload as ``audit log`` shows it by default: personal fields and free text masked."""
+    masked = mask_payload(payload)
+    if isinstance(masked, dict) and kind.startswith(("outcome.", "notice.delivered")):
+        for key in _FREE_TEXT:
+            if isinstance(masked.get(key), str) and masked[key]:
+                masked[key] = mask_text(str(masked[key]))
+    return masked
+
+
 # Command-line options whose value is a person's name or number.
-_PERSONAL_OPTIONS = {"--signer": mask_name, "--phone": mask_phone}
+_PERSONAL_OPTIONS = {"--signer": mask_name, "--phone": mask_phone, "--note": mask_text, "--reason": mask_text}
 
 
 def mask_arguments(arguments: list[object]) -> list[object]:

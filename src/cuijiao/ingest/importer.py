@@ -28,7 +28,7 @@ from cuijiao.ingest.table import cover_sheet_hint, locate_header
 from cuijiao.money import format_yuan
 from cuijiao.payment_checks import payment_warnings
 from cuijiao.store import ledger
-from cuijiao.store.audit import Run, append_event, now_text
+from cuijiao.store.audit import Run, append_event, now_text, seal_ledger
 from cuijiao.workspace import Workspace
 
 KINDS = tuple(SCHEMAS)
@@ -119,6 +119,8 @@ def import_files(workspace: Workspace, run: Run, kind: str, paths: list[Path],
     db.execute("PRAGMA defer_foreign_keys = ON")
     try:
         importer.execute()
+        if not options.dry_run:  # the ledger rows these imports wrote, into the audit chain
+            seal_ledger(db, run.id, range(importer.first_import_id, importer.first_import_id + len(paths)))
     except BaseException:
         db.execute("ROLLBACK")
         raise

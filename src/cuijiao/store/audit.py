@@ -14,7 +14,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cuijiao import __version__
+from cuijiao.store import seal
 from cuijiao.store.db import transaction
 
 GENESIS = "0" * 64
@@ -103,6 +104,9 @@ def start_run(db: sqlite3.Connection, command: str, arguments: list[str]) -> Run
         run_id = int(cursor.lastrowid or 0)
         for stale in noticed:
             append_event(db, run_id, "run.interrupted", {"run_id": stale})
+        touched = seal.outside_changes(db)
+        if touched:
+            append_event(db, run_id, "ledger.outside_change", {"touched": touched})
         append_event(db, run_id, "run.start", {"command": command, "arguments": arguments,
                                                "os_user": os_user(), "version": __version__})
     return Run(run_id, command, {})
@@ -138,6 +142,14 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def seal_ledger(db: sqlite3.Connection, run_id: int, import_ids: Iterable[int]) -> None:
+    """Append the seal of the ledger rows these imports wrote (and of the imports they touched).
+
+    Call inside the import's transaction, after its writes (see store/seal.py).
+    """
+    append_event(db, run_id, "ledger.seal", {"imports": seal.seal(db, import_ids)})
 
 
 def finish_run(db: sqlite3.Connection, run: Run, *, wait: bool = True) -> None:
@@ -218,3 +230,47 @@ def _all_events(db: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
     yield from db.execute(
         "SELECT id, run_id, at, kind, unit_id, payload, prev_hash, hash FROM events ORDER BY id"
     )
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    imports_checked: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_ledger(db: sqlite3.Connection) -> LedgerCheck:
+    """The ledger against its seals, and every change the trail says was made outside cuijiao."""
+    problems = []
+    seals = []
+    for event_id, kind, payload in db.execute(
+        "SELECT id, kind, payload FROM events WHERE kind IN ('ledger.seal', 'ledger.outside_change') ORDER BY id"
+    ):
+        body = json.loads(payload)
+        if kind == "ledger.seal":
+            seals.append(body["imports"])
+        else:
+            places = "、".join(f"{table} 导入 #{import_id}" for table, import_id in body["touched"])
+            problems.append(f"事件 #{event_id}：发现台账在 cuijiao 之外被改动或删除（{places}）")
+    checked, mismatches = seal.check(db, iter(seals))
+    return LedgerCheck(checked, problems + [m.message() for m in mismatches])
+
+
+def check_head(db: sqlite3.Connection, text: str) -> str | None:
+    """None when the chain holds the head ``N:HASH`` (printed earlier); else what is wrong, in Chinese."""
+    number, _, expected = text.strip().partition(":")
+    if not number.isdigit() or len(expected) != 64:
+        raise ValueError(f"链头应写成 事件数:哈希，如 1234:{'0' * 8}…（64 位），不是 {text}")
+    count = int(number)
+    if count == 0:
+        return None
+    row = db.execute("SELECT hash FROM events WHERE id = ?", (count,)).fetchone()
+    if row is None:
+        have = chain_head(db)[0]
+        return f"审计链只有 {have} 个事件，少于记下的链头 {count}：最新的事件被删除（截断）"
+    if row[0] != expected.lower():
+        return f"事件 #{count} 的哈希与记下的链头不符：此前的审计记录被改写"
+    return None

@@ -384,3 +384,24 @@ def m010_deposit_receipts(db: sqlite3.Connection) -> None:
            OR item IN (SELECT item FROM charges WHERE kind = 'deposit');
         """,
     )
+
+
+@migration
+def m011_ledger_touched(db: sqlite3.Connection) -> None:
+    """Which imports' rows were changed or removed since the last seal (see store/seal.py).
+
+    Each import re-seals the imports it touched; rows touched outside an import
+    are found by the next command and recorded in the audit trail as such.
+    """
+    script = """
+        CREATE TABLE ledger_touched (
+            ledger TEXT NOT NULL, import_id INTEGER NOT NULL, PRIMARY KEY (ledger, import_id)
+        ) WITHOUT ROWID;
+    """
+    for table in ("units", "charges", "payments"):
+        for event in ("UPDATE", "DELETE"):
+            script += f"""
+        CREATE TRIGGER {table}_{event.lower()}_touched AFTER {event} ON {table}
+        BEGIN INSERT OR IGNORE INTO ledger_touched VALUES ('{table}', OLD.import_id); END;
+        """
+    run_script(db, script)

@@ -1,0 +1,172 @@
+"""Seals over the ledger: what each import wrote, kept in the audit chain.
+
+The hash chain (store/audit.py) proves the events were not changed; the
+ledger rows (units, charges, payments) live outside it. So every import ends
+by appending a ``ledger.seal`` event with, for each import it wrote or
+touched, the number of ledger rows that now belong to it and a SHA-256 over
+them. ``audit verify`` recomputes every import's rows and compares them with
+the newest seal naming that import: a row edited, deleted or inserted with
+a SQLite tool then no longer matches.
+
+Rows move between imports legitimately: ``--replace`` and a changed unit
+give a row to the import that changed it. Triggers write the import a changed
+or removed row came from into ``ledger_touched``; the import's seal re-seals
+those imports and empties the table in the same transaction. Anything found
+there when a command starts was changed outside cuijiao; the command records
+that in the chain (``ledger.outside_change``) and ``audit verify`` reports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+# The columns each seal covers, fixed here so a later migration that adds a
+# column does not change what earlier seals mean.
+LEDGER_COLUMNS = {
+    "units": ("unit_id", "building", "owner_name", "phone", "area_m2", "tags", "address", "import_id",
+              "source_row"),
+    "charges": ("id", "charge_key", "unit_id", "item", "period", "period_start", "period_end", "due_date",
+                "amount_fen", "kind", "bill_no", "adjusts_id", "import_id", "source_row"),
+    "payments": ("id", "payment_key", "unit_id", "paid_on", "amount_fen", "receipt_no", "item", "period",
+                 "kind", "import_id", "source_row"),
+}
+_ORDER = {"units": "unit_id", "charges": "id", "payments": "id"}
+_BATCH = 20_000
+
+Digests = dict[str, dict[str, list[Any]]]  # import id → ledger table → [rows, sha256]
+
+
+class _Digest:
+    def __init__(self) -> None:
+        self.rows = 0
+        self.hash = hashlib.sha256()
+
+    def add(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows += len(rows)
+        self.hash.update(repr(rows).encode())
+
+    def value(self) -> list[Any]:
+        return [self.rows, self.hash.hexdigest()]
+
+
+def _digests(db: sqlite3.Connection, table: str, import_ids: Iterable[int] | None) -> dict[int, _Digest]:
+    """Per import: the digest of its rows in ``table`` (all imports when ``import_ids`` is None)."""
+    columns = LEDGER_COLUMNS[table]
+    where, params = "", []
+    if import_ids is not None:
+        params = sorted(set(import_ids))
+        if not params:
+            return {}
+        where = f" WHERE import_id IN ({', '.join('?' * len(params))})"
+    sql = f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY {_ORDER[table]}"
+    at = columns.index("import_id")
+    found: dict[int, _Digest] = defaultdict(_Digest)
+    cursor = db.execute(sql, params)
+    while batch := cursor.fetchmany(_BATCH):
+        groups: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for row in batch:
+            groups[row[at]].append(row)
+        for import_id, rows in groups.items():
+            found[import_id].add(rows)
+    return found
+
+
+def seal(db: sqlite3.Connection, import_ids: Iterable[int]) -> Digests:
+    """The seal an import appends: its own imports and every import it touched. Empties ``ledger_touched``.
+
+    Call inside the import's transaction, after its writes.
+    """
+    wanted: dict[str, set[int]] = defaultdict(set)
+    ids = sorted(set(import_ids))
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        for import_id, kind in db.execute(f"SELECT id, kind FROM imports WHERE id IN ({marks})", ids):
+            wanted[kind].add(import_id)
+    for table, import_id in db.execute("SELECT ledger, import_id FROM ledger_touched"):
+        wanted[table].add(import_id)
+    db.execute("DELETE FROM ledger_touched")
+    result: Digests = {}
+    for table in LEDGER_COLUMNS:
+        if not wanted[table]:
+            continue
+        digests = _digests(db, table, wanted[table])
+        for import_id in sorted(wanted[table]):
+            digest = digests.get(import_id) or _Digest()
+            result.setdefault(str(import_id), {})[table] = digest.value()
+    return result
+
+
+def outside_changes(db: sqlite3.Connection) -> list[list[Any]]:
+    """[ledger, import id] of rows changed or removed since the last seal, and forget them.
+
+    Call inside a write transaction, before the command writes anything.
+    """
+    found = [list(row) for row in db.execute("SELECT ledger, import_id FROM ledger_touched ORDER BY 1, 2")]
+    if found:
+        db.execute("DELETE FROM ledger_touched")
+    return found
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    table: str
+    import_id: int
+    sealed: list[Any] | None  # [rows, sha256] of the newest seal, None if never sealed
+    found: list[Any]
+
+    def message(self) -> str:
+        label = {"units": "房屋业主", "charges": "应收", "payments": "实收"}[self.table]
+        if self.sealed is None:
+            return f"{label}表中有 {self.found[0]} 行属于从未封存的导入 #{self.import_id}（在 cuijiao 之外插入）"
+        if self.found[0] != self.sealed[0]:
+            how = "被删除" if self.found[0] < self.sealed[0] else "被插入"
+            return (f"导入 #{self.import_id} 的{label}记录应有 {self.sealed[0]} 行，现有 {self.found[0]} 行"
+                    f"（在 cuijiao 之外{how}）")
+        return f"导入 #{self.import_id} 的{label}记录内容与封存的摘要不符（在 cuijiao 之外被改动）"
+
+
+def check(db: sqlite3.Connection, seals: Iterator[Digests]) -> tuple[int, list[Mismatch]]:
+    """Compare every import's rows now with the newest seal of them; (imports checked, mismatches)."""
+    newest: dict[tuple[str, int], list[Any]] = {}
+    first: dict[tuple[str, int], list[Any]] = {}
+    for digests in seals:
+        for key, tables in digests.items():
+            for table, value in tables.items():
+                newest[(table, int(key))] = value
+                first.setdefault((table, int(key)), value)
+    mismatches = _miscounted(db, first)
+    for table in LEDGER_COLUMNS:
+        found = {key: digest.value() for key, digest in _digests(db, table, None).items()}
+        for import_id in sorted(set(found) | {i for t, i in newest if t == table}):
+            now, sealed = found.get(import_id, [0, _Digest().value()[1]]), newest.get((table, import_id))
+            if sealed is None and _legacy(db, import_id, seals_seen=newest):
+                continue
+            if now != sealed:
+                mismatches.append(Mismatch(table, import_id, sealed, now))
+    return len({i for _t, i in newest}), mismatches
+
+
+def _miscounted(db: sqlite3.Connection, first: dict[tuple[str, int], list[Any]]) -> list[Mismatch]:
+    """An import's own seal must hold exactly the rows it reported writing.
+
+    Rows slipped in beforehand under the import number it was about to get
+    would otherwise be sealed with it.
+    """
+    found = []
+    for import_id, kind, inserted, replaced in db.execute("SELECT id, kind, inserted, replaced FROM imports"):
+        sealed = first.get((kind, import_id))
+        if sealed is not None and sealed[0] != inserted + replaced:
+            found.append(Mismatch(kind, import_id, [inserted + replaced, ""], sealed))
+    return found
+
+
+def _legacy(db: sqlite3.Connection, import_id: int, *, seals_seen: dict[tuple[str, int], list[Any]]) -> bool:
+    """An import made before seals existed (older than every sealed import) is not checked."""
+    first_sealed = min((i for _t, i in seals_seen), default=None)
+    exists = db.execute("SELECT 1 FROM imports WHERE id = ?", (import_id,)).fetchone() is not None
+    return exists and (first_sealed is None or import_id < first_sealed)
