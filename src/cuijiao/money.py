@@ -92,3 +92,61 @@ def format_yuan(fen: Fen, *, grouping: bool = False) -> str:
     yuan, cents = divmod(abs(fen), 100)
     whole = f"{yuan:,}" if grouping else str(yuan)
     return f"{sign}{whole}.{cents:02d}"
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_PLACES = ("", "拾", "佰", "仟")
+_GROUPS = ("", "万", "亿", "万亿")
+
+
+def amount_in_capitals(fen: Fen) -> str:
+    """The amount in capitals by the PBOC rules, without the 人民币 prefix.
+
+    One 零 for any run of zeros inside the number; 元零 when the 元 digit or
+    the 角 is zero and something follows (¥1,680.32 → 壹仟陆佰捌拾元零叁角贰分,
+    ¥325.04 → 叁佰贰拾伍元零肆分); 整 only after 元. cn2an drops the first of
+    these 零, so this is ours.
+    """
+    if fen < 0:
+        raise ValueError("大写金额不能是负数")
+    yuan, cents = divmod(fen, 100)
+    jiao, fen_digit = divmod(cents, 10)
+    whole = _integer_capitals(yuan) + "元" if yuan else ""
+    if not cents:
+        return (whole or "零元") + "整"
+    zero = "零" if yuan and (yuan % 10 == 0 or jiao == 0) else ""
+    return (whole + zero + (_DIGITS[jiao] + "角" if jiao else "")
+            + (_DIGITS[fen_digit] + "分" if fen_digit else ""))
+
+
+def _integer_capitals(number: int) -> str:
+    groups = []
+    while number:
+        number, group = divmod(number, 10000)
+        groups.append(group)
+    text, gap = "", False
+    for index in reversed(range(len(groups))):
+        group = groups[index]
+        if group == 0:
+            gap = bool(text)
+            continue
+        if text and (gap or group < 1000):
+            text += "零"
+        text += _group_capitals(group) + _GROUPS[index]
+        gap = False
+    return text
+
+
+def _group_capitals(group: int) -> str:
+    """1 … 9999 with one 零 for zeros inside (1409 → 壹仟肆佰零玖)."""
+    text, gap = "", False
+    for place in (3, 2, 1, 0):
+        digit = group // 10**place % 10
+        if digit == 0:
+            gap = bool(text)
+            continue
+        if gap:
+            text += "零"
+            gap = False
+        text += _DIGITS[digit] + _PLACES[place]
+    return text
