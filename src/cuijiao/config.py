@@ -33,8 +33,12 @@ name = "示例小区"
 [company]
 # 物业服务企业全称, as on the company seal.
 name = "示例物业服务有限公司"
+# Printed on every letter; a letter cannot go out without the address and a phone.
 address = ""
 phone = ""
+# Bank account for transfers (开户行, 账号), printed on letters when set.
+bank = ""
+account = ""
 
 [contact]
 # The person or desk owners call about their account.
@@ -119,6 +123,8 @@ class Settings:
     company_name: str = "示例物业服务有限公司"
     company_address: str = ""
     company_phone: str = ""
+    company_bank: str = ""
+    company_account: str = ""
     contact_name: str = "物业服务中心"
     contact_phone: str = ""
     contact_hours: str = ""
@@ -136,7 +142,7 @@ class Settings:
 
 _KNOWN: dict[str, set[str]] = {
     "estate": {"name"},
-    "company": {"name", "address", "phone"},
+    "company": {"name", "address", "phone", "bank", "account"},
     "contact": {"name", "phone", "hours"},
     "payment": {"channels"},
     "import": {"synonyms", "deposit_items"},
@@ -213,6 +219,8 @@ def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
         company_name=_text(name, data, "company", "name", defaults.company_name),
         company_address=_text(name, data, "company", "address", ""),
         company_phone=_text(name, data, "company", "phone", ""),
+        company_bank=_text(name, data, "company", "bank", ""),
+        company_account=_text(name, data, "company", "account", ""),
         contact_name=_text(name, data, "contact", "name", defaults.contact_name),
         contact_phone=_text(name, data, "contact", "phone", ""),
         contact_hours=_text(name, data, "contact", "hours", ""),

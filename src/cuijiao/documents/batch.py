@@ -1,0 +1,234 @@
+"""The letters of a run: record the notices, render each, write the run's files, record their hashes.
+
+Rendering is a separate step from recording: ``issue_and_render`` records
+(``collection.issue_notices``), then renders every notice that has no
+``notice.render`` event yet — the ones just issued and any a killed run left
+without its document — into ``out/<as-of>_<run id>/``. Each letter is written
+under a temporary name and renamed, and its hash goes into the audit trail
+with the template's and the context's, so ``notices reprint`` can tell which
+one changed. A second run for the same day issues nothing and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from cuijiao.collection import issue_notices
+from cuijiao.documents.callsheet import CallRow, call_sheet
+from cuijiao.documents.context import Company, check_company, company_from, letter_context
+from cuijiao.documents.facts import LetterFacts, letter_facts
+from cuijiao.documents.manifest import manifest_csv
+from cuijiao.documents.merge import merge_letters
+from cuijiao.documents.output import Written, inside, safe_part, write_atomic
+from cuijiao.documents.sms import Text, sms_csv
+from cuijiao.documents.templates import Library, template_name
+from cuijiao.store.audit import Run, append_event, canonical_json
+from cuijiao.store.db import transaction
+from cuijiao.store.notices import StoredNotice, stored_notices
+from cuijiao.workspace import Workspace
+
+CHUNK = 200  # notices read and rendered per step: memory stays flat in the batch's size
+PARALLEL_FROM = 400  # letters; below this, starting worker processes costs more than it saves
+
+
+@dataclass
+class IssueResult:
+    as_of: date
+    issued: list[StoredNotice]
+    out_dir: Path | None = None
+    letters: list[Written] = field(default_factory=list)
+    files: list[Written] = field(default_factory=list)  # print file, call sheets, sms.csv, manifest
+    problems: list[str] = field(default_factory=list)  # notices left unrendered, and why
+
+    @property
+    def warnings(self) -> bool:
+        return bool(self.problems)
+
+
+def rendered_notice_nos(workspace: Workspace) -> set[str]:
+    return {row[0] for row in workspace.db.execute(
+        "SELECT json_extract(payload, '$.notice_no') FROM events WHERE kind = 'notice.render'")}
+
+
+def unrendered(workspace: Workspace) -> list[StoredNotice]:
+    """Recorded notices with no document yet (issued now, or left by a killed run)."""
+    done = rendered_notice_nos(workspace)
+    return [n for n in stored_notices(workspace.db) if n.notice_no not in done]
+
+
+def prepare(workspace: Workspace) -> tuple[Library, Company]:
+    """Check the settings and load every template before anything is recorded."""
+    company = company_from(workspace.settings)
+    check_company(company)
+    library = Library(workspace.root)
+    for name in library.names():
+        library.get(name)
+    return library, company
+
+
+def issue_and_render(workspace: Workspace, run: Run, as_of: date, *, approve: frozenset[str] = frozenset(),
+                     out_dir: Path | None = None) -> IssueResult:
+    """Record the notices due on ``as_of`` and write their letters and the run's files."""
+    library, company = prepare(workspace)
+    issued = issue_notices(workspace, run, as_of, approve=approve)
+    result = render_pending(workspace, run, as_of, out_dir=out_dir, library=library, company=company)
+    result.issued = issued
+    return result
+
+
+def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path | None = None,
+                   library: Library | None = None, company: Company | None = None) -> IssueResult:
+    """Render every recorded notice that has no document yet; nothing pending writes nothing."""
+    if library is None or company is None:
+        library, company = prepare(workspace)
+    result = IssueResult(as_of, [])
+    pending = unrendered(workspace)
+    if not pending:
+        return result
+    folder = out_dir if out_dir is not None else workspace.out_dir / f"{as_of.isoformat()}_{run.id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    result.out_dir = folder
+    calls: dict[str, list[CallRow]] = {}
+    texts: list[Text] = []
+    for chunk in _chunks(pending, CHUNK):
+        jobs = []
+        for facts in letter_facts(workspace, chunk):
+            job = _job(facts, company, library, folder, result)
+            if job is not None:
+                jobs.append(job)
+                calls.setdefault(facts.segment, []).append(_call_row(facts, job[2]))
+                if facts.notice.stage == 1:
+                    texts.append(Text(facts.owner.phone, facts.owner.unit_id, facts.notice.notice_no,
+                                      facts.owner.name, facts.notice.amount_fen, job[2]["deadline"]))
+        written = _render_jobs(workspace.root, jobs, len(pending))
+        _record(workspace, run, written, jobs)
+        result.letters.extend(written)
+    _run_files(workspace, run, result, calls, texts, company)
+    run.counts.update(letters=len(result.letters), letters_skipped=len(result.problems))
+    return result
+
+
+def _chunks(items: Sequence[StoredNotice], size: int) -> Iterator[list[StoredNotice]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+Job = tuple[str, str, dict[str, Any], StoredNotice]  # template, file path, context, notice
+
+
+def _job(facts: LetterFacts, company: Company, library: Library, folder: Path, result: IssueResult) -> Job | None:
+    notice = facts.notice
+    name = template_name(notice.stage, notice.purpose, facts.segment)
+    if name == "absentee" and not facts.owner.address.strip():
+        result.problems.append(f"{notice.notice_no} 房号 {notice.unit_id}：空置/外地户没有通讯地址，未生成信件"
+                               "（补录通讯地址后再次运行 notices issue 即生成）")
+        return None
+    library.get(name)
+    path = inside(folder, f"{notice.notice_no}_{safe_part(notice.unit_id)}.docx")
+    return name, str(path), letter_context(facts, company), notice
+
+
+def _call_row(facts: LetterFacts, context: dict[str, Any]) -> CallRow:
+    oldest = max((line["days_overdue"] for line in context["lines"]), default=0)
+    return CallRow(facts.owner.unit_id, facts.owner.name, facts.owner.phone, context["total"], oldest,
+                   facts.last_contact, facts.notice.stage, facts.notice.notice_no, context["deadline"],
+                   facts.owner.tags)
+
+
+_WORKER_LIBRARY: Library | None = None
+
+
+def _worker_start(root: Path) -> None:
+    global _WORKER_LIBRARY  # noqa: PLW0603 - one library per worker process, loaded once
+    _WORKER_LIBRARY = Library(root)
+
+
+def render_one(library: Library, name: str, path: str, context: dict[str, Any]) -> str:
+    return write_atomic(Path(path), library.get(name).render(context))
+
+
+def _render_in_worker(job: tuple[str, str, dict[str, Any]]) -> str:
+    assert _WORKER_LIBRARY is not None
+    return render_one(_WORKER_LIBRARY, *job)
+
+
+_POOL: dict[Path, ProcessPoolExecutor] = {}
+
+
+def _render_jobs(root: Path, jobs: list[Job], total: int) -> list[Written]:
+    if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        pool = _POOL.get(root)
+        if pool is None:
+            pool = _POOL[root] = ProcessPoolExecutor(min(os.cpu_count() or 1, 4), initializer=_worker_start,
+                                                     initargs=(root,))
+        hashes = list(pool.map(_render_in_worker, [(n, p, c) for n, p, c, _ in jobs], chunksize=16))
+    else:
+        library = Library(root)
+        hashes = [render_one(library, n, p, c) for n, p, c, _ in jobs]
+    return [Written(Path(p), sha, n.unit_id, n.notice_no, n.stage, n.amount_fen)
+            for (_, p, _, n), sha in zip(jobs, hashes, strict=True)]
+
+
+def close_pools() -> None:
+    while _POOL:
+        _POOL.popitem()[1].shutdown()
+
+
+def context_hash(context: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(context).encode()).hexdigest()
+
+
+def _record(workspace: Workspace, run: Run, written: list[Written], jobs: list[Job]) -> None:
+    library = Library(workspace.root)
+    with transaction(workspace.db):
+        for letter, (name, _path, context, notice) in zip(written, jobs, strict=True):
+            append_event(workspace.db, run.id, "notice.render", {
+                "notice_no": notice.notice_no, "file": letter.path.name, "sha256": letter.sha256,
+                "template": name, "template_sha256": library.get(name).sha256,
+                "context_sha256": context_hash(context)}, unit_id=notice.unit_id)
+
+
+def _run_files(workspace: Workspace, run: Run, result: IssueResult, calls: dict[str, list[CallRow]],
+               texts: list[Text], company: Company) -> None:
+    folder = result.out_dir
+    assert folder is not None
+    if result.letters:
+        target = inside(folder, "print_all.docx")
+        temp = folder / ".print_all.docx.tmp"
+        merge_letters([w.path for w in result.letters], temp)
+        data = temp.read_bytes()
+        temp.unlink()
+        result.files.append(Written(target, write_atomic(target, data)))
+    date_text = result.as_of.isoformat()
+    for segment, rows in sorted(calls.items()):
+        path = inside(folder, f"call_sheet_{safe_part(segment)}.docx")
+        sha = write_atomic(path, call_sheet(segment, rows, company.name, date_text))
+        result.files.append(Written(path, sha))
+        with transaction(workspace.db):
+            append_event(workspace.db, run.id, "callsheet.export",
+                         {"file": path.name, "sha256": sha, "segment": segment, "units": len(rows),
+                          "phones_in_full": True})
+    if texts:
+        path = inside(folder, "sms.csv")
+        result.files.append(Written(path, write_atomic(path, sms_csv(texts, company.estate,
+                                                                       company.contact_phone or company.phone))))
+    path = inside(folder, "manifest.csv")
+    sha = write_atomic(path, manifest_csv(result.letters + result.files))
+    with transaction(workspace.db):
+        append_event(workspace.db, run.id, "documents.manifest",
+                     {"folder": str(folder), "manifest_sha256": sha, "letters": len(result.letters),
+                      "files": [w.path.name for w in result.files]})
+
+
+def manifest_rows(written: Sequence[Written]) -> str:
+    return json.dumps([w.path.name for w in written], ensure_ascii=False)

@@ -1,0 +1,118 @@
+"""``templates check``: what makes a template unusable or unlawful, named by template, paragraph and phrase.
+
+A template fails on Jinja that does not parse, on a name the letter context
+does not have (found by rendering it against the example context with
+``StrictUndefined``), and on threats the law forbids or courts punish: cutting
+water, power, heat, gas, lift or door access (Civil Code art. 944 para 3),
+publishing or posting debtors' names (PIPL art. 25), blacklists and credit
+reports (only after defiance of a judgment), late fees above what contracts
+allow, and — in the conciliatory dispute letter — any escalation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import jinja2
+
+from cuijiao.documents.context import example_context
+from cuijiao.documents.tags import paragraph_texts
+from cuijiao.documents.templates import Source, Template, TemplateProblem, load
+
+# (pattern, why it is forbidden)
+FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"停水|停电|停暖|停气|断水|断电|断暖|断气|停止供(水|电|暖|热|气)|限制供(水|电|暖|热|气)|"
+                r"停止(热|燃)气|拉闸|关闭?水阀"),
+     "以停止供水、供电、供热、供燃气催缴为法律所禁止（民法典第九百四十四条第三款）"),
+    (re.compile(r"停梯|停用电梯|停运电梯|限制(使用)?电梯|电梯卡|门禁|锁门|禁止(进入|出入)|限制(出入|进出|停车)"),
+     "以停用电梯、门禁、限制出入催缴为地方法规所禁止"),
+    (re.compile(r"公示|曝光|张贴|公布(姓名|名单)|通报|上墙|挂网|业主群公布|公告栏"),
+     "公开欠费业主信息侵害个人信息权益（个人信息保护法第二十五条）"),
+    (re.compile(r"黑名单|征信|失信|信用记录|限制消费|限高"),
+     "黑名单、征信、限制消费只能在业主拒不履行生效判决后由法院决定"),
+    (re.compile(r"(滞纳金|违约金)[^。；]*?(复利|利滚利)|(复利|利滚利)"),
+     "违约金不得复利计算"),
+)
+_DAILY_RATE = re.compile(r"(滞纳金|违约金)[^。；]*?(每日|每天|按日|日)[^。；\d]*?(\d+(?:\.\d+)?)\s*(%|‰|％)")
+MAX_DAILY_PERCENT = 0.3  # contracts commonly allow 0.3% a day; courts cut what is excessive (art. 585)
+_ESCALATION = re.compile(r"诉讼|起诉|律师|支付令|仲裁|法院|强制")
+
+
+@dataclass(frozen=True)
+class Finding:
+    template: str
+    part: str
+    paragraph: int  # 0: the whole template
+    phrase: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"第 {self.paragraph} 段" if self.paragraph else ""
+        phrase = f"“{self.phrase}”" if self.phrase else ""
+        return f"模板 {self.template}（{self.part}）{where}{phrase}：{self.message}"
+
+
+def _late_fee_too_high(text: str) -> str | None:
+    for match in _DAILY_RATE.finditer(text):
+        rate = float(match.group(3)) / (10 if match.group(4) == "‰" else 1)
+        if rate > MAX_DAILY_PERCENT:
+            return match.group(0)
+    return None
+
+
+def text_findings(name: str, part: str, xml: str) -> list[Finding]:
+    found = []
+    for index, text in enumerate(paragraph_texts(xml), start=1):
+        for pattern, why in FORBIDDEN:
+            match = pattern.search(text)
+            if match:
+                found.append(Finding(name, part, index, match.group(0), why))
+        fee = _late_fee_too_high(text)
+        if fee:
+            found.append(Finding(name, part, index, fee, f"违约金超过每日 {MAX_DAILY_PERCENT}%，超出合同通常约定，"
+                                                         "法院可依民法典第五百八十五条调减"))
+        if name == "dispute":
+            match = _ESCALATION.search(text)
+            if match:
+                found.append(Finding(name, part, index, match.group(0), "争议户沟通函不得有升级催缴的措辞"))
+    return found
+
+
+def _paragraph_of(template: Template, part: str, needle: str) -> tuple[int, str]:
+    for index, text in enumerate(paragraph_texts(template.raw_xml[part]), start=1):
+        if needle in text:
+            return index, text[:40]
+    return 0, ""
+
+
+def render_findings(template: Template) -> list[Finding]:
+    """Render each part against the example context: an unknown name fails here, with its paragraph."""
+    context = example_context()
+    found = []
+    for part, compiled in template.compiled().items():
+        try:
+            compiled.render(context)
+        except jinja2.UndefinedError as exc:
+            name = re.search(r"'([^']+)'", str(exc))
+            needle = name.group(1) if name else ""
+            paragraph, _ = _paragraph_of(template, part, needle)
+            found.append(Finding(template.name, part, paragraph, needle,
+                                 f"信件中没有这个变量（{exc.message}）；可用变量见 templates/notices/README.md"))
+        except jinja2.TemplateError as exc:
+            found.append(Finding(template.name, part, 0, "", f"模板无法渲染：{exc}"))
+        except (TypeError, ValueError, AttributeError) as exc:
+            found.append(Finding(template.name, part, 0, "", f"模板无法渲染：{exc}"))
+    return found
+
+
+def check(source: Source) -> list[Finding]:
+    """Every problem of one template (an empty list: it may be used)."""
+    try:
+        template = load(source.name, source.data, source.origin)
+    except TemplateProblem as exc:
+        return [Finding(source.name, "", 0, "", str(exc))]
+    found = []
+    for part, xml in template.raw_xml.items():
+        found.extend(text_findings(source.name, part, xml))
+    return found + render_findings(template)

@@ -1,0 +1,22 @@
+"""``manifest.csv``: every file of a run with its SHA-256, written last. Returns bytes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from cuijiao.documents.output import Written
+from cuijiao.money import format_yuan
+
+HEADER = ("file", "unit_id", "notice_no", "stage", "amount", "sha256")
+
+
+def manifest_csv(written: Sequence[Written]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    for w in written:
+        writer.writerow([w.path.name, w.unit_id, w.notice_no, "" if w.stage is None else w.stage,
+                         "" if w.amount_fen is None else format_yuan(w.amount_fen), w.sha256])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,62 @@
+"""Stage-1 texts as ``sms.csv``: one row per phone, counted in SMS parts. Returns bytes.
+
+An SMS in Chinese is UCS-2: 70 characters fit one message; longer ones go as
+parts of 67. The CSV is UTF-8 with BOM (Excel opens it), and a cell that a
+spreadsheet would read as a formula is neutralised with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cuijiao.money import format_yuan
+
+SINGLE, PART = 70, 67
+HEADER = ("手机号", "房号", "通知编号", "短信内容", "字数", "条数")
+
+
+@dataclass(frozen=True)
+class Text:
+    phone: str
+    unit_id: str
+    notice_no: str
+    owner_name: str
+    amount_fen: int
+    deadline: str
+
+
+def parts(text: str) -> int:
+    return 1 if len(text) <= SINGLE else math.ceil(len(text) / PART)
+
+
+def message(estate: str, units: Sequence[str], amount: str, deadline: str, phone: str) -> str:
+    return (f"【{estate}物业】您好，您的房屋{'、'.join(units)}物业费尚欠{amount}元，请于{deadline}前缴纳。"
+            f"如已缴请忽略，详询{phone}。")
+
+
+def neutral(cell: str) -> str:
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def sms_csv(texts: Sequence[Text], estate: str, contact_phone: str) -> bytes:
+    """One row per phone number (an owner of several units gets one text naming them all)."""
+    by_phone: dict[str, list[Text]] = {}
+    for text in texts:
+        digits = re.sub(r"\D", "", text.phone)
+        if len(digits) >= 7:
+            by_phone.setdefault(digits, []).append(text)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    for phone, group in by_phone.items():
+        amount = format_yuan(sum(t.amount_fen for t in group), grouping=True)
+        body = message(estate, [t.unit_id for t in group], amount, group[0].deadline, contact_phone)
+        writer.writerow([neutral(c) for c in (phone, "、".join(t.unit_id for t in group),
+                                              "、".join(t.notice_no for t in group), body)]
+                        + [str(len(body)), str(parts(body))])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
