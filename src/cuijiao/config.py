@@ -7,7 +7,10 @@ module owns the ones every command needs.
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -115,6 +118,16 @@ def _segments_toml() -> str:
 
 
 DEFAULT_CONFIG += _segments_toml()
+
+
+def with_company(text: str, values: Mapping[str, str]) -> str:
+    """The config text with [company] keys set (``cuijiao init --company-name …``)."""
+    head, rest = text.split("[company]\n", 1)
+    section, tail = rest.split("\n[contact]", 1)
+    for key, value in values.items():
+        line = f"{key} = {json.dumps(value, ensure_ascii=False)}"
+        section = re.sub(rf'^{key} = ".*"$', line.replace("\\", "\\\\"), section, count=1, flags=re.MULTILINE)
+    return head + "[company]\n" + section + "\n[contact]" + tail
 
 
 @dataclass(frozen=True)

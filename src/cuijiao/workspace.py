@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings
+from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings, with_company
 from cuijiao.errors import WorkspaceError
 from cuijiao.store.db import DB_NAME, connect, connect_readonly
 
@@ -54,14 +55,14 @@ def resolve_root(explicit: Path | None) -> Path:
     return Path(from_env) if from_env else Path.cwd()
 
 
-def init_workspace(root: Path) -> Workspace:
-    """Create the folder layout, a commented ``cuijiao.toml`` and the database."""
+def init_workspace(root: Path, company: Mapping[str, str] | None = None) -> Workspace:
+    """Create the folder layout, a commented ``cuijiao.toml`` (with ``company``'s keys set) and the database."""
     if (root / CONFIG_NAME).exists():
         raise WorkspaceError(f"{root}: 已经是 cuijiao 工作区（{CONFIG_NAME} 已存在），未做任何改动")
     root.mkdir(parents=True, exist_ok=True)
     for sub in ("templates", "out", "logs", "inbox"):
         (root / sub).mkdir(exist_ok=True)
-    (root / CONFIG_NAME).write_text(DEFAULT_CONFIG, encoding="utf-8")
+    (root / CONFIG_NAME).write_text(with_company(DEFAULT_CONFIG, company or {}), encoding="utf-8")
     workspace = Workspace(root, load_settings(root / CONFIG_NAME))
     workspace.db  # noqa: B018 - creates the database (mode 0600) and its schema now
     return workspace

@@ -19,6 +19,7 @@ from cuijiao.cli import (
     run_cmd,
     sample_cmd,
     segment_cmd,
+    templates_cmd,
 )
 from cuijiao.cli.context import AppState, WorkspaceOption
 
@@ -58,6 +59,7 @@ import_cmd.register(app)
 aging_cmd.register(app)
 segment_cmd.register(app)
 notices_cmd.register(app)
+templates_cmd.register(app)
 record_cmd.register(app)
 limitation_cmd.register(app)
 audit_cmd.register(app)

@@ -23,11 +23,16 @@ def init(
     directory: Annotated[
         Path | None, typer.Argument(help="工作区目录（默认：--workspace 或当前目录）。")
     ] = None,
+    company_name: Annotated[str | None, typer.Option(help="物业公司全称（写入 [company] name）。")] = None,
+    company_address: Annotated[str | None, typer.Option(help="公司地址，印在信件上（[company] address）。")] = None,
+    company_phone: Annotated[str | None, typer.Option(help="公司电话，印在信件上（[company] phone）。")] = None,
 ) -> None:
     """创建工作区：cuijiao.toml（带注释的默认配置）、数据库和 out/ logs/ inbox/ 目录。"""
     root = directory if directory is not None else workspace_root(ctx, None)
+    company = {key: value for key, value in (("name", company_name), ("address", company_address),
+                                             ("phone", company_phone)) if value}
     try:
-        workspace = init_workspace(root)
+        workspace = init_workspace(root, company)
     except CuijiaoError as exc:
         raise fail(str(exc), exc.exit_code) from None
     with recorded(workspace.db, "init", [str(root)]):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state, summary
+from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, error, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
-from cuijiao.collection import UnitPlan, issue_notices, plan_estate
+from cuijiao.collection import UnitPlan, plan_estate
+from cuijiao.documents import issue_and_render
+from cuijiao.documents.pdf import to_pdf
+from cuijiao.documents.reprint import reprint_notice
+from cuijiao.errors import EXIT_WARNINGS
 from cuijiao.money import format_yuan
 from cuijiao.stages import STAGE_NAMES
 
@@ -57,21 +62,52 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
         summary(ws, f"共 {len(plans)} 户；现在可发 {run.counts['due_now']} 份通知（notices issue 发出）")
 
 
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="DIR", help="信件写入此目录（默认 out/<日期>_<运行号>/）。")
+]
+
+
 @notices_app.command("issue")
 def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = None,
+          output: OutputOption = None,
+          pdf: Annotated[bool, typer.Option("--pdf", help="另用 LibreOffice 转出 PDF。")] = False,
           workspace: WorkspaceOption = None) -> None:
-    """按计划发出现在可发的通知并记录（编号、级别、缴费期限、所列欠费），同一天再运行不会重复发出。"""
+    """按计划发出现在可发的通知并记录（编号、级别、缴费期限、所列欠费），生成信件、打印合并件、催费记录表、
+    短信清单和文件清单；同一天再运行不会重复发出。"""
     with recorded_run(ctx, workspace, "notices issue") as (ws, run):
         day = as_of_date(as_of)
-        issued = issue_notices(ws, run, day, approve=frozenset(approve or ()))
+        result = issue_and_render(ws, run, day, approve=frozenset(approve or ()), out_dir=output)
+        pdfs = to_pdf([w.path for w in result.letters + result.files if w.path.suffix == ".docx"]) if pdf else []
+        issued = result.issued
         if state(ctx).json:
             print_json({"as_of": day.isoformat(), "issued": [
                 {"notice_no": n.notice_no, "unit_id": n.unit_id, "stage": n.stage, "purpose": n.purpose.value,
                  "amount": format_yuan(n.amount_fen), "deadline": n.deadline.isoformat() if n.deadline else None}
-                for n in issued]})
+                for n in issued], "out_dir": str(result.out_dir) if result.out_dir else None,
+                "letters": [w.path.name for w in result.letters], "problems": result.problems})
+        else:
+            for n in [] if state(ctx).quiet else issued:
+                deadline = f"，缴费期限 {n.deadline.isoformat()}" if n.deadline else ""
+                typer.echo(f"{n.notice_no} 房号 {n.unit_id} 第 {n.stage} 级 {STAGE_NAMES[n.stage]}，"
+                           f"欠费 {format_yuan(n.amount_fen)} 元{deadline}")
+            for problem in result.problems:
+                error(problem)
+            written = (f"；信件 {len(result.letters)} 份{'、PDF ' + str(len(pdfs)) + ' 份' if pdf else ''}"
+                       f"已写入 {result.out_dir}" if result.out_dir else "；没有待生成的信件")
+            summary(ws, f"已发出 {len(issued)} 份通知（截至 {day.isoformat()}）{written}")
+        if result.warnings:
+            raise typer.Exit(EXIT_WARNINGS)
+
+
+@notices_app.command("reprint")
+def reprint(ctx: typer.Context, notice_no: Annotated[str, typer.Argument(help="通知编号，如 CJ2026-000001。")],
+            output: OutputOption = None, workspace: WorkspaceOption = None) -> None:
+    """按记录的数据重新生成某份通知的信件，并说明与原件是否一致（模板或账目是否变了）。"""
+    with recorded_run(ctx, workspace, "notices reprint") as (ws, run):
+        result = reprint_notice(ws, run, notice_no, out_dir=output)
+        if state(ctx).json:
+            print_json({"notice_no": notice_no, "file": str(result.path), "sha256": result.sha256,
+                        "same_as_original": result.same, "template_changed": result.template_changed,
+                        "data_changed": result.data_changed})
             return
-        for n in [] if state(ctx).quiet else issued:
-            deadline = f"，缴费期限 {n.deadline.isoformat()}" if n.deadline else ""
-            typer.echo(f"{n.notice_no} 房号 {n.unit_id} 第 {n.stage} 级 {STAGE_NAMES[n.stage]}，"
-                       f"欠费 {format_yuan(n.amount_fen)} 元{deadline}")
-        summary(ws, f"已发出 {len(issued)} 份通知（截至 {day.isoformat()}）")
+        summary(ws, f"已重新生成 {result.path}：{result.verdict}")

@@ -95,8 +95,6 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
     if not pending:
         return result
     folder = out_dir if out_dir is not None else workspace.out_dir / f"{as_of.isoformat()}_{run.id}"
-    folder.mkdir(parents=True, exist_ok=True)
-    result.out_dir = folder
     calls: dict[str, list[CallRow]] = {}
     texts: list[Text] = []
     for chunk in _chunks(pending, CHUNK):
@@ -109,10 +107,14 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
                 if facts.notice.stage == 1:
                     texts.append(Text(facts.owner.phone, facts.owner.unit_id, facts.notice.notice_no,
                                       facts.owner.name, facts.notice.amount_fen, job[2]["deadline"]))
+        if jobs and result.out_dir is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            result.out_dir = folder
         written = _render_jobs(workspace.root, jobs, len(pending))
         _record(workspace, run, written, jobs)
         result.letters.extend(written)
-    _run_files(workspace, run, result, calls, texts, company)
+    if result.letters:
+        _run_files(workspace, run, result, calls, texts, company)
     run.counts.update(letters=len(result.letters), letters_skipped=len(result.problems))
     return result
 
@@ -202,13 +204,12 @@ def _run_files(workspace: Workspace, run: Run, result: IssueResult, calls: dict[
                texts: list[Text], company: Company) -> None:
     folder = result.out_dir
     assert folder is not None
-    if result.letters:
-        target = inside(folder, "print_all.docx")
-        temp = folder / ".print_all.docx.tmp"
-        merge_letters([w.path for w in result.letters], temp)
-        data = temp.read_bytes()
-        temp.unlink()
-        result.files.append(Written(target, write_atomic(target, data)))
+    target = inside(folder, "print_all.docx")
+    temp = folder / ".print_all.docx.tmp"
+    merge_letters([w.path for w in result.letters], temp)
+    data = temp.read_bytes()
+    temp.unlink()
+    result.files.append(Written(target, write_atomic(target, data)))
     date_text = result.as_of.isoformat()
     for segment, rows in sorted(calls.items()):
         path = inside(folder, f"call_sheet_{safe_part(segment)}.docx")

@@ -65,9 +65,8 @@ def text_findings(name: str, part: str, xml: str) -> list[Finding]:
     found = []
     for index, text in enumerate(paragraph_texts(xml), start=1):
         for pattern, why in FORBIDDEN:
-            match = pattern.search(text)
-            if match:
-                found.append(Finding(name, part, index, match.group(0), why))
+            for phrase in dict.fromkeys(m.group(0) for m in pattern.finditer(text)):
+                found.append(Finding(name, part, index, phrase, why))
         fee = _late_fee_too_high(text)
         if fee:
             found.append(Finding(name, part, index, fee, f"违约金超过每日 {MAX_DAILY_PERCENT}%，超出合同通常约定，"
@@ -86,6 +85,16 @@ def _paragraph_of(template: Template, part: str, needle: str) -> tuple[int, str]
     return 0, ""
 
 
+def _template_line(exc: BaseException) -> int:
+    """The template line Jinja was rendering when it raised (its traceback names ``<template>``)."""
+    line, frame = 1, exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == "<template>":
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
+
+
 def render_findings(template: Template) -> list[Finding]:
     """Render each part against the example context: an unknown name fails here, with its paragraph."""
     context = example_context()
@@ -94,9 +103,9 @@ def render_findings(template: Template) -> list[Finding]:
         try:
             compiled.render(context)
         except jinja2.UndefinedError as exc:
-            name = re.search(r"'([^']+)'", str(exc))
-            needle = name.group(1) if name else ""
-            paragraph, _ = _paragraph_of(template, part, needle)
+            names = re.findall(r"'([^']+)'", str(exc))
+            needle = names[-1] if names else ""
+            paragraph = _template_line(exc) - 1 or _paragraph_of(template, part, needle)[0]
             found.append(Finding(template.name, part, paragraph, needle,
                                  f"信件中没有这个变量（{exc.message}）；可用变量见 templates/notices/README.md"))
         except jinja2.TemplateError as exc:

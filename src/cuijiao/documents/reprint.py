@@ -1,0 +1,71 @@
+"""``notices reprint``: a notice's letter again, from what was recorded, and whether it matches."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cuijiao.documents.batch import context_hash, prepare
+from cuijiao.documents.context import letter_context
+from cuijiao.documents.facts import one_notice
+from cuijiao.documents.output import inside, safe_part, write_atomic
+from cuijiao.documents.templates import template_name
+from cuijiao.errors import BadInput
+from cuijiao.store.audit import Run, append_event
+from cuijiao.store.db import transaction
+from cuijiao.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Reprint:
+    path: Path
+    sha256: str
+    original: dict[str, str] | None  # the first render's event payload
+    template_changed: bool
+    data_changed: bool
+
+    @property
+    def same(self) -> bool:
+        return self.original is not None and self.original.get("sha256") == self.sha256
+
+    @property
+    def verdict(self) -> str:
+        if self.original is None:
+            return "此前没有生成过该通知的信件，这是第一份"
+        if self.same:
+            return "与原件完全一致（SHA-256 相同）"
+        reasons = [why for changed, why in ((self.template_changed, "模板已修改"),
+                                             (self.data_changed, "账目数据已变化")) if changed]
+        return "与原件不同：" + ("、".join(reasons) or "生成方式已变化")
+
+
+def _original(workspace: Workspace, notice_no: str) -> dict[str, str] | None:
+    row = workspace.db.execute("SELECT payload FROM events WHERE kind = 'notice.render'"
+                               " AND json_extract(payload, '$.notice_no') = ? ORDER BY id LIMIT 1",
+                               (notice_no,)).fetchone()
+    return dict(json.loads(row[0])) if row else None
+
+
+def reprint_notice(workspace: Workspace, run: Run, notice_no: str, *, out_dir: Path | None = None) -> Reprint:
+    facts = one_notice(workspace, notice_no)
+    if facts is None:
+        raise BadInput(f"没有编号为 {notice_no} 的通知（cuijiao audit log 可查已发出的通知）")
+    library, company = prepare(workspace)
+    notice = facts.notice
+    name = template_name(notice.stage, notice.purpose, facts.segment)
+    template = library.get(name)
+    context = letter_context(facts, company)
+    folder = out_dir if out_dir is not None else workspace.out_dir / f"reprint_{run.id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = inside(folder, f"{notice.notice_no}_{safe_part(notice.unit_id)}.docx")
+    sha = write_atomic(path, template.render(context))
+    original = _original(workspace, notice_no)
+    result = Reprint(path, sha, original,
+                     original is not None and original.get("template_sha256") != template.sha256,
+                     original is not None and original.get("context_sha256") != context_hash(context))
+    with transaction(workspace.db):
+        append_event(workspace.db, run.id, "notice.reprint",
+                     {"notice_no": notice_no, "file": str(path), "sha256": sha, "same_as_original": result.same},
+                     unit_id=notice.unit_id)
+    return result

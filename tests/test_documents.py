@@ -1,0 +1,236 @@
+"""Letters end to end: a real workspace, real .docx files read back with python-docx."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from typer.testing import CliRunner
+
+from cuijiao.cli import app
+from cuijiao.collection import issue_notices
+from cuijiao.documents import issue_and_render
+from cuijiao.documents.output import inside, safe_part
+from cuijiao.errors import BadInput
+from cuijiao.store.audit import recorded
+from cuijiao.workspace import init_workspace, open_workspace
+
+from conftest import write_csv
+
+AS_OF = "2026-11-25"
+UNITS = [
+    ["房号", "楼栋", "业主姓名", "联系电话", "建筑面积", "标签", "通讯地址"],
+    ["1-101", "1栋", '李<四>&"五"', "13800138000", "89.50", "", "杭州市文三路1号"],
+    ["1-102", "1栋", "王小明", "13900139000", "120", "出租;老年业主", "杭州市文三路2号"],
+    ["1-103", "1栋", "赵六", "13700137000", "80", "", ""],
+    ["2-201", "2栋", "孙七", "", "75", "空置", ""],
+]
+CHARGES = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]]
+for month, due in ((7, "2026-07-31"), (8, "2026-08-31"), (9, "2026-09-30")):
+    CHARGES.append(["1-101", "物业服务费", f"2026-{month:02d}", due, "704.75"])
+    CHARGES.append(["1-102", "物业服务费", f"2026-{month:02d}", due, "560.11"])
+    CHARGES.append(["2-201", "物业服务费", f"2026-{month:02d}", due, "300.00"])
+CHARGES.append(["1-103", "物业服务费", "2026-10", "2026-11-05", "325.04"])  # 20 days: a reminder (stage 1)
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output + (result.stderr or "")
+
+
+@pytest.fixture
+def estate(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    init_workspace(root, {"address": "杭州市西湖区翠湖路1号", "phone": "0571-88880000"}).close()
+    units = write_csv(tmp_path / "units.csv", UNITS)
+    charges = write_csv(tmp_path / "charges.csv", CHARGES)
+    for kind, path in (("units", units), ("charges", charges)):
+        code, output = run_cli("-w", str(root), "import", kind, str(path))
+        assert code == 0, output
+    return root
+
+
+def letters_of(folder: Path) -> list[Path]:
+    return sorted(folder.glob("CJ*.docx"))
+
+
+def all_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def footer_xml(path: Path) -> str:
+    with zipfile.ZipFile(path) as package:
+        return "".join(package.read(n).decode() for n in package.namelist() if n.startswith("word/footer"))
+
+
+def test_issue_writes_each_letter_with_its_figures_and_the_run_files(estate: Path) -> None:
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert code == 3, output  # 2-201 is absentee with no mailing address: listed, the rest go out
+    assert "2-201" in output and "没有通讯地址" in output
+    folder = next((estate / "out").glob(f"{AS_OF}_*"))
+    letters = letters_of(folder)
+    assert [p.name.split("_", 1)[1] for p in letters] == ["1-101.docx", "1-102.docx", "1-103.docx"]
+    first = all_text(letters[0])
+    assert '李<四>&"五"（示例小区 1-101 业主）' in first  # the name renders literally, not as markup
+    assert "2,114.25" in first and "人民币贰仟壹佰壹拾肆元贰角伍分" in first
+    assert "704.75" in first and "2026-07-31" in first and "117" in first  # owed, due date, days overdue
+    assert "2026年12月10日" in first and "第九百四十四条" in first and "送 达 回 执" in first
+    assert "CJ2026-000001" in footer_xml(letters[0])
+    tenant = all_text(letters[1])
+    assert "第四十一条" in tenant and "1,680.33" in tenant
+    reminder = all_text(letters[2])
+    assert "缴费提醒" in reminder and "叁佰贰拾伍元零肆分" in reminder
+    names = {p.name for p in folder.iterdir()}
+    assert {"print_all.docx", "manifest.csv", "sms.csv", "call_sheet_reminder.docx",
+            "call_sheet_tenant.docx"} <= names
+
+
+def test_fonts_are_set_for_chinese_and_the_page_is_a4(estate: Path) -> None:
+    run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    letter = letters_of(next((estate / "out").glob("*_*")))[0]
+    document = docx.Document(str(letter))
+    fonts = document.styles["Normal"].element.rPr.rFonts
+    assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋"
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert section.left_margin.mm >= 20 and section.bottom_margin.mm >= 20
+
+
+def test_print_file_manifest_and_call_sheet(estate: Path) -> None:
+    run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    folder = next((estate / "out").glob("*_*"))
+    merged = docx.Document(str(folder / "print_all.docx"))
+    assert len(merged.sections) == 3  # one section per letter, each with its own footer
+    text = "\n".join(p.text for p in merged.paragraphs)
+    assert text.count("送 达 回 执") == 3
+    footers = footer_xml(folder / "print_all.docx")
+    assert all(f"CJ2026-00000{k}" in footers for k in (1, 2, 3))
+    with (folder / "manifest.csv").open(encoding="utf-8-sig") as stream:
+        rows = list(csv.DictReader(stream))
+    assert {r["file"] for r in rows} >= {p.name for p in letters_of(folder)} | {"print_all.docx", "sms.csv"}
+    for row in rows:
+        assert hashlib.sha256((folder / row["file"]).read_bytes()).hexdigest() == row["sha256"]
+    sheet = all_text(folder / "call_sheet_tenant.docx")
+    assert "13900139000" in sheet and "王小明" in sheet and "老年业主" in sheet  # phone in full; the tone's group
+    header = docx.Document(str(folder / "call_sheet_tenant.docx")).sections[0].header.paragraphs[0].text
+    assert "内部资料" in header
+    with (folder / "sms.csv").open(encoding="utf-8-sig") as stream:
+        texts = list(csv.DictReader(stream))
+    assert [t["房号"] for t in texts] == ["1-103"] and int(texts[0]["字数"]) == len(texts[0]["短信内容"])
+
+
+def test_a_second_run_writes_nothing_and_a_killed_run_is_rendered_next_time(estate: Path) -> None:
+    workspace = open_workspace(estate)
+    with recorded(workspace.db, "notices issue", []) as run:  # recorded, then killed before rendering
+        issued = issue_notices(workspace, run, __import__("datetime").date(2026, 11, 25))
+    assert len(issued) == 4 and not list((estate / "out").iterdir())
+    with recorded(workspace.db, "notices issue", []) as run:
+        result = issue_and_render(workspace, run, __import__("datetime").date(2026, 11, 25))
+    assert result.issued == [] and len(result.letters) == 3
+    with recorded(workspace.db, "notices issue", []) as run:
+        again = issue_and_render(workspace, run, __import__("datetime").date(2026, 11, 25))
+    assert again.issued == [] and again.letters == [] and again.out_dir is None and "2-201" in again.problems[0]
+    workspace.close()
+
+
+def test_reprint_gives_the_same_bytes_and_says_when_the_template_changed(estate: Path, tmp_path: Path) -> None:
+    run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    original = letters_of(next((estate / "out").glob("*_*")))[0]
+    code, output = run_cli("-w", str(estate), "notices", "reprint", "CJ2026-000001", "-o", str(tmp_path / "r"))
+    assert code == 0 and "完全一致" in output, output
+    assert (tmp_path / "r" / original.name).read_bytes() == original.read_bytes()
+    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
+    override = estate / "templates" / "notices"
+    override.mkdir(parents=True)
+    document = docx.Document(str(tmp_path / "t" / "stage2_notice.docx"))
+    document.add_paragraph("本通知一式两份。")
+    document.save(str(override / "stage2_notice.docx"))
+    code, output = run_cli("-w", str(estate), "notices", "reprint", "CJ2026-000001", "-o", str(tmp_path / "r2"))
+    assert code == 0 and "模板已修改" in output and "账目" not in output, output
+    assert "本通知一式两份" in all_text(tmp_path / "r2" / original.name)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("逾期不缴将停水停电。", "停水"),
+    ("欠费业主名单将在公告栏公示。", "公示"),
+    ("逾期将纳入征信系统。", "征信"),
+    ("滞纳金按每日 1% 计收。", "每日 1%"),
+    ("{{ owner.nickname }}", "nickname"),
+    ("{% if %}", "Jinja 语法错误"),
+])
+def test_check_rejects_forbidden_threats_unknown_names_and_bad_jinja(estate: Path, tmp_path: Path, text: str,
+                                                                    expected: str) -> None:
+    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
+    document = docx.Document(str(tmp_path / "t" / "stage3_demand.docx"))
+    document.add_paragraph(text)
+    override = estate / "templates" / "notices"
+    override.mkdir(parents=True, exist_ok=True)
+    document.save(str(override / "stage3_demand.docx"))
+    code, output = run_cli("-w", str(estate), "templates", "check")
+    assert code == 1, output
+    assert "模板 stage3_demand" in output and expected in output and "段" in output, output
+
+
+def test_shipped_templates_pass_check_and_a_bad_template_stops_the_batch(estate: Path) -> None:
+    code, output = run_cli("templates", "check")
+    assert code == 0 and "11 个模板" in output, output
+    override = estate / "templates" / "notices"
+    override.mkdir(parents=True)
+    (override / "stage2_notice.docx").write_bytes(b"not a zip")
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert code == 2 and "不是 Word 文档" in output, output
+    assert not list((estate / "out").iterdir())
+    code, output = run_cli("-w", str(estate), "notices", "plan", "--as-of", AS_OF)
+    assert "现在可发 4 份" in output  # nothing was recorded
+
+
+def test_a_missing_company_setting_is_named_with_the_line_to_add(tmp_path: Path) -> None:
+    root = tmp_path / "bare"
+    init_workspace(root).close()
+    units = write_csv(tmp_path / "units.csv", UNITS)
+    charges = write_csv(tmp_path / "charges.csv", CHARGES)
+    run_cli("-w", str(root), "import", "units", str(units))
+    run_cli("-w", str(root), "import", "charges", str(charges))
+    code, output = run_cli("-w", str(root), "notices", "issue", "--as-of", AS_OF)
+    assert code == 2 and '[company] 下加一行 address = "' in output, output
+
+
+@pytest.mark.parametrize("unit", ["../../etc/passwd", "a/b", "..", "1-1-101"])
+def test_unit_ids_become_safe_file_names(tmp_path: Path, unit: str) -> None:
+    path = inside(tmp_path, f"CJ2026-000001_{safe_part(unit)}.docx")
+    assert path.parent == tmp_path and "/" not in path.name and ".." not in path.name
+    with pytest.raises(BadInput):
+        inside(tmp_path, "../x.docx")
+
+
+def test_a_plain_install_carries_the_shipped_templates(tmp_path: Path) -> None:
+    """A non-editable install from a copy of the source tree finds every template inside the package."""
+    import shutil  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[1]
+    source = tmp_path / "source"
+    for name in ("src", "templates"):
+        shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), str(source)], check=True, capture_output=True)
+    shutil.rmtree(source)  # nothing may come from the source tree now
+    script = ("import cuijiao.notice_templates as t, importlib.resources as r;"
+              "print(t.__file__); print(sorted(p.name for p in r.files('cuijiao.notice_templates').iterdir()))")
+    found = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
+                           env={"PYTHONPATH": str(target), "PATH": ""}).stdout
+    assert found.startswith(str(target))
+    for name in ("stage1_reminder.docx", "stage5_litigation.docx", "limitation_demand.docx", "tenant.docx",
+                 "README.md"):
+        assert name in found
