@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import docx
 import pytest
 from typer.testing import CliRunner
 
+from conftest import write_csv
 from cuijiao.cli import app
 from cuijiao.collection import issue_notices
 from cuijiao.documents import issue_and_render
@@ -18,8 +20,6 @@ from cuijiao.documents.output import inside, safe_part
 from cuijiao.errors import BadInput
 from cuijiao.store.audit import recorded
 from cuijiao.workspace import init_workspace, open_workspace
-
-from conftest import write_csv
 
 AS_OF = "2026-11-25"
 UNITS = [
@@ -129,13 +129,13 @@ def test_print_file_manifest_and_call_sheet(estate: Path) -> None:
 def test_a_second_run_writes_nothing_and_a_killed_run_is_rendered_next_time(estate: Path) -> None:
     workspace = open_workspace(estate)
     with recorded(workspace.db, "notices issue", []) as run:  # recorded, then killed before rendering
-        issued = issue_notices(workspace, run, __import__("datetime").date(2026, 11, 25))
+        issued = issue_notices(workspace, run, date(2026, 11, 25))
     assert len(issued) == 4 and not list((estate / "out").iterdir())
     with recorded(workspace.db, "notices issue", []) as run:
-        result = issue_and_render(workspace, run, __import__("datetime").date(2026, 11, 25))
+        result = issue_and_render(workspace, run, date(2026, 11, 25))
     assert result.issued == [] and len(result.letters) == 3
     with recorded(workspace.db, "notices issue", []) as run:
-        again = issue_and_render(workspace, run, __import__("datetime").date(2026, 11, 25))
+        again = issue_and_render(workspace, run, date(2026, 11, 25))
     assert again.issued == [] and again.letters == [] and again.out_dir is None and "2-201" in again.problems[0]
     workspace.close()
 

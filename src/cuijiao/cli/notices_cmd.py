@@ -16,6 +16,7 @@ from cuijiao.documents.reprint import reprint_notice
 from cuijiao.errors import EXIT_WARNINGS
 from cuijiao.money import format_yuan
 from cuijiao.stages import STAGE_NAMES
+from cuijiao.store.lock import workspace_lock
 
 notices_app = typer.Typer(help="催缴通知：计划（每户下一步、何时、被什么阻止）和发出。", no_args_is_help=True)
 ApproveOption = Annotated[
@@ -62,6 +63,7 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
         summary(ws, f"共 {len(plans)} 户；现在可发 {run.counts['due_now']} 份通知（notices issue 发出）")
 
 
+RENDER_WAIT_SECONDS = 600.0
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", metavar="DIR", help="信件写入此目录（默认 out/<日期>_<运行号>/）。")
 ]
@@ -76,7 +78,9 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
     短信清单和文件清单；同一天再运行不会重复发出。"""
     with recorded_run(ctx, workspace, "notices issue") as (ws, run):
         day = as_of_date(as_of)
-        result = issue_and_render(ws, run, day, approve=frozenset(approve or ()), out_dir=output)
+        # One issuer renders at a time: a second waits, then finds nothing left to write.
+        with workspace_lock(ws.root, "notices issue", wait_seconds=RENDER_WAIT_SECONDS):
+            result = issue_and_render(ws, run, day, approve=frozenset(approve or ()), out_dir=output)
         pdfs = to_pdf([w.path for w in result.letters + result.files if w.path.suffix == ".docx"]) if pdf else []
         issued = result.issued
         if state(ctx).json:

@@ -7,6 +7,8 @@ without its document — into ``out/<as-of>_<run id>/``. Each letter is written
 under a temporary name and renamed, and its hash goes into the audit trail
 with the template's and the context's, so ``notices reprint`` can tell which
 one changed. A second run for the same day issues nothing and writes nothing.
+Callers hold the workspace lock (``store.lock``) around it, so two processes
+never render the same pending notice.
 """
 
 from __future__ import annotations
