@@ -56,7 +56,7 @@ COMMANDS = [
     (("segment", "--as-of", "2025-03-25", "--explain", MARKUP), MARKUP),
     (("notices", "plan", "--as-of", "2025-03-25"), MARKUP),
     (("limitation", "--as-of", "2027-12-01"), MARKUP),
-    (("audit", "log", "-n", "200"), "[/reason]"),
+    (("audit", "log", "-n", "200", "--unmask"), "[/reason]"),
     (("audit", "log", "--unit", MARKUP, "--unmask"), "[/x] :warning: [bold]"),
 ]
 
