@@ -43,7 +43,8 @@ def segment(
         counts = Counter(row.verdict.segment for row in rows)
         run.counts.update(as_of=day.isoformat(), segments=dict(counts))
         if state(ctx).json:
-            print_json({"as_of": day.isoformat(), "counts": dict(counts), "rows": [_row_json(r, unmask) for r in rows]})
+            print_json({"as_of": day.isoformat(), "counts": dict(counts),
+                        "rows": [segment_row_json(r, unmask=unmask) for r in rows]})
             return
         _table(rows, day.isoformat(), unmask=unmask, quiet=state(ctx).quiet)
         labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
@@ -51,7 +52,7 @@ def segment(
                 or "没有欠费业主")
 
 
-def _row_json(row: Segmented, unmask: bool) -> dict[str, Any]:
+def segment_row_json(row: Segmented, *, unmask: bool) -> dict[str, Any]:
     name = row.owner.owner_name
     return {"unit_id": row.owner.unit_id, "owner_name": name if unmask else mask_name(name),
             "segment": row.verdict.segment, "label": row.verdict.rule.label if row.verdict.rule else None,
