@@ -10,7 +10,8 @@ from rich.table import Table
 
 from cuijiao.cli.context import WorkspaceOption, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
-from cuijiao.ingest.importer import ImportOptions, ImportResult, import_files
+from cuijiao.ingest.importer import ImportOptions, import_files
+from cuijiao.ingest.report import ImportResult
 from cuijiao.workspace import Workspace
 
 KIND_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
