@@ -218,7 +218,7 @@ class ChargeParser:
             record = self._full_row(line, cells)
             if record is not None:
                 if record[10] != "adjustment":
-                    self._remember([cells[i] for i in index], record)
+                    self._remember([cells[i] if i < len(cells) else None for i in index], record)
                 yield record
 
     def _full_row(self, line: int, cells: list[object]) -> Record | None:
@@ -306,7 +306,7 @@ class PaymentParser:
                     continue
             record = self._full_row(line, cells)
             if record is not None:
-                self._remember([cells[i] if i is not None else None for i in index], record)
+                self._remember([cells[i] if i is not None and i < len(cells) else None for i in index], record)
                 yield record
 
     def _full_row(self, line: int, cells: list[object]) -> Record | None:

@@ -44,6 +44,7 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _REF = re.compile(r"([A-Z]{1,7})([0-9]{1,9})$")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]{1,7})([0-9]{1,9}):([A-Z]{1,7})([0-9]{1,9})"')
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _BUILTIN_DATE_FORMATS = frozenset((*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)))
 _DATE_CODE = re.compile(r"[ymdhse]", re.IGNORECASE)
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\[[^]]*]|\\.|_.|\*.')
@@ -223,8 +224,13 @@ def _string_item(element: Element) -> str:
     """The text of a shared or inline string: its runs joined, phonetic guides left out."""
     direct = element.find(f"{_MAIN}t")
     if direct is not None:
-        return direct.text or ""
-    return "".join(t.text or "" for run in element.iter(f"{_MAIN}r") for t in run.iter(f"{_MAIN}t"))
+        return _unescaped(direct.text or "")
+    return _unescaped("".join(t.text or "" for run in element.iter(f"{_MAIN}r") for t in run.iter(f"{_MAIN}t")))
+
+
+def _unescaped(text: str) -> str:
+    """Excel writes characters XML cannot hold as ``_x001B_`` (and a literal ``_x`` as ``_x005F_x``)."""
+    return _ESCAPE.sub(lambda match: chr(int(match[1], 16)), text) if "_x" in text else text
 
 
 def _column_index(letters: str) -> int:
