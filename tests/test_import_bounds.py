@@ -73,6 +73,15 @@ def test_cells_past_their_length_limit(cli: Invoke, tmp_path: Path) -> None:
     ]
 
 
+def test_length_limits_are_configurable(cli: Invoke, tmp_path: Path, workspace_dir: Path) -> None:
+    config = workspace_dir / "cuijiao.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[import]\n", "[import]\nmax_id_chars = 5\nmax_name_chars = 300\n"), encoding="utf-8")
+    path = write_csv(tmp_path / "u.csv", [UNIT_HEADER, ["1-1-101", "栋" * 250, "张三", "", "89.5", ""]])
+    result = cli("import", "units", str(path))
+    assert result.stderr.splitlines() == ["u.csv:2:房号: 房号有 7 个字符，超过上限 5", "共 1 个错误，未导入任何数据"]
+
+
 def test_csv_field_past_the_csv_limit(cli: Invoke, tmp_path: Path) -> None:
     path = tmp_path / "u.csv"
     path.write_bytes((",".join(UNIT_HEADER) + "\n1-101,1栋,\"" + "张" * (csv.field_size_limit() + 10)

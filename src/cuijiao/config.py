@@ -144,6 +144,8 @@ class Settings:
     payment_channels: tuple[str, ...] = ()
     header_synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deposit_items: tuple[str, ...] = ("装修押金", "装修保证金", "押金")
+    # Longest cell accepted at import, in characters: ids, names, free text.
+    cell_limits: tuple[int, int, int] = (64, 200, 2_000)
     aging_buckets: tuple[int, ...] = DEFAULT_BUCKET_LIMITS
     limitation_warn_days: int = 90
     extra_holidays: tuple[date, ...] = ()
@@ -158,7 +160,7 @@ _KNOWN: dict[str, set[str]] = {
     "company": {"name", "address", "phone", "bank", "account"},
     "contact": {"name", "phone", "hours"},
     "payment": {"channels"},
-    "import": {"synonyms", "deposit_items"},
+    "import": {"synonyms", "deposit_items", "max_id_chars", "max_name_chars", "max_text_chars"},
     "aging": {"buckets"},
     "limitation": {"warn_days", "holidays", "workdays"},
     "report": {"font"},
@@ -240,6 +242,9 @@ def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
         payment_channels=_text_list(name, data, "payment", "channels"),
         header_synonyms=_synonyms(name, data),
         deposit_items=deposits if "deposit_items" in data.get("import", {}) else defaults.deposit_items,
+        cell_limits=(_whole(name, data, "import", "max_id_chars", defaults.cell_limits[0]),
+                     _whole(name, data, "import", "max_name_chars", defaults.cell_limits[1]),
+                     _whole(name, data, "import", "max_text_chars", defaults.cell_limits[2])),
         aging_buckets=_buckets(name, data),
         limitation_warn_days=_whole(name, data, "limitation", "warn_days", 90),
         extra_holidays=_days(name, data, "limitation", "holidays"),

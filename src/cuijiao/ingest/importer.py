@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cuijiao.errors import BadInput, InputProblems, Problem
+from cuijiao.ingest.cells import Limits
 from cuijiao.ingest.fields import SCHEMAS
 from cuijiao.ingest.readers import open_source
 from cuijiao.ingest.records import ChargeParser, PaymentParser, Record, RowParser, parse_units
@@ -135,7 +136,7 @@ class _Importer:
             return
         report.name, report.encoding, report.sheet = table.name, source.encoding, source.sheet
         report.sha256, report.size_bytes = _file_digest(path)
-        parser = RowParser(table, src)
+        parser = RowParser(table, src, Limits(*self.workspace.settings.cell_limits))
         self._absent[src] = {i for i, name in enumerate(ledger.UNIT_COLUMNS) if name in
                              self.schema.optional and name not in table.columns}
         try:
