@@ -150,6 +150,16 @@ def test_sheet_that_claims_millions_of_columns(cli: Invoke, tmp_path: Path, work
     assert count(workspace_dir / "cuijiao.db", "SELECT count(*) FROM units") == 0
 
 
+def test_entity_expansion_is_refused(cli: Invoke, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "bomb.xlsx", [UNIT_HEADER, ["1-101", "1栋", "张三", "", "89.5", ""]])
+    laughs = b'<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">' + b"".join(
+        b'<!ENTITY %s "%s">' % (bytes([98 + i]), bytes([97 + i]).join([b"&", b";"]) * 10) for i in range(8)) + b"]>"
+    _patch_sheet(path, {b"<worksheet": laughs + b"<worksheet"})
+    result = cli("import", "units", str(path))
+    assert (result.exit_code, result.stderr.splitlines()[0]) == (
+        2, "bomb.xlsx[Sheet1]: 工作簿中的 XML 含有 DTD 声明，不是正常的收费系统导出")
+
+
 def test_header_not_found_masks_what_it_shows(with_units: Invoke, tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "c.xlsx", [["张三丰", "13812345678", "物业费", "备注"], ["1-101", "1"]])
     result = with_units("import", "charges", str(path))

@@ -24,11 +24,12 @@ from collections.abc import Iterator
 from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import iterparse as xml_iterparse
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import iterparse as safe_iterparse
 
 from cuijiao.errors import BadInput
 
@@ -44,6 +45,7 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _REF = re.compile(r"([A-Z]{1,7})([0-9]{1,9})$")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]{1,7})([0-9]{1,9}):([A-Z]{1,7})([0-9]{1,9})"')
+_DIGITS = "0123456789"
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _BUILTIN_DATE_FORMATS = frozenset((*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)))
 _DATE_CODE = re.compile(r"[ymdhse]", re.IGNORECASE)
@@ -133,7 +135,7 @@ class XlsxBook:
         strings: list[str] = []
         total = 0
         with self.zip.open("xl/sharedStrings.xml") as stream:
-            for _event, element in iterparse(stream):
+            for _event, element in fast_iterparse(stream, ("end",), self.name):
                 if element.tag != f"{_MAIN}si":
                     continue
                 text = _string_item(element)
@@ -174,27 +176,69 @@ class XlsxBook:
         shared = self._shared_strings()
         dates, epoch = self._date_styles, self._epoch
         row_tag, cell_tag = f"{_MAIN}row", f"{_MAIN}c"
-        parent: Element | None = None
+        columns: dict[str, int] = {}  # "AB" → 27, learnt once per letters
         previous = 0
         with self.zip.open(part) as stream:
-            for event, element in iterparse(stream, events=("start", "end")):
-                if event == "start":
-                    if element.tag == f"{_MAIN}sheetData":
-                        parent = element
-                    continue
+            # End events only (half the events of start + end); a row is cleared once
+            # read, so what stays of it is an empty element: bounded by Excel's row limit.
+            for _event, element in fast_iterparse(stream, ("end",), where):
                 if element.tag != row_tag:
                     continue
                 number = _row_number(element.get("r"), previous, where)
                 previous = number
                 cells: list[object] = []
-                for cell in element.iter(cell_tag):
-                    index = _cell_column(cell.get("r"), len(cells), number, where)
-                    if index > len(cells):
-                        cells.extend([None] * (index - len(cells)))
+                for cell in element:
+                    if cell.tag != cell_tag:
+                        continue
+                    ref = cell.get("r")
+                    if ref:
+                        letters = ref.rstrip(_DIGITS)
+                        index = columns.get(letters)
+                        if index is None:
+                            index = columns[letters] = _cell_column(ref, letters, number, where)
+                        if index > len(cells):
+                            cells.extend([None] * (index - len(cells)))
                     cells.append(_cell_value(cell, shared, dates, epoch, where, number))
-                if parent is not None:
-                    parent.clear()  # keep memory flat: the rows read so far are done with
+                element.clear()
                 yield number, cells
+
+
+def fast_iterparse(stream: IO[bytes], events: tuple[Literal["start", "end"], ...],
+                   where: str) -> Iterator[tuple[str, Element]]:
+    """The C parser for the large parts, which defusedxml would parse in pure Python
+    (7x slower). Its dangers come from a DTD (entity expansion, external entities),
+    and a DTD can only stand in the prolog: a part whose prolog holds one, or is
+    not short, is refused before parsing."""
+    head = stream.read(_PROLOG_LIMIT)
+    if not _prolog_is_plain(head):
+        raise BadInput(f"{where}: 工作簿中的 XML 含有 DTD 声明，不是正常的收费系统导出")
+    return xml_iterparse(_Prefixed(head, stream), events=events)  # noqa: S314 (no DTD: checked above)
+
+
+_PROLOG_LIMIT = 64 * 1024
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+
+
+def _prolog_is_plain(head: bytes) -> bool:
+    """True when the part's prolog (declaration, comments) ends in its root element, no DTD."""
+    position = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    while (item := _PROLOG_ITEM.match(head, position)) is not None:
+        position = item.end()
+    rest = head[position:position + 2]
+    return len(rest) == 2 and rest[:1] == b"<" and rest[1:] not in (b"!", b"?")
+
+
+class _Prefixed:
+    """A stream whose first bytes were already read: ``head``, then the rest."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head, self._rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            chunk, self._head = (self._head, b"") if size < 0 else (self._head[:size], self._head[size:])
+            return chunk
+        return self._rest.read(size)
 
 
 def _parse_small(stream: IO[bytes]) -> Element:
@@ -203,7 +247,7 @@ def _parse_small(stream: IO[bytes]) -> Element:
     if len(data) > 16 * 1024 * 1024:
         raise ValueError("part too large")
     root: Element | None = None
-    for _event, element in iterparse(_BytesReader(data), events=("end",)):
+    for _event, element in safe_iterparse(_BytesReader(data), events=("end",)):
         root = element
     if root is None:
         raise ValueError("empty part")
@@ -247,12 +291,9 @@ def _row_number(ref: str | None, previous: int, where: str) -> int:
     return number
 
 
-def _cell_column(ref: str | None, default: int, row: int, where: str) -> int:
-    if not ref:
-        return default
-    match = _REF.match(ref)
-    index = _column_index(match[1]) if match else MAX_COLUMNS
-    if index >= MAX_COLUMNS:
+def _cell_column(ref: str, letters: str, row: int, where: str) -> int:
+    index = _column_index(letters) if 1 <= len(letters) <= 3 and letters.isalpha() and letters.isupper() else -1
+    if not 0 <= index < MAX_COLUMNS:
         raise BadInput(f"{where}:{row}: 单元格位置“{ref[:20]}”超出 Excel 的最大列数（{MAX_COLUMNS:,} 列），文件已损坏")
     return index
 
