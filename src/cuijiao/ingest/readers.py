@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,13 +232,22 @@ def sheet_names(path: Path) -> list[str]:
     """The sheets of a workbook, in order; [] for a CSV."""
     if not _read_head(path).startswith((_ZIP_MAGIC, _OLE2_MAGIC)):
         return []
-    if _read_head(path).startswith(_ZIP_MAGIC):
+    if _is_xlsx(path):
         return XlsxBook(path).sheet_names
     return _open_legacy(path)[1]
 
 
+def _is_xlsx(path: Path) -> bool:
+    """An Office Open XML workbook (streamed); .xlsb and .ods are zips too, read by calamine."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.NameToInfo
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return True  # let the xlsx reader say what is wrong with it
+
+
 def _open_workbook(path: Path, sheet: str | None) -> Source:
-    if _read_head(path).startswith(_ZIP_MAGIC):
+    if _is_xlsx(path):
         book = XlsxBook(path)
         chosen = _choose_sheet(path, book.sheet_names, sheet)
         return Source(f"{path.name}[{chosen}]", book.rows(chosen), sheet=chosen)
@@ -251,7 +261,7 @@ def _open_workbook(path: Path, sheet: str | None) -> Source:
 
 
 def _open_legacy(path: Path) -> tuple[CalamineWorkbook, list[str]]:
-    """A legacy .xls (small by nature: 65,536 rows at most) through calamine."""
+    """.xls (65,536 rows at most), .xlsb or .ods through calamine, which holds the sheet in memory."""
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         return workbook, list(workbook.sheet_names)
