@@ -48,7 +48,7 @@ def test_two_issuers_at_once_send_each_notice_once(owing: Invoke, workspace_dir:
         cuijiao(workspace_dir, "notices", "issue", "--as-of", AS_OF)
     outputs = [process.communicate(timeout=120) for process in (first, second)]
     for process, (_out, err) in zip((first, second), outputs, strict=True):
-        assert process.returncode == 0, err
+        assert process.returncode in (0, 3), err  # 3: units without an address get no letter
         assert "Traceback" not in err
     notices = _notices(workspace_dir)
     assert len(notices) == UNITS

@@ -80,7 +80,8 @@ def test_every_hostile_value_is_shown_literally(hostile: Invoke) -> None:
 
 def test_issued_notices_print_hostile_ids(hostile: Invoke) -> None:
     result = hostile("notices", "issue", "--as-of", "2025-03-25")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code in (0, 3), result.output  # 3: units without an address get no letter
+    assert MARKUP in result.output
 
 
 @pytest.mark.parametrize("value", [HYPERLINK, DDE, TAB_FORMULA, "+1", "-1+2", "@SUM(1)", "\r=1"])

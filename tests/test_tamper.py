@@ -40,12 +40,13 @@ def everything(ledger: Invoke, tmp_path: Path) -> Invoke:
     """Every append-only table holds a row."""
     assert ledger("record", "call", "1-102", "--outcome", "拒接", "--note", "业主说下月中发工资后缴",
                   "--on", "2025-03-01").exit_code == 0
-    assert ledger("notices", "issue", "--as-of", "2025-03-25").exit_code == 0
+    issued = ledger("notices", "issue", "--as-of", "2025-03-25")
+    assert issued.exit_code in (0, 3), issued.output  # 3: a unit without an address gets no letter
     assert ledger("record", "delivered", "CJ2025-000001", "--method", "EMS", "--evidence", "EA123",
                   "--on", "2025-03-26").exit_code == 0
     paid = [PAYMENTS[0], ["R3", "1-101", "100.00", "2025-03-28"]]  # 1-101 pays up: its case closes
     assert ledger("import", "payments", str(write_csv(tmp_path / "paid.csv", paid))).exit_code == 0
-    assert ledger("notices", "issue", "--as-of", "2025-04-10").exit_code == 0
+    assert ledger("notices", "issue", "--as-of", "2025-04-10").exit_code in (0, 3)
     return ledger
 
 
