@@ -30,7 +30,7 @@ from cuijiao.documents.context import Company, check_company, company_from, lett
 from cuijiao.documents.facts import LetterFacts, letter_facts
 from cuijiao.documents.manifest import manifest_csv
 from cuijiao.documents.merge import merge_letters
-from cuijiao.documents.output import Written, inside, safe_part, write_atomic
+from cuijiao.documents.output import Written, inside, safe_part, sync_files, write_atomic
 from cuijiao.documents.sms import Text, sms_csv
 from cuijiao.documents.templates import Library, template_name
 from cuijiao.store.audit import Run, append_event, canonical_json
@@ -158,7 +158,8 @@ def _worker_start(root: Path) -> None:
 
 
 def render_one(library: Library, name: str, path: str, context: dict[str, Any]) -> str:
-    return write_atomic(Path(path), library.get(name).render(context))
+    """Render and write one letter (made durable by the chunk's ``sync_files``); returns its SHA-256."""
+    return write_atomic(Path(path), library.get(name).render(context), durable=False)
 
 
 def _render_in_worker(job: tuple[str, str, dict[str, Any]]) -> str:
@@ -179,6 +180,7 @@ def _render_jobs(root: Path, jobs: list[Job], total: int) -> list[Written]:
     else:
         library = Library(root)
         hashes = [render_one(library, n, p, c) for n, p, c, _ in jobs]
+    sync_files([Path(p) for _, p, _, _ in jobs])  # durable before their hashes are recorded
     return [Written(Path(p), sha, n.unit_id, n.notice_no, n.stage, n.amount_fen)
             for (_, p, _, n), sha in zip(jobs, hashes, strict=True)]
 

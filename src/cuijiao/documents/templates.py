@@ -29,7 +29,7 @@ SHIPPED_PACKAGE = "cuijiao.notice_templates"
 WORKSPACE_DIR = Path("templates") / "notices"
 # Parts that may carry tags; anything else (styles, images, fonts) is copied as is.
 _TEXT_PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
-_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_INVALID_XML_CHARS = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
 
 # name → (Chinese title, what it is for)
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -61,7 +61,7 @@ def template_name(stage: int, purpose: Purpose, segment: str) -> str:
 
 def _clean(value: Any) -> Any:
     """Text that XML can hold: control characters a ledger may carry are dropped."""
-    return _INVALID_XML_CHARS.sub("", value) if isinstance(value, str) else value
+    return value.translate(_INVALID_XML_CHARS) if isinstance(value, str) else value
 
 
 def environment() -> SandboxedEnvironment:
@@ -94,8 +94,9 @@ class Template:
                     raise TemplateProblem(syntax_message(self, part, exc)) from None
         return self._compiled
 
-    def render(self, context: Mapping[str, Any], level: int = 6) -> bytes:
-        """The letter's .docx bytes."""
+    def render(self, context: Mapping[str, Any], level: int = 1) -> bytes:
+        """The letter's .docx bytes (deflate level 1: ~3× faster than 6 for ~10% more bytes; the same
+        level always, so a reprint gives the same bytes)."""
         if self._package is None:
             self._package = Package(self.static)
         rendered = [deflated(part, template.render(context).encode("utf-8"), level)
