@@ -20,7 +20,7 @@ from pathlib import Path
 import openpyxl
 
 from cuijiao.dates import add_months
-from cuijiao.fileio import atomic_writer
+from cuijiao.fileio import atomic_path, atomic_writer, private_dir
 from cuijiao.money import format_yuan
 
 ESTATE_NAME = "翠湖花园"
@@ -388,16 +388,15 @@ def write_xlsx(path: Path, title: str, headers: tuple[str, ...], rows: Iterator[
         count += 1
     if totals_column is not None:
         sheet.append(["合计", *[""] * (totals_column - 1), _amount_text(total)])
-    temp = path.with_name(f".{path.name}.tmp")
-    workbook.save(temp)
-    temp.replace(path)
+    with atomic_path(path) as temp:
+        workbook.save(temp)
     return count
 
 
 def write_estate(directory: Path, spec: EstateSpec, *, formats: tuple[str, str, str] = ("xlsx", "csv", "xlsx"),
                  encoding: str = "gb18030") -> dict[str, Path]:
     """Write units, charges and payments files; returns kind → path."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     units, charges, payments = estate_rows(spec)
     streams = {
         "units": (f"{ESTATE_NAME}房屋业主信息", UNIT_HEADERS, unit_rows(units), None),

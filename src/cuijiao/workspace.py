@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings, with_company
 from cuijiao.errors import WorkspaceError
+from cuijiao.fileio import private_dir
 from cuijiao.store.db import DB_NAME, connect, connect_readonly
 
 ENV_VAR = "CUIJIAO_WORKSPACE"
@@ -59,9 +60,9 @@ def init_workspace(root: Path, company: Mapping[str, str] | None = None) -> Work
     """Create the folder layout, a commented ``cuijiao.toml`` (with ``company``'s keys set) and the database."""
     if (root / CONFIG_NAME).exists():
         raise WorkspaceError(f"{root}: 已经是 cuijiao 工作区（{CONFIG_NAME} 已存在），未做任何改动")
-    root.mkdir(parents=True, exist_ok=True)
+    private_dir(root)  # owners' names and phones live here: 0700
     for sub in ("templates", "out", "logs", "inbox"):
-        (root / sub).mkdir(exist_ok=True)
+        private_dir(root / sub)
     (root / CONFIG_NAME).write_text(with_company(DEFAULT_CONFIG, company or {}), encoding="utf-8")
     workspace = Workspace(root, load_settings(root / CONFIG_NAME))
     workspace.db  # noqa: B018 - creates the database (mode 0600) and its schema now

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cuijiao.errors import EXIT_BAD_INPUT, BadInput
 from cuijiao.sample import EstateSpec, write_estate
 
 
@@ -23,12 +24,22 @@ def sample(
         str, typer.Option("--format", help="csv 或 xlsx（三个文件都用此格式）；默认房屋、实收为 xlsx，应收为 csv。")
     ] = "",
     encoding: Annotated[str, typer.Option("--encoding", help="CSV 编码。")] = "gb18030",
+    force: Annotated[bool, typer.Option("--force", help="目录中已有同名文件时覆盖。")] = False,
 ) -> None:
     """生成示例小区的房屋业主、应收、实收文件（虚构数据，可生成大型小区用于性能测试）。"""
     formats = (fmt, fmt, fmt) if fmt else ("xlsx", "csv", "xlsx")
     if any(f not in ("csv", "xlsx") for f in formats):
         raise typer.BadParameter("--format 只能是 csv 或 xlsx")
-    written = write_estate(directory, EstateSpec(units=units, months=months, seed=seed),
-                           formats=formats, encoding=encoding)
+    targets = [directory / f"{kind}.{f}" for kind, f in zip(("units", "charges", "payments"), formats, strict=True)]
+    existing = [path.name for path in targets if path.exists() or path.is_symlink()]
+    if existing and not force:
+        typer.echo(f"{directory} 中已有 {'、'.join(existing)}，未写入任何文件（要覆盖请加 --force）", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        written = write_estate(directory, EstateSpec(units=units, months=months, seed=seed),
+                               formats=formats, encoding=encoding)
+    except (BadInput, FileExistsError, NotADirectoryError) as exc:
+        typer.echo(str(exc) if isinstance(exc, BadInput) else f"{directory} 不是可写入的目录，未写入", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     for kind, path in written.items():
         typer.echo(f"{kind}: {path}")

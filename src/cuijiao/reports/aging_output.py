@@ -22,7 +22,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from cuijiao.aging import AgingReport, AgingRow, Collection
 from cuijiao.dates import chinese_date
-from cuijiao.fileio import atomic_writer
+from cuijiao.fileio import atomic_path, atomic_writer
 from cuijiao.money import format_yuan, to_decimal
 from cuijiao.privacy import mask_name
 from cuijiao.reports.cells import csv_row, text_cell
@@ -160,12 +160,8 @@ def write_xlsx(path: Path, report: AgingReport, *, unmask: bool = False) -> None
     _summary_sheet(workbook.create_sheet("汇总"), report)
     for title, by in (("按楼栋", GroupBy.BUILDING), ("按房屋", GroupBy.UNIT), ("按项目", GroupBy.ITEM)):
         _table_sheet(workbook.create_sheet(title), report, by, unmask=unmask)
-    temp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_path(path) as temp:
         workbook.save(temp)
-        temp.replace(path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 class _Percent(Decimal):

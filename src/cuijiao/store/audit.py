@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from cuijiao import __version__
+from cuijiao.fileio import process_alive
 from cuijiao.store import seal
 from cuijiao.store.db import transaction
 
@@ -122,26 +122,11 @@ def close_interrupted_runs(db: sqlite3.Connection) -> list[int]:
     for run_id, pid, host in db.execute(
         "SELECT id, pid, host FROM runs WHERE finished_at IS NULL ORDER BY id"
     ).fetchall():
-        if pid is not None and (host != here or _alive(int(pid))):
+        if pid is not None and (host != here or process_alive(int(pid))):
             continue
         db.execute("UPDATE runs SET finished_at = ?, outcome = 'interrupted' WHERE id = ?", (now_text(), run_id))
         closed.append(int(run_id))
     return closed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another account's process
-    try:  # a killed process its parent has not reaped yet still answers kill(0)
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def seal_ledger(db: sqlite3.Connection, run_id: int, import_ids: Iterable[int]) -> None:
