@@ -116,4 +116,6 @@ def test_sample_writes_three_private_files_and_will_not_overwrite(tmp_path: Path
     assert (target / "units.xlsx").read_bytes() == b"a clerk's own file"
     forced = runner.invoke(app, ["sample", str(target), "--units", "5", "--months", "2", "--force"])
     assert forced.exit_code == 0, forced.output
-    assert {p.name: p.read_bytes() for p in sorted(target.iterdir())} == before
+    assert (target / "charges.csv").read_bytes() == before["charges.csv"]
+    assert (target / "units.xlsx").read_bytes().startswith(b"PK")  # a workbook again, not the clerk's file
+    assert {_mode(p) for p in target.iterdir()} == {0o600}
