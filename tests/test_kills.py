@@ -1,0 +1,180 @@
+"""Kills and signals (issue #12 item 6).
+
+SIGKILL lands at seeded random moments of ``import``, ``notices issue``,
+``record`` and an xlsx write; after each, the next command must find: the
+database intact, the audit chain and the ledger seals whole, no partial
+import, the killed run closed as interrupted, no second copy of an outcome
+recorded again, no temp file left. Each command runs in a forked copy of this
+process (the CLI is already imported), so a kill point costs a fraction of a
+second. ``CUIJIAO_KILL_POINTS`` raises the number of kill points per command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Invoke, write_csv
+from cuijiao.cli import app
+
+POINTS = int(os.environ.get("CUIJIAO_KILL_POINTS", "8"))
+UNITS = 40
+MONTHS = [(2025, m) for m in range(1, 13)]
+
+
+def _forked(workspace: Path, *args: str) -> int:
+    """Start ``cuijiao -w workspace ARGS`` in a forked child; returns its pid."""
+    pid = os.fork()
+    if pid == 0:  # the child: run the command, never return into pytest
+        code = 1
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            app(["-w", str(workspace), *args], standalone_mode=False)
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 1
+        except BaseException:  # a child must always leave through _exit, never back into pytest
+            code = 1
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _duration(workspace: Path, *args: str) -> float:
+    started = time.perf_counter()
+    os.waitpid(_forked(workspace, *args), 0)
+    return time.perf_counter() - started
+
+
+def _kill_after(workspace: Path, delay: float, *args: str) -> None:
+    pid = _forked(workspace, *args)
+    time.sleep(delay)
+    with contextlib.suppress(ProcessLookupError):  # it had finished
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)  # reaped: the next command finds the process gone
+
+
+def _db(workspace: Path) -> sqlite3.Connection:
+    return sqlite3.connect(workspace / "cuijiao.db")
+
+
+def _after_kill(cli: Invoke, workspace: Path) -> None:
+    """What the next command must find after any kill."""
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.output
+    with _db(workspace) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        open_runs = db.execute("SELECT id, command FROM runs WHERE finished_at IS NULL").fetchall()
+        assert open_runs == [], open_runs
+        closed = db.execute("SELECT count(*) FROM runs WHERE outcome = 'interrupted'").fetchone()[0]
+        noticed = db.execute("SELECT count(*) FROM events WHERE kind = 'run.interrupted'").fetchone()[0]
+        assert closed == noticed
+
+
+@pytest.fixture
+def estate(with_units: Invoke, workspace_dir: Path, tmp_path: Path) -> tuple[Invoke, Path, Path]:
+    units = [["房号", "楼栋", "业主姓名", "联系电话", "建筑面积", "通讯地址"]] + [
+        [f"5-{i:03d}", "5栋", f"业主{i}", "13800000000", "80", "翠湖路1号"] for i in range(UNITS)]
+    assert with_units("import", "units", str(write_csv(tmp_path / "u.csv", units))).exit_code == 0
+    charges = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]] + [
+        [f"5-{i:03d}", "物业费", f"{y}-{m:02d}", f"{y}-{m:02d}-10", "100.00"] for i in range(UNITS) for y, m in MONTHS]
+    return with_units, workspace_dir, write_csv(tmp_path / "charges.csv", charges)
+
+
+def _charges(workspace: Path) -> int:
+    with _db(workspace) as db:
+        return int(db.execute("SELECT count(*) FROM charges").fetchone()[0])
+
+
+def test_sigkill_at_random_points(estate: tuple[Invoke, Path, Path], tmp_path: Path) -> None:
+    cli, workspace, charges = estate
+    rng = random.Random(20261128)
+    points = 0
+    # 1. import: all or nothing.
+    span = _duration(workspace, "import", "charges", str(charges), "--dry-run")
+    for _ in range(POINTS):
+        _kill_after(workspace, rng.uniform(0, span * 1.2), "import", "charges", str(charges))
+        points += 1
+        _after_kill(cli, workspace)
+        assert _charges(workspace) in (0, UNITS * len(MONTHS))
+    assert cli("import", "charges", str(charges)).exit_code == 0
+    assert _charges(workspace) == UNITS * len(MONTHS)
+    # 2. notices issue, month after month: never a stage twice in a case.
+    days = [f"2025-{m:02d}-25" for m in range(2, 13)]
+    span = _duration(workspace, "notices", "plan", "--as-of", days[0]) * 2
+    for index in range(POINTS):
+        _kill_after(workspace, rng.uniform(0, span), "notices", "issue", "--as-of", days[index % len(days)])
+        points += 1
+        _after_kill(cli, workspace)
+        with _db(workspace) as db:
+            assert db.execute("SELECT count(*) FROM (SELECT unit_id, case_id, stage FROM notices"
+                              " WHERE purpose = 'ladder' GROUP BY 1, 2, 3 HAVING count(*) > 1)").fetchone()[0] == 0
+    # 3. record: run again after the kill, recorded once.
+    span = _duration(workspace, "record", "call", "5-000", "--outcome", "拒接", "--note", "试", "--on", "2025-06-01")
+    for index in range(POINTS):
+        args = ("record", "call", f"5-{index:03d}", "--outcome", "无人接听", "--note", f"第{index}次",
+                "--on", "2025-06-02")
+        _kill_after(workspace, rng.uniform(0, span * 1.2), *args)
+        points += 1
+        _after_kill(cli, workspace)
+        assert cli(*args).exit_code == 0
+        with _db(workspace) as db:
+            assert db.execute("SELECT count(*) FROM outcomes WHERE unit_id = ? AND on_date = '2025-06-02'",
+                              (f"5-{index:03d}",)).fetchone()[0] == 1
+    # 4. an xlsx written under a kill leaves no temp file once the next write is done.
+    out = tmp_path / "账龄.xlsx"
+    xlsx = ("aging", "--as-of", "2025-12-25", "--format", "xlsx", "-o", str(out))
+    span = _duration(workspace, *xlsx)
+    for _ in range(POINTS):
+        _kill_after(workspace, rng.uniform(span * 0.5, span * 1.1), *xlsx)
+        points += 1
+        _after_kill(cli, workspace)
+    assert cli(*xlsx).exit_code == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert points >= 30
+    with _db(workspace) as db:  # enough kills landed mid-command to mean something
+        assert db.execute("SELECT count(*) FROM runs WHERE outcome = 'interrupted'").fetchone()[0] >= POINTS
+
+
+def test_sigterm_rolls_back_or_commits_and_says_which(estate: tuple[Invoke, Path, Path], tmp_path: Path) -> None:
+    cli, workspace, _charges_file = estate
+    big = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]] + [
+        [f"5-{i:03d}", f"杂费{k}", f"{y}-{m:02d}", f"{y}-{m:02d}-10", "1.00"]
+        for i in range(UNITS) for k in range(40) for y, m in MONTHS]
+    path = write_csv(tmp_path / "big.csv", big)
+    process = subprocess.Popen([sys.executable, "-m", "cuijiao", "-w", str(workspace), "import", "charges", str(path)],
+                               text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the import's run has begun
+        with _db(workspace) as db:
+            if db.execute("SELECT 1 FROM runs WHERE command = 'import charges' AND finished_at IS NULL").fetchone():
+                break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert "Traceback" not in err
+    with _db(workspace) as db:
+        outcome = db.execute("SELECT outcome FROM runs WHERE command = 'import charges'").fetchone()[0]
+    if process.returncode == 0:  # the signal came after the commit: the summary says what was kept
+        assert _charges(workspace) == len(big) - 1
+        assert "已导入" in out
+    else:
+        assert process.returncode == 1
+        assert "已中断（收到 SIGTERM）" in err
+        assert outcome == "interrupted"
+        assert _charges(workspace) in (0, len(big) - 1)
+        assert ("已全部撤销" in err) == (_charges(workspace) == 0)
+    assert cli("audit", "verify").exit_code == 0
