@@ -22,6 +22,7 @@ from cuijiao.cli import (
     templates_cmd,
 )
 from cuijiao.cli.context import AppState, WorkspaceOption
+from cuijiao.cli.i18n import CuijiaoGroup
 
 app = typer.Typer(
     name="cuijiao",
@@ -30,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # a traceback must not print owners' data
     add_completion=False,
     rich_markup_mode=None,
+    cls=CuijiaoGroup,  # help pages and usage errors in Chinese
 )
 
 

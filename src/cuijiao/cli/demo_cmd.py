@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
-    directory: Annotated[Path, typer.Argument(help="演示工作区目录。")] = Path("cuijiao-demo"),
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="演示工作区目录。")] = Path("cuijiao-demo"),
     force: Annotated[bool, typer.Option("--force", help="目录已是工作区时先删除重建。")] = False,
 ) -> None:
     """在内置的示例小区（翠湖花园，虚构数据）上新建工作区，导入全部台账，计算账龄并写出账龄报表。"""

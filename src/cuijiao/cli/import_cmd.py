@@ -16,7 +16,7 @@ from cuijiao.workspace import Workspace
 
 KIND_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
 
-FilesArgument = Annotated[list[Path], typer.Argument(help="要导入的 .xlsx 或 .csv 文件，可以多个。")]
+FilesArgument = Annotated[list[Path], typer.Argument(metavar="FILE", help="要导入的 .xlsx 或 .csv 文件，可以多个。")]
 SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel 工作表名称或序号（从 1 开始）。")]
 EncodingOption = Annotated[
     str | None, typer.Option("--encoding", help="CSV 编码，如 gb18030、utf-8（默认自动识别）。")

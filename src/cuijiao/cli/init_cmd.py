@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 def init(
     ctx: typer.Context,
     directory: Annotated[
-        Path | None, typer.Argument(help="工作区目录（默认：--workspace 或当前目录）。")
+        Path | None, typer.Argument(metavar="DIR", help="工作区目录（默认：--workspace 或当前目录）。")
     ] = None,
     company_name: Annotated[str | None, typer.Option(help="物业公司全称（写入 [company] name）。")] = None,
     company_address: Annotated[str | None, typer.Option(help="公司地址，印在信件上（[company] address）。")] = None,

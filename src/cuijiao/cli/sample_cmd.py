@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 
 def sample(
-    directory: Annotated[Path, typer.Argument(help="写入的目录。")],
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="写入的目录。")],
     units: Annotated[int, typer.Option("--units", min=1, help="房屋数。")] = 264,
     months: Annotated[int, typer.Option("--months", min=1, max=240, help="月数（截至 2026年11月）。")] = 36,
     seed: Annotated[int, typer.Option("--seed", help="随机种子：相同参数总是生成相同数据。")] = 20261127,
