@@ -34,6 +34,9 @@ def _fit(label: str) -> Callable[[re.Match[str]], str]:
     return replace
 
 
+# Metavars the commands declare (metavar="UNIT"), and what a clerk reads instead.
+METAVARS = {"UNIT": "房号", "NOTICE_NO": "通知编号", "FILE": "文件", "DIR": "目录", "N:HASH": "事件数:哈希"}
+
 # Whole texts and fragments of help pages, in the order they are replaced.
 _HELP: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"^Usage: ", re.M), "用法："),
@@ -56,10 +59,7 @@ _HELP: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] 
     (re.compile(r"(?:<(?:list\[)?(?:str|text)\]?>|\bTEXT\b) *"), _fit("<文本>")),
     (re.compile(r"<list\[(?:Path|path)\]> *"), _fit("<路径>")),
     # our own metavars, written in ASCII so that Click measures their columns right
-    (re.compile(r"\bUNIT\b *"), _fit("房号")),
-    (re.compile(r"\bNOTICE_NO\b *"), _fit("通知编号")),
-    (re.compile(r"\bFILE\b *"), _fit("文件")),
-    (re.compile(r"\bDIR\b *"), _fit("目录")),
+    *((re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-]) *"), _fit(label)) for name, label in METAVARS.items()),
 )
 
 # Messages of usage errors (the part after "Error: "), translated whole.
