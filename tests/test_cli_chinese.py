@@ -15,7 +15,8 @@ from cuijiao.cli import app
 # Names a clerk types (commands, option values, file formats) and names of things, not English prose.
 NAMES = {"cuijiao", "toml", "csv", "xlsx", "json", "table", "unit", "building", "item", "Excel", "EMS", "CSV",
          "CUIJIAO_WORKSPACE", "gb18030", "utf", "CJ2026", "segments", "out", "logs", "inbox", "templates", "rejected",
-         "warn_days", "x"}
+         "warn_days", "x", "Word", "docx", "sms",
+         "company", "name", "address", "phone", "LibreOffice", "PDF", "Jinja", "README", "md"}
 
 
 def _commands(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -32,7 +33,7 @@ ALLOWED = NAMES | {name for path in COMMANDS for name in path}
 def english(text: str) -> list[str]:
     """Latin words left once option names, metavars' values and allowed names are taken out."""
     text = re.sub(r"(?<![\w])-{1,2}[A-Za-z][\w-]*", " ", text)  # --as-of, -w
-    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
+    words = re.findall(r"[A-Za-z][A-Za-z0-9_]*", text)
     return [w for w in words if w not in ALLOWED and w.lower() not in ALLOWED]
 
 

@@ -107,7 +107,7 @@ def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ..
 def test_every_command_has_help(command: tuple[str, ...]) -> None:
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0
-    assert "Usage" in result.output
+    assert "用法：" in result.output
     top = command[0]
     assert top in (ROOT / "README.md").read_text(encoding="utf-8"), f"{top} is not in the README"
 

@@ -35,7 +35,9 @@ def _fit(label: str) -> Callable[[re.Match[str]], str]:
 
 
 # Metavars the commands declare (metavar="UNIT"), and what a clerk reads instead.
-METAVARS = {"UNIT": "房号", "NOTICE_NO": "通知编号", "FILE": "文件", "DIR": "目录", "N:HASH": "事件数:哈希"}
+# An argument declared without one shows its parameter name: those are here too.
+METAVARS = {"UNIT": "房号", "NOTICE_NO": "通知编号", "FILE": "文件", "DIR": "目录", "N:HASH": "事件数:哈希",
+            "notice_no": "通知编号", "directory": "目录", "files": "文件", "unit_id": "房号"}
 
 # Whole texts and fragments of help pages, in the order they are replaced.
 _HELP: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
