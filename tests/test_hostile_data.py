@@ -8,14 +8,17 @@ them literally, and CSV and workbook cells holding them open in Excel as text.
 from __future__ import annotations
 
 import csv
+import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from conftest import Invoke, write_csv
-from cuijiao.reports.cells import neutralise
+from cuijiao.reports.cells import neutralise, neutralise_workbook
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
 DDE = "=cmd|' /C calc'!A0"
@@ -136,3 +139,28 @@ def test_workbook_cells_are_strings_not_formulas(hostile: Invoke, tmp_path: Path
 def test_json_keeps_the_data_exact(hostile: Invoke) -> None:
     rows = json.loads(hostile("--json", "aging", "--as-of", "2025-03-25", "--unmask").output)["rows"]
     assert {row["owner_name"] for row in rows} >= {HYPERLINK, "@SUM(A1)"}
+
+
+def test_a_pandas_workbook_is_neutralised_in_place() -> None:
+    frame = pd.DataFrame({"房号": [DDE, "1-101"], "业主": [HYPERLINK, "张三"], "欠费": [Decimal("-1.00"), 2]})
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="表", index=False)
+        neutralise_workbook(writer.book)
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["表"]
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert [cell.value for cell in cells[3:]] == ["'" + DDE, "'" + HYPERLINK, -1, "1-101", "张三", 2]
+
+
+def test_rejected_rows_file_keeps_formulas_as_text(cli: Invoke, tmp_path: Path) -> None:
+    rows = [["房号", "楼栋", "业主姓名", "联系电话", "建筑面积"],
+            ["1-101", "1栋", "张三", "13800000001", "80"],
+            ["1-102", "1栋", DDE, "13800000002", HYPERLINK]]  # the area is no number: rejected
+    source = write_csv(tmp_path / "units.csv", rows)
+    result = cli("import", "units", str(source), "--skip-invalid")
+    assert result.exit_code == 3, result.output
+    cells = _csv_cells(tmp_path / "units.csv.rejected.csv")
+    assert "'" + DDE in cells
+    assert "'" + HYPERLINK in cells
+    assert not [cell for cell in cells if _starts_formula(cell)]

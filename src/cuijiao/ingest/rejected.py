@@ -14,6 +14,7 @@ from cuijiao.fileio import atomic_writer
 from cuijiao.ingest.fields import Schema
 from cuijiao.ingest.readers import cell_text, open_source
 from cuijiao.ingest.table import locate_header
+from cuijiao.reports.cells import csv_row
 
 
 def rejected_path(path: Path) -> Path:
@@ -32,8 +33,8 @@ def write_rejected(path: Path, schema: Schema, sheet: str | None, encoding: str 
     target = rejected_path(path)
     with atomic_writer(target, encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream)
-        writer.writerow(["原行号", "错误原因", *table.all_headers])
+        writer.writerow(csv_row(["原行号", "错误原因", *table.all_headers]))
         for line, cells in table.rows:
-            if line in reasons:
-                writer.writerow([line, "；".join(reasons[line]), *map(cell_text, cells)])
+            if line in reasons:  # a rejected cell may be a formula: opened in Excel, it stays text
+                writer.writerow(csv_row([line, "；".join(reasons[line]), *map(cell_text, cells)]))
     return target

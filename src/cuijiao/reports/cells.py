@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -40,3 +41,13 @@ def text_cell(sheet: WriteOnlyWorksheet, value: Any) -> Cell:
     if isinstance(cell.value, str):
         cell.data_type = "s"
     return cell
+
+
+def neutralise_workbook(book: Workbook) -> None:
+    """Every text cell of an in-memory workbook (pandas' ``to_excel``) as text: neutralised, never a formula."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = neutralise(cell.value)
+                    cell.data_type = "s"

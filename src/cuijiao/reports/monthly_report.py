@@ -21,6 +21,7 @@ from cuijiao.aging import AgingReport
 from cuijiao.dates import chinese_date
 from cuijiao.fileio import atomic_write_bytes
 from cuijiao.money import format_yuan, to_decimal
+from cuijiao.reports.cells import neutralise_workbook
 from cuijiao.reports.charts import bucket_chart, find_cjk_font, rate_chart
 from cuijiao.reports.monthly_figures import MonthlyFigures, gather, percent_text, rate
 from cuijiao.workspace import Workspace
@@ -174,6 +175,7 @@ def report_xlsx(figures: MonthlyFigures) -> bytes:
                      columns=["诉讼时效", "数值"]).to_excel(writer, sheet_name="诉讼时效", index=False)
         pd.DataFrame({"待审批房号": figures.waiting_approval}).to_excel(writer, sheet_name="待审批", index=False)
         _formats(writer)
+        neutralise_workbook(writer.book)  # owners' names and unit ids are text, never formulas
     return buffer.getvalue()
 
 
