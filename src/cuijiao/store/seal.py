@@ -67,6 +67,10 @@ def _digests(db: sqlite3.Connection, table: str, import_ids: Iterable[int] | Non
     at = columns.index("import_id")
     found: dict[int, _Digest] = defaultdict(_Digest)
     cursor = db.execute(sql, params)
+    if len(params) == 1:  # one import (a fresh one, typically): every row is its own, no grouping
+        while batch := cursor.fetchmany(_BATCH):
+            found[params[0]].add(batch)
+        return found
     while batch := cursor.fetchmany(_BATCH):
         groups: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for row in batch:
