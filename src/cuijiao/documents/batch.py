@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,8 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
                 calls.setdefault(facts.segment, []).append(_call_row(facts, job[2]))
                 if facts.notice.stage == 1:
                     texts.append(Text(facts.owner.phone, facts.owner.unit_id, facts.notice.notice_no,
-                                      facts.owner.name, facts.notice.amount_fen, job[2]["deadline"]))
+                                      facts.owner.name, facts.notice.amount_fen,
+                                      facts.notice.deadline or facts.notice.issued_on + timedelta(days=15)))
         if jobs and result.out_dir is None:
             folder.mkdir(parents=True, exist_ok=True)
             result.out_dir = folder

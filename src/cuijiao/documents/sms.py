@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from cuijiao.money import format_yuan
 
@@ -27,16 +28,17 @@ class Text:
     notice_no: str
     owner_name: str
     amount_fen: int
-    deadline: str
+    deadline: date
 
 
 def parts(text: str) -> int:
     return 1 if len(text) <= SINGLE else math.ceil(len(text) / PART)
 
 
-def message(estate: str, units: Sequence[str], amount: str, deadline: str, phone: str) -> str:
-    return (f"【{estate}物业】您好，您的房屋{'、'.join(units)}物业费尚欠{amount}元，请于{deadline}前缴纳。"
-            f"如已缴请忽略，详询{phone}。")
+def message(estate: str, units: Sequence[str], amount: str, deadline: date, phone: str) -> str:
+    """Short enough for one SMS with a one-unit owner and a typical estate name (≤ 70 characters)."""
+    return (f"【{estate}物业】您的房屋{'、'.join(units)}物业费尚欠{amount}元，请于{deadline.month}月{deadline.day}日前"
+            f"缴纳，已缴请忽略。详询{phone}")
 
 
 def neutral(cell: str) -> str:
