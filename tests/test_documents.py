@@ -234,3 +234,58 @@ def test_a_plain_install_carries_the_shipped_templates(tmp_path: Path) -> None:
     for name in ("stage1_reminder.docx", "stage5_litigation.docx", "limitation_demand.docx", "tenant.docx",
                  "README.md"):
         assert name in found
+
+
+VARIANT_TEXT = {
+    "stage1_reminder": "缴费提醒", "stage2_notice": "本通知即为对上述费用的催告", "stage3_demand": "现再次函告",
+    "stage4_lawyer": "律师事务所接受翠湖物业服务有限公司", "stage5_litigation": "证据清单",
+    "limitation_demand": "第一百九十五条", "dispute": "“电梯噪音”问题", "hardship": "第 6 期",
+    "developer": "物业服务费欠费对账单", "absentee": "邮寄地址：杭州市西湖区文三路 100 号",
+    "tenant": "业主负连带交纳责任",
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANT_TEXT))
+def test_each_template_renders_its_own_words_and_the_shared_ones(name: str, tmp_path: Path) -> None:
+    from cuijiao.documents.context import example_context  # noqa: PLC0415
+    from cuijiao.documents.templates import Library  # noqa: PLC0415
+
+    path = tmp_path / f"{name}.docx"
+    path.write_bytes(Library(None).get(name).render(example_context()))
+    text = all_text(path)
+    assert VARIANT_TEXT[name] in text
+    assert "1,409.50" in text and "人民币壹仟肆佰零玖元伍角" in text and "3-2-1502" in text
+    assert "送 达 回 执" in text and "CJ2026-000123" in footer_xml(path)
+    if name == "dispute":
+        assert not any(word in text for word in ("诉讼", "起诉", "律师", "支付令"))
+    if name == "hardship":  # six parts in fen: 234.95 + 5 × 234.91 = 1,409.50
+        assert "234.95" in text and text.count("234.91") == 5
+
+
+def test_sms_fits_one_message_for_a_one_unit_owner() -> None:
+    from cuijiao.documents.sms import Text, parts, sms_csv  # noqa: PLC0415
+
+    data = sms_csv([Text("138 0013 8000", "1-1-101", "CJ2026-000001", "张三", 8000, date(2026, 12, 10)),
+                    Text("13800138000", "1-1-102", "CJ2026-000002", "张三", 12050, date(2026, 12, 10)),
+                    Text("", "2-201", "CJ2026-000003", "李四", 100, date(2026, 12, 10))],
+                   "翠湖花园", "0571-88880000")
+    rows = list(csv.reader(data.decode("utf-8-sig").splitlines()))
+    assert len(rows) == 2  # one per phone; no phone, no text
+    assert "1-1-101、1-1-102" in rows[1][3] and "200.50元" in rows[1][3] and "12月10日" in rows[1][3]
+    single = rows[1][3].replace("1-1-101、1-1-102", "1-1-101")
+    assert len(single) <= 70 and parts(single) == 1 and parts("字" * 71) == 2 and parts("字" * 135) == 3
+
+
+def test_pdf_without_libreoffice_says_how_to_install_it(estate: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF, "--pdf")
+    assert code == 3 and "apt-get install -y libreoffice-writer-nogui" in output, output  # letters written
+    assert letters_of(next((estate / "out").glob("*_*")))
+
+
+@pytest.mark.skipif(__import__("shutil").which("soffice") is None, reason="LibreOffice is not installed")
+def test_pdf_copies_through_libreoffice(estate: Path) -> None:
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF, "--pdf")
+    assert code == 3, output  # 2-201 still has no mailing address
+    folder = next((estate / "out").glob("*_*"))
+    assert {p.stem for p in folder.glob("*.pdf")} >= {p.stem for p in letters_of(folder)}

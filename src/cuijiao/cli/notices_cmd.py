@@ -13,7 +13,7 @@ from cuijiao.collection import UnitPlan, plan_estate
 from cuijiao.documents import issue_and_render
 from cuijiao.documents.pdf import to_pdf
 from cuijiao.documents.reprint import reprint_notice
-from cuijiao.errors import EXIT_WARNINGS
+from cuijiao.errors import EXIT_WARNINGS, CuijiaoError
 from cuijiao.money import format_yuan
 from cuijiao.stages import STAGE_NAMES
 from cuijiao.store.lock import workspace_lock
@@ -81,7 +81,12 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
         # One issuer renders at a time: a second waits, then finds nothing left to write.
         with workspace_lock(ws.root, "notices issue", wait_seconds=RENDER_WAIT_SECONDS):
             result = issue_and_render(ws, run, day, approve=frozenset(approve or ()), out_dir=output)
-        pdfs = to_pdf([w.path for w in result.letters + result.files if w.path.suffix == ".docx"]) if pdf else []
+        pdfs: list[Path] = []
+        if pdf and result.letters:
+            try:
+                pdfs = to_pdf([w.path for w in result.letters + result.files if w.path.suffix == ".docx"])
+            except CuijiaoError as exc:  # the letters are written; only their PDF copies are missing
+                result.problems.append(str(exc))
         issued = result.issued
         if state(ctx).json:
             print_json({"as_of": day.isoformat(), "issued": [

@@ -123,7 +123,7 @@ def letterhead(document: Document, footer_text: str = "通知编号：{{ notice_
     foot.add_run(footer_text + "　　第 ")
     add_field(foot, "PAGE")
     foot.add_run(" 页 共 ")
-    add_field(foot, "SECTIONPAGES")
+    add_field(foot, "NUMPAGES")  # print_all.docx makes it SECTIONPAGES: each letter counts its own pages
     foot.add_run(" 页")
     restart = OxmlElement("w:pgNumType")
     restart.set(qn("w:start"), "1")
@@ -134,6 +134,9 @@ def add_table(document: Document, rows: Sequence[Sequence[str]], widths: Sequenc
     table = document.add_table(rows=len(rows), cols=len(widths))
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Mm(width)  # the grid LibreOffice lays out by; cell widths are Word's
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             cell = table.cell(r, c)

@@ -67,7 +67,8 @@ class _Merge:
 
     def copy_part(self, letter: zipfile.ZipFile, target: str, new_name: str) -> None:
         """A header or footer (and its images) as a part of this letter's own."""
-        self.out.writestr("word/" + new_name, letter.read("word/" + target), zipfile.ZIP_DEFLATED)
+        part = letter.read("word/" + target).replace(b'w:instr="NUMPAGES"', b'w:instr="SECTIONPAGES"')
+        self.out.writestr("word/" + new_name, part, zipfile.ZIP_DEFLATED)
         rels_name = f"word/_rels/{Path(target).name}.rels"
         if rels_name in letter.namelist():
             rels = _rels(letter.read(rels_name).decode("utf-8"))
