@@ -41,7 +41,9 @@ def test_each_outcome_is_stored_and_audited(owing: Invoke, workspace_dir: Path) 
     ]
     for args, said in steps:
         result = owing("record", *args)
-        assert (result.exit_code, result.output.strip()) == (0, f"{said}（工作区 {workspace_dir}）"), result.stderr
+        # The summary line last; a promise or legal step first lists what it covers (test_law_record.py).
+        assert (result.exit_code, result.output.strip().splitlines()[-1]) == (
+            0, f"{said}（工作区 {workspace_dir}）"), result.stderr
     assert outcomes(workspace_dir) == [
         ("1-101", "promise", "2025-03-01", "2025-03-31", 15000), ("1-101", "dispute", "2025-03-05", None, None),
         ("1-101", "resolve", "2025-04-01", None, None), ("1-101", "hold", "2025-04-02", "2025-05-31", None),

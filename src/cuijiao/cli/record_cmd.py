@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cuijiao.cli.context import WorkspaceOption, option_date, recorded_run, summary
+from cuijiao.cli.context import WorkspaceOption, option_date, recorded_run, state, summary
+from cuijiao.dates import parse_period
 from cuijiao.errors import BadInput
 from cuijiao.money import format_yuan, parse_amount
 from cuijiao.outcomes import CALL_OUTCOMES, LEGAL_STEPS, Kind, Outcome
@@ -31,10 +32,48 @@ def _save(ctx: typer.Context, workspace: Any, command: str, build: Callable[[], 
     with recorded_run(ctx, workspace, f"record {command}") as (ws, run):
         outcome, said = build()
         saved = record(ws, run, outcome, today=date.today())
+        if not state(ctx).quiet:
+            _show_coverage(saved)
         if run.counts.get("already_recorded"):
             summary(ws, f"此前已记录过：房号 {saved.unit_id} {said}（记录 #{saved.id}），未重复记录")
         else:
             summary(ws, f"已记录：房号 {saved.unit_id} {said}（记录 #{saved.id}）")
+
+
+def _show_coverage(saved: Outcome) -> None:
+    """What a promise or legal step covers, and whether it is evidence for the limitation clock."""
+    if "covers" not in saved.detail:
+        return
+    kind = "承诺" if saved.kind is Kind.PROMISE else "法律程序"
+    typer.echo(f"{kind}涵盖：{'、'.join(saved.detail['covers']) or '（无）'}")
+    if saved.kind is Kind.PROMISE and not saved.detail.get("evidence"):
+        typer.echo("没有证据，不使诉讼时效重新计算（承诺日期前仍暂缓升级催缴）；"
+                   "有还款承诺书或通话录音的，请用 --evidence 记录")
+
+
+def _evidence(text: str | None, what: str) -> str:
+    """Evidence given must say something: a blank one is a mistake, not "none"."""
+    if text is None:
+        return ""
+    if not text.strip():
+        raise BadInput(f"--evidence 不能为空{what}")
+    return text.strip()
+
+
+def _periods(texts: list[str] | None) -> list[str]:
+    result = []
+    for text in texts or []:
+        try:
+            result.append(parse_period(text).label)
+        except ValueError as exc:
+            raise BadInput(f"--period：{exc}") from None
+    return result
+
+
+EvidenceOption = Annotated[str | None, typer.Option("--evidence", help="证据：签字的还款承诺书编号、通话录音编号等。")]
+PeriodOption = Annotated[list[str] | None, typer.Option(
+    "--period", help="涵盖的所属期间（可多次给出；也可写范围 2025-01~2025-03）。默认：当日所欠的全部费用。")]
+ItemOption = Annotated[list[str] | None, typer.Option("--item", help="涵盖的收费项目（可多次给出）。")]
 
 
 def _amount(text: str) -> int:
@@ -48,12 +87,15 @@ def _amount(text: str) -> int:
 def promise(ctx: typer.Context, unit: UnitArgument,
             amount: Annotated[str, typer.Option("--amount", help="承诺缴纳的金额，如 1,200.00。")],
             by: Annotated[str, typer.Option("--by", help="承诺在此日期前缴纳。")],
-            on: OnOption = None, note: NoteOption = "", workspace: WorkspaceOption = None) -> None:
-    """业主承诺在某日前缴纳一定金额（到期未缴视为违约，恢复催缴）。"""
+            on: OnOption = None, note: NoteOption = "", evidence: EvidenceOption = None,
+            period: PeriodOption = None, item: ItemOption = None, workspace: WorkspaceOption = None) -> None:
+    """业主承诺在某日前缴纳一定金额（到期未缴视为违约，恢复催缴）。有证据的承诺使其涵盖的欠费诉讼时效重新计算。"""
 
     def build() -> tuple[Outcome, str]:
         fen, until = _amount(amount), option_date(by, "--by")
-        outcome = Outcome(0, unit, Kind.PROMISE, option_date(on, "--on"), until, fen, {"note": note})
+        detail = {"note": note, "evidence": _evidence(evidence, "：写明还款承诺书编号、通话录音编号等"),
+                  "periods": _periods(period), "items": item or []}
+        outcome = Outcome(0, unit, Kind.PROMISE, option_date(on, "--on"), until, fen, detail)
         return outcome, f"承诺 {until} 前缴纳 {format_yuan(fen)} 元"
 
     _save(ctx, workspace, "promise", build)
@@ -107,12 +149,18 @@ def call(ctx: typer.Context, unit: UnitArgument,
 @record_app.command("legal")
 def legal(ctx: typer.Context, unit: UnitArgument,
           step: Annotated[str, typer.Option("--step", help=f"法律程序：{'|'.join(LEGAL_STEPS)}。")],
-          evidence: Annotated[str, typer.Option("--evidence", help="证据编号，如法院受理通知书文号。")] = "",
+          evidence: Annotated[str | None, typer.Option("--evidence", help="证据编号，如法院受理通知书文号。")] = None,
+          period: PeriodOption = None, item: ItemOption = None,
           on: OnOption = None, workspace: WorkspaceOption = None) -> None:
-    """记录申请支付令、起诉、调解或仲裁（诉讼时效自此重新计算）。"""
-    _save(ctx, workspace, "legal", lambda: (
-        Outcome(0, unit, Kind.LEGAL, option_date(on, "--on"), detail={"step": step, "evidence": evidence}),
-        f"{step}（{evidence}）" if evidence else step))
+    """记录申请支付令、起诉、调解或仲裁（所列欠费的诉讼时效自此重新计算；默认：当日所欠的全部费用）。"""
+
+    def build() -> tuple[Outcome, str]:
+        proof = _evidence(evidence, "：写明法院受理通知书文号等")
+        detail = {"step": step, "evidence": proof, "periods": _periods(period), "items": item or []}
+        return (Outcome(0, unit, Kind.LEGAL, option_date(on, "--on"), detail=detail),
+                f"{step}（{proof}）" if proof else step)
+
+    _save(ctx, workspace, "legal", build)
 
 
 @record_app.command("delivered")
@@ -124,10 +172,11 @@ def delivered(ctx: typer.Context,
               relation: Annotated[
                   str, typer.Option("--relation", help=f"签收人与业主的关系：{'|'.join(SIGNER_RELATIONS)}。")
               ] = "",
-              evidence: Annotated[str, typer.Option("--evidence", help="证据：EMS 邮件号、签收单编号等。")] = "",
+              evidence: Annotated[str | None, typer.Option(
+                  "--evidence", help="证据：EMS 邮件号、签收单编号、电子送达的消息编号、公告的报刊及日期等。")] = None,
               workspace: WorkspaceOption = None) -> None:
     """记录通知已送达（有送达证据的催缴才使诉讼时效重新计算）。"""
     with recorded_run(ctx, workspace, "record delivered") as (ws, run):
-        delivery = Delivery(notice_no, option_date(on, "--on"), method, signer, relation, evidence)
+        delivery = Delivery(notice_no, option_date(on, "--on"), method, signer, relation, _evidence(evidence, ""))
         delivery_id = record_delivery(ws, run, delivery, today=date.today())
         summary(ws, f"已记录：通知 {notice_no} 于 {delivery.on} 以{method}送达（记录 #{delivery_id}）")
