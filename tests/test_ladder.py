@@ -81,10 +81,10 @@ def test_two_years_of_monthly_runs(estate: Invoke, workspace_dir: Path) -> None:
     # September charge starts a new case and a new ladder from stage 1.
     assert sequence["3-104"] == [("2025-01-25", 1), ("2025-02-25", 2), ("2025-09-25", 1), ("2025-10-25", 2),
                                  ("2025-12-25", 3), ("2026-03-25", 4), ("2026-09-25", 5)]
-    # 3-101 let the deadlines of 02-25 (03-12) and 04-25 (05-10) pass without paying:
-    # two ignored notices make it chronic, in segment as in the plan.
+    # 3-101 let the deadlines of 02-25 (03-12) and 04-25 (05-10) pass without paying, but no
+    # delivery of either was recorded: a letter not proven to arrive was not ignored (#8 item 9).
     why = json.loads(estate("--json", "segment", "--as-of", "2025-05-25", "--explain", "3-101").output)
-    assert (why["facts"]["notices_ignored"], why["facts"]["oldest_days"], why["segment"]) == (2, 135, "chronic")
+    assert (why["facts"]["notices_ignored"], why["facts"]["oldest_days"], why["segment"]) == (0, 135, "reminder")
     cases = [case for _issued, _stage, case in found["3-104"]]
     assert cases[0] == cases[1] != cases[2] == cases[-1]
     with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
@@ -99,7 +99,7 @@ def test_plan_json_schema_and_blocks(estate: Invoke) -> None:
     assert plan["as_of"] == "2025-03-10"
     assert rows["3-101"] == {
         "unit_id": "3-101", "segment": "reminder", "case_opened": "2025-01-11", "stage_now": 2, "next_stage": 3,
-        "next_on": "2025-04-10", "blocked_by": "deadline",
+        "next_on": "2025-04-10", "blocked_by": "threshold",
         "reason": "第 3 级 催缴函：距上次通知（CJ2025-000001）不足 15 天（2025-03-12 起）；"
                   "上次通知的缴费期限 2025-03-12 未过（2025-03-13 起）；待最早欠费逾期满 90 天（2025-04-10 起）"}
     assert (rows["3-102"]["segment"], rows["3-102"]["next_stage"], rows["3-102"]["blocked_by"]) == (

@@ -181,7 +181,8 @@ def explain_unit(workspace: Workspace, unit_id: str, as_of: date) -> Segmented:
 def _segmented(owner: Owner, unit: UnitPosition, recorded: list[Outcome], rules: tuple[Rule, ...],
                case: Case | None) -> Segmented:
     """The same facts and rules the planner uses, so "why" here is "why" there."""
-    values = facts(owner, unit, standing(recorded, unit.payments, unit.as_of), notices_ignored(case, unit))
+    ignored = notices_ignored(case, unit, recorded)
+    values = facts(owner, unit, standing(recorded, unit.payments, unit.as_of), ignored)
     return Segmented(owner, unit.as_of, unit.overdue_fen, values, classify(rules, values))
 
 

@@ -107,7 +107,8 @@ def _plans(workspace: Workspace, units: UnitRange, as_of: date, approve: frozens
             case = None
         outcomes = recorded.get(unit_id, [])
         now = standing(outcomes, unit.payments, as_of)
-        verdict = classify(settings.segment_rules, facts(people[unit_id], unit, now, notices_ignored(case, unit)))
+        ignored = notices_ignored(case, unit, outcomes)
+        verdict = classify(settings.segment_rules, facts(people[unit_id], unit, now, ignored))
         limitation = clocks(unit, outcomes, rest_days, settings.limitation_warn_days, delivered.get(unit_id, []))
         expiring = any(c.status is Status.EXPIRING for c in limitation)  # an expired debt no demand revives
         plan = plan_unit(unit, verdict.segment, now, case, policy, expiring=expiring, approved=unit_id in approve)

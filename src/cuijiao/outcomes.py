@@ -50,6 +50,9 @@ class Standing:
     promise_in_effect: Outcome | None
     broken_promises: int
     hold: Outcome | None
+    # The latest promise whose date has not passed, kept or not: the ladder waits for its date.
+    promise_until: Outcome | None = None
+    legal_step: Outcome | None = None  # the latest legal step recorded (payment order, suit …)
 
 
 def promise_kept(promise: Outcome, payments: Sequence[Payment]) -> bool:
@@ -73,7 +76,9 @@ def standing(outcomes: Sequence[Outcome], payments: Sequence[Payment], as_of: da
                       if p.until and as_of <= p.until and not promise_kept(p, payments)), None)
     broken = sum(1 for p in promises if p.until and p.until < as_of and not promise_kept(p, payments))
     hold = next((h for h in reversed(known) if h.kind is Kind.HOLD and h.until and as_of <= h.until), None)
-    return Standing(dispute, in_effect, broken, hold)
+    waiting = next((p for p in reversed(promises) if p.until and as_of <= p.until), None)
+    legal = next((o for o in reversed(known) if o.kind is Kind.LEGAL), None)
+    return Standing(dispute, in_effect, broken, hold, waiting, legal)
 
 
 def overlapping_hold(outcomes: Sequence[Outcome], start: date, until: date) -> Outcome | None:

@@ -12,13 +12,13 @@ limitation period ends soon still get a written demand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
 from cuijiao.aging import UnitPosition
-from cuijiao.outcomes import Standing
+from cuijiao.outcomes import Kind, Outcome, Standing
 
 STAGE_NAMES = {1: "缴费提醒", 2: "催缴通知书", 3: "催缴函", 4: "律师函", 5: "诉讼材料"}
 LAST_STAGE = 5
@@ -33,6 +33,7 @@ class Block(StrEnum):
     INTERVAL = "interval"
     DEADLINE = "deadline"
     BELOW_MINIMUM = "below_minimum"
+    THRESHOLD = "threshold"  # the oldest debt is not yet overdue long enough for the stage
 
 
 class Purpose(StrEnum):
@@ -57,6 +58,7 @@ class IssuedNotice:
     issued_on: date
     deadline: date | None
     purpose: Purpose = Purpose.LADDER
+    delivered_on: date | None = None  # recorded proof that it arrived
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,18 @@ class Plan:
     close_case: bool = False
 
 
-def notices_ignored(case: Case | None, unit: UnitPosition) -> int:
-    """Written notices of the case whose deadline passed with no payment made meanwhile."""
+def notices_ignored(case: Case | None, unit: UnitPosition, outcomes: Sequence[Outcome] = ()) -> int:
+    """Written notices of the case, delivered, whose deadline passed with no payment, promise or dispute meanwhile.
+
+    A letter with no proof that it arrived was not ignored: the owner may never have seen it.
+    """
     if case is None:
         return 0
+    answers = [p.paid_on for p in unit.payments] + [o.on for o in outcomes if o.kind in (Kind.PROMISE, Kind.DISPUTE)]
     return sum(1 for n in case.notices
                if n.stage >= WRITTEN_DEMAND and n.deadline is not None and n.deadline < unit.as_of
-               and not any(n.issued_on <= p.paid_on <= n.deadline for p in unit.payments))
+               and n.delivered_on is not None and n.delivered_on <= unit.as_of
+               and not any(n.issued_on <= day <= n.deadline for day in answers))
 
 
 
@@ -110,7 +117,7 @@ def plan_unit(unit: UnitPosition, segment: str, standing: Standing, case: Case |
                     reason, close_case=case is not None)
     case = case or Case(None, unit.oldest_due + timedelta(days=1))
     ladder = _Ladder(unit, segment, standing, case, policy, today)
-    if expiring and ladder.held_back():
+    if expiring and ladder.held_back(approved=approved):
         demand = ladder.limitation_demand()
         if demand is not None:
             return demand
@@ -137,11 +144,15 @@ class _Ladder:
             return WRITTEN_DEMAND if self.oldest_days >= self.policy.thresholds[WRITTEN_DEMAND] else 1
         return stage + 1 if stage < LAST_STAGE else None
 
-    def held_back(self) -> bool:
-        """Whether the ladder's next step is stopped by the segment, a promise or a hold."""
+    def held_back(self, *, approved: bool) -> bool:
+        """Whether the ladder cannot demand now: segment cap, promise, hold, approval awaited, or the top
+        reached with no legal step on record."""
         stage = self.candidate()
+        if stage is None:
+            return self.standing.legal_step is None
         cap = self.policy.max_stage_by_segment.get(self.segment, LAST_STAGE)
-        return bool(self.standing.hold or self.standing.promise_in_effect or (stage and stage > cap))
+        awaiting = stage in self.policy.approval_stages and not approved
+        return bool(self.standing.hold or self.standing.promise_until or stage > cap or awaiting)
 
     def _plan(self, stage: int | None, on: date | None, block: Block | None, reason: str, *,
               issue: bool = False, purpose: Purpose = Purpose.LADDER) -> Plan:
@@ -161,7 +172,7 @@ class _Ladder:
         next_on = max([self.today, *(on for on, _, _ in waits)])
         name = f"第 {stage} 级 {STAGE_NAMES[stage]}"
         if pending:
-            _on, block, _why = _first_blocker(pending)
+            _on, block, _why = _binding(pending)
             pending.sort(key=lambda wait: wait[0])
             waiting = "；".join(f"{why}（{on.isoformat()} 起）" for on, _block, why in pending)
             return self._plan(stage, next_on, block, f"{name}：{waiting}")
@@ -175,7 +186,8 @@ class _Ladder:
         policy = self.policy
         waits: list[tuple[date, Block | None, str]] = []
         threshold = policy.thresholds[stage]
-        waits.append((self.unit.oldest_due + timedelta(days=threshold), None, f"待最早欠费逾期满 {threshold} 天"))
+        waits.append((self.unit.oldest_due + timedelta(days=threshold), Block.THRESHOLD,
+                      f"待最早欠费逾期满 {threshold} 天"))
         last = self.case.last_notice
         if last is not None:
             waits.append((last.issued_on + timedelta(days=policy.min_interval_days), Block.INTERVAL,
@@ -183,9 +195,11 @@ class _Ladder:
             if last.deadline is not None:
                 waits.append((last.deadline + timedelta(days=1), Block.DEADLINE,
                               f"上次通知的缴费期限 {last.deadline.isoformat()} 未过"))
-        if self.standing.promise_in_effect and self.standing.promise_in_effect.until:
-            until = self.standing.promise_in_effect.until
-            waits.append((until + timedelta(days=1), Block.PROMISE, f"业主承诺 {until.isoformat()} 前缴费"))
+        promise = self.standing.promise_until
+        if promise is not None and promise.until:
+            kept = "（已按承诺付款，到期后再核对）" if promise is not self.standing.promise_in_effect else ""
+            waits.append((promise.until + timedelta(days=1), Block.PROMISE,
+                          f"业主承诺 {promise.until.isoformat()} 前缴费{kept}"))
         if self.standing.hold and self.standing.hold.until:
             until = self.standing.hold.until
             reason = self.standing.hold.detail.get("reason", "")
@@ -202,8 +216,9 @@ class _Ladder:
                           issue=True, purpose=Purpose.LIMITATION)
 
 
-_PRIORITY = (Block.HOLD, Block.PROMISE, Block.DEADLINE, Block.INTERVAL, None)
+_PRIORITY = (Block.HOLD, Block.PROMISE, Block.DEADLINE, Block.INTERVAL, Block.THRESHOLD, None)
 
 
-def _first_blocker(pending: list[tuple[date, Block | None, str]]) -> tuple[date, Block | None, str]:
-    return min(pending, key=lambda wait: _PRIORITY.index(wait[1]))
+def _binding(pending: list[tuple[date, Block | None, str]]) -> tuple[date, Block | None, str]:
+    """The constraint that binds: the one that passes last (the next date is its), ties by priority."""
+    return min(pending, key=lambda wait: (-wait[0].toordinal(), _PRIORITY.index(wait[1])))

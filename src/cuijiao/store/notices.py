@@ -45,9 +45,12 @@ def open_cases(db: sqlite3.Connection) -> dict[str, Case]:
     ):
         cases[unit_id] = Case(case_id, date.fromisoformat(opened))
     by_case: dict[int, list[IssuedNotice]] = {}
+    delivered = dict(db.execute("SELECT notice_no, min(delivered_on) FROM deliveries GROUP BY notice_no"))
     for notice in stored_notices(db, open_only=True):
+        on = delivered.get(notice.notice_no)
         by_case.setdefault(notice.case_id, []).append(
-            IssuedNotice(notice.notice_no, notice.stage, notice.issued_on, notice.deadline, notice.purpose))
+            IssuedNotice(notice.notice_no, notice.stage, notice.issued_on, notice.deadline, notice.purpose,
+                         date.fromisoformat(on) if on else None))
     return {unit: Case(case.id, case.opened_on, tuple(by_case.get(case.id or 0, ()))) for unit, case in cases.items()}
 
 
