@@ -75,19 +75,21 @@ def ledgers_of(units: list[tuple[list, list, str]]) -> list[UnitLedger]:  # type
     return ledgers
 
 
-def from_columns(ledgers: list[UnitLedger], estate: AllocatedEstate, as_of: date) -> AgingReport:
+def from_columns(ledgers: list[UnitLedger], estate: AllocatedEstate, as_of: date,
+                 month_of: str = "due_date") -> AgingReport:
     """What arrears.aging_report does, without the database."""
-    aged = age(estate, as_of, BUCKETS)
+    aged = age(estate, as_of, BUCKETS, kpi_month=month_of)
     exact = [ledger for ledger in ledgers if ledger.unit_id in aged.exact_elsewhere]
-    return merge_reports([aged.report, build_report(exact, as_of, BUCKETS)])
+    return merge_reports([aged.report, build_report(exact, as_of, BUCKETS, kpi_month=month_of)])
 
 
 @settings(max_examples=300, deadline=None)
-@given(unit_rows, st.integers(-10, 800))
-def test_columns_give_the_exact_report_on_any_date(units, day: int) -> None:  # type: ignore[no-untyped-def]
+@given(unit_rows, st.integers(-10, 800), st.sampled_from(["due_date", "period_start"]))
+def test_columns_give_the_exact_report_on_any_date(units, day: int, month_of: str) -> None:  # type: ignore[no-untyped-def]
     ledgers = ledgers_of(units)
     as_of = START + timedelta(days=day)
-    assert from_columns(ledgers, allocate_estate(ledgers), as_of) == build_report(ledgers, as_of, BUCKETS)
+    assert (from_columns(ledgers, allocate_estate(ledgers), as_of, month_of)
+            == build_report(ledgers, as_of, BUCKETS, kpi_month=month_of))
 
 
 @settings(max_examples=200, deadline=None)

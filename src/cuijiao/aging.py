@@ -16,7 +16,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 
 from cuijiao.allocation import Allocation, Charge, Payment, allocate
@@ -145,22 +145,43 @@ class Collection:
         self.arrears_collected_fen += other.arrears_collected_fen
 
 
-def collection(unit: UnitPosition) -> Collection:
-    """The unit's KPIs for the month of its as-of date (its first day … as-of)."""
-    first = unit.as_of.replace(day=1)
-    in_month = {c.id: c.due_date >= first for c in unit.charges}
+KPI_MONTHS = ("due_date", "period_start")
+
+
+def month_bounds(as_of: date) -> tuple[date, date]:
+    """The first and last day of the month of ``as_of``."""
+    first = as_of.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def collection(unit: UnitPosition, kpi_month: str = "due_date") -> Collection:
+    """The unit's KPIs for the month of its as-of date (its first day … as-of).
+
+    收缴率: the month's charges are those whose due date (``kpi_month =
+    "period_start"``: whose period start) falls in the month, so each charge
+    counts in exactly one month; collected is what payments up to the as-of
+    date applied to them, prepayments included. 清欠率: arrears are the
+    charges due before the month (and not the month's), less what was paid on
+    them before it; collected is what payments made in the month applied to them.
+    """
+    first, last = month_bounds(unit.as_of)
+    by_start = kpi_month == "period_start"
+    in_month = {c.id: first <= (c.period_start if by_start else c.due_date) <= last for c in unit.charges}
+    arrears = {c.id: not in_month[c.id] and c.due_date < first for c in unit.charges}
     paid_in_month = {p.id: p.paid_on >= first for p in unit.payments}
     result = Collection()
     for charge in unit.charges:
         if in_month[charge.id]:
             result.billed_fen += charge.amount_fen
-        else:
+        elif arrears[charge.id]:
             result.arrears_start_fen += charge.amount_fen
     for payment_id, charge_id, fen, *_rest in unit.allocation.applications:
         if charge_id is None:
             continue
         if in_month[charge_id]:
             result.collected_fen += fen
+        elif not arrears[charge_id]:
+            continue  # a charge of a later month, prepaid: counted in its own month
         elif paid_in_month[payment_id]:
             result.arrears_collected_fen += fen
         else:
@@ -209,6 +230,7 @@ class AgingReport:
     items: list[AgingRow]
     total: AgingRow
     building_kpis: dict[str, Collection]  # every unit counts here, fully paid ones too
+    kpi_month: str = "due_date"  # which month a charge's 收缴率 counts in (see collection)
 
     def by_building(self) -> list[AgingRow]:
         buildings = {name: AgingRow(name, kpi=kpi) for name, kpi in self.building_kpis.items()}
@@ -217,7 +239,8 @@ class AgingReport:
         return [buildings[name] for name in sorted(buildings, key=natural_key)]
 
 
-def build_report(ledgers: Iterable[UnitLedger], as_of: date, buckets: Buckets) -> AgingReport:
+def build_report(ledgers: Iterable[UnitLedger], as_of: date, buckets: Buckets, *,
+                 kpi_month: str = "due_date") -> AgingReport:
     """Age every unit as of ``as_of``; units with nothing owed or held get no row."""
     rows: list[AgingRow] = []
     items: dict[str, AgingRow] = {}
@@ -225,7 +248,7 @@ def build_report(ledgers: Iterable[UnitLedger], as_of: date, buckets: Buckets) -
     total = AgingRow("合计", kpi=Collection())
     for ledger in ledgers:
         unit = position(ledger, as_of, buckets)
-        kpi = collection(unit)
+        kpi = collection(unit, kpi_month)
         kpis.setdefault(ledger.building, Collection()).add(kpi)
         assert total.kpi is not None
         total.kpi.add(kpi)
@@ -237,7 +260,7 @@ def build_report(ledgers: Iterable[UnitLedger], as_of: date, buckets: Buckets) -
         total.absorb(row)
         _add_items(items, unit)
     rows.sort(key=lambda row: natural_key(row.key))
-    return AgingReport(as_of, buckets, rows, [items[k] for k in sorted(items)], total, kpis)
+    return AgingReport(as_of, buckets, rows, [items[k] for k in sorted(items)], total, kpis, kpi_month)
 
 
 def merge_reports(parts: Sequence[AgingReport]) -> AgingReport:
@@ -257,7 +280,8 @@ def merge_reports(parts: Sequence[AgingReport]) -> AgingReport:
         for building, kpi in part.building_kpis.items():
             kpis.setdefault(building, Collection()).add(kpi)
     units.sort(key=lambda row: natural_key(row.key))
-    return AgingReport(first.as_of, first.buckets, units, [items[k] for k in sorted(items)], total, kpis)
+    return AgingReport(first.as_of, first.buckets, units, [items[k] for k in sorted(items)], total, kpis,
+                       first.kpi_month)
 
 
 def _add_items(items: dict[str, AgingRow], unit: UnitPosition) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from cuijiao.aging import AgingReport, AgingRow, Buckets, Collection, UnitLedger, natural_key
+from cuijiao.aging import AgingReport, AgingRow, Buckets, Collection, UnitLedger, month_bounds, natural_key
 from cuijiao.allocation import allocate
 
 Ints = npt.NDArray[np.signedinteger[Any]]  # int64, or int32 where the values fit
@@ -60,6 +60,7 @@ class AllocatedEstate:
     charge_item: Ints
     charge_due: Ints
     charge_billed: Ints  # first day on the books: min(due date, period start)
+    charge_start: Ints  # period start (the month a charge counts in, for 收缴率 by period)
     charge_amount: Ints  # net of adjustments
     # The payment (app_seq) that paid the charge off; -1 when there was nothing to pay, NEVER if none did.
     charge_settled_by: Ints
@@ -155,7 +156,8 @@ class _Builder:
         return AllocatedEstate(
             self.unit_ids, self.buildings, self.owner_names, list(self.items), _natural_rank(self.unit_ids),
             charge_unit=raw["charge_unit"], charge_item=raw["charge_item"], charge_due=raw["charge_due"],
-            charge_billed=billed, charge_amount=raw["charge_amount"], charge_settled_by=settled_by,
+            charge_billed=billed, charge_start=raw["charge_start"], charge_amount=raw["charge_amount"],
+            charge_settled_by=settled_by,
             app_unit=raw["app_unit"], app_charge=app_row, app_paid_on=raw["app_paid_on"],
             app_amount=raw["app_amount"], app_seq=app_seq, app_horizon=horizon,
         )
@@ -274,7 +276,7 @@ class Aged:
     exact_elsewhere: list[str]
 
 
-def age(estate: AllocatedEstate, as_of: date, buckets: Buckets) -> Aged:
+def age(estate: AllocatedEstate, as_of: date, buckets: Buckets, *, kpi_month: str = "due_date") -> Aged:
     """Aging as of ``as_of``: the same report :func:`cuijiao.aging.build_report` gives.
 
     Units in ``exact_elsewhere`` are left out of the report; age them by the
@@ -295,8 +297,8 @@ def age(estate: AllocatedEstate, as_of: date, buckets: Buckets) -> Aged:
     days = day - estate.charge_due
     sums = _Sums(estate, buckets, open_ & (days > 0), open_ & (days <= 0), owed, days)
     credit = _sum_by(estate.app_unit[kept], estate.app_amount[kept], len(estate.unit_ids))
-    kpis = _collection_by_building(estate, as_of, billed, applied, elsewhere)
-    report = _report(estate, as_of, buckets, sums, credit, kpis)
+    kpis = _collection_by_building(estate, as_of, billed, applied, elsewhere, kpi_month)
+    report = _report(estate, as_of, buckets, sums, credit, kpis, kpi_month)
     return Aged(report, [estate.unit_ids[k] for k in np.flatnonzero(elsewhere)])
 
 
@@ -352,17 +354,21 @@ _KPI_FIELDS = ("billed_fen", "collected_fen", "arrears_start_fen", "arrears_coll
 
 
 def _collection_by_building(estate: AllocatedEstate, as_of: date, billed: npt.NDArray[np.bool_],
-                            applied: npt.NDArray[np.bool_], elsewhere: npt.NDArray[np.bool_]
+                            applied: npt.NDArray[np.bool_], elsewhere: npt.NDArray[np.bool_], kpi_month: str
                             ) -> dict[str, Collection]:
     """收缴率 and 清欠率 inputs per building, as :func:`cuijiao.aging.collection` defines them."""
     names = sorted(set(estate.buildings))
     code = {name: k for k, name in enumerate(names)}
     unit_building = np.array([code[name] for name in estate.buildings], dtype=np.int64)
-    first = as_of.replace(day=1).toordinal()
-    in_month = estate.charge_due >= first
+    first_day, last_day = month_bounds(as_of)
+    first, last = first_day.toordinal(), last_day.toordinal()
+    key = estate.charge_start if kpi_month == "period_start" else estate.charge_due
+    in_month = (key >= first) & (key <= last)
+    arrears = ~in_month & (estate.charge_due < first)
     charge_building = unit_building[estate.charge_unit]
     app_charge = estate.app_charge[applied]
     app_in_month = in_month[app_charge]
+    app_arrears = arrears[app_charge]
     app_building = unit_building[estate.app_unit[applied]]
     app_fen = estate.app_amount[applied]
     paid_in_month = estate.app_paid_on[applied] >= first
@@ -370,18 +376,17 @@ def _collection_by_building(estate: AllocatedEstate, as_of: date, billed: npt.ND
     sums = {
         "billed_fen": _sum_by(charge_building[billed & in_month], estate.charge_amount[billed & in_month], size),
         "collected_fen": _sum_by(app_building[app_in_month], app_fen[app_in_month], size),
-        "arrears_start_fen": _sum_by(charge_building[billed & ~in_month], estate.charge_amount[billed & ~in_month],
-                                     size)
-        - _sum_by(app_building[~app_in_month & ~paid_in_month], app_fen[~app_in_month & ~paid_in_month], size),
-        "arrears_collected_fen": _sum_by(app_building[~app_in_month & paid_in_month],
-                                         app_fen[~app_in_month & paid_in_month], size),
+        "arrears_start_fen": _sum_by(charge_building[billed & arrears], estate.charge_amount[billed & arrears], size)
+        - _sum_by(app_building[app_arrears & ~paid_in_month], app_fen[app_arrears & ~paid_in_month], size),
+        "arrears_collected_fen": _sum_by(app_building[app_arrears & paid_in_month],
+                                         app_fen[app_arrears & paid_in_month], size),
     }
     present = set(unit_building[~elsewhere].tolist())
     return {name: Collection(*(int(sums[f][k]) for f in _KPI_FIELDS)) for k, name in enumerate(names) if k in present}
 
 
 def _report(estate: AllocatedEstate, as_of: date, buckets: Buckets, sums: _Sums, credit: Ints,
-            kpis: dict[str, Collection]) -> AgingReport:
+            kpis: dict[str, Collection], kpi_month: str) -> AgingReport:
     labels, items = buckets.labels, estate.items
     overdue_any: npt.NDArray[np.bool_] = np.asarray(sums.unit_bucket.any(axis=1))
     anything = np.flatnonzero(overdue_any | (sums.unit_pending != 0) | (credit != 0))
@@ -403,7 +408,7 @@ def _report(estate: AllocatedEstate, as_of: date, buckets: Buckets, sums: _Sums,
     assert total.kpi is not None
     for kpi in kpis.values():
         total.kpi.add(kpi)
-    return AgingReport(as_of, buckets, rows, _item_rows(items, labels, sums), total, kpis)
+    return AgingReport(as_of, buckets, rows, _item_rows(items, labels, sums), total, kpis, kpi_month)
 
 
 def _item_rows(items: list[str], labels: Sequence[str], sums: _Sums) -> list[AgingRow]:

@@ -101,10 +101,12 @@ def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = Non
     :mod:`cuijiao.allocated`) are aged by the exact path and merged in.
     """
     buckets = Buckets(workspace.settings.aging_buckets)
-    aged = age(allocated_estate(workspace, workers=workers), as_of, buckets)
+    month_of = workspace.settings.kpi_month
+    aged = age(allocated_estate(workspace, workers=workers), as_of, buckets, kpi_month=month_of)
     if not aged.exact_elsewhere:
         return aged.report
-    exact = build_report(unit_ledgers(workspace.db, NamedUnits(tuple(aged.exact_elsewhere))), as_of, buckets)
+    exact = build_report(unit_ledgers(workspace.db, NamedUnits(tuple(aged.exact_elsewhere))), as_of, buckets,
+                         kpi_month=month_of)
     return merge_reports([aged.report, exact])
 
 

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cuijiao.aging import DEFAULT_BUCKET_LIMITS, Buckets
+from cuijiao.aging import DEFAULT_BUCKET_LIMITS, KPI_MONTHS, Buckets
 from cuijiao.errors import ConfigError
 from cuijiao.ingest.fields import FIELDS
 from cuijiao.money import parse_amount
@@ -69,6 +69,9 @@ deposit_items = ["装修押金", "装修保证金", "押金"]
 # Days-past-due buckets for the aging report: the upper limit of each bucket.
 # These give 1-30, 31-90, 91-180, 181-365, 366-730, 731-1095 and 1096+.
 buckets = [30, 90, 180, 365, 730, 1095]
+# 收缴率 counts each charge in one month: "due_date" (the month it falls due) or
+# "period_start" (the month its billing period starts).
+kpi_month = "due_date"
 
 [limitation]
 # List charges whose limitation period (诉讼时效) ends within this many days.
@@ -147,6 +150,7 @@ class Settings:
     # Longest cell accepted at import, in characters: ids, names, free text.
     cell_limits: tuple[int, int, int] = (64, 200, 2_000)
     aging_buckets: tuple[int, ...] = DEFAULT_BUCKET_LIMITS
+    kpi_month: str = "due_date"  # 收缴率: a charge counts in the month of its due date, or of its period start
     limitation_warn_days: int = 90
     extra_holidays: tuple[date, ...] = ()
     extra_workdays: tuple[date, ...] = ()
@@ -161,7 +165,7 @@ _KNOWN: dict[str, set[str]] = {
     "contact": {"name", "phone", "hours"},
     "payment": {"channels"},
     "import": {"synonyms", "deposit_items", "max_id_chars", "max_name_chars", "max_text_chars"},
-    "aging": {"buckets"},
+    "aging": {"buckets", "kpi_month"},
     "limitation": {"warn_days", "holidays", "workdays"},
     "report": {"font"},
     "stages": {"thresholds", "min_interval_days", "deadline_days", "minimum", "approval_stages", "max_stage"},
@@ -246,6 +250,7 @@ def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
                      _whole(name, data, "import", "max_name_chars", defaults.cell_limits[1]),
                      _whole(name, data, "import", "max_text_chars", defaults.cell_limits[2])),
         aging_buckets=_buckets(name, data),
+        kpi_month=_kpi_month(name, data),
         limitation_warn_days=_whole(name, data, "limitation", "warn_days", 90),
         extra_holidays=_days(name, data, "limitation", "holidays"),
         extra_workdays=_days(name, data, "limitation", "workdays"),
@@ -365,3 +370,11 @@ def _buckets(name: str, data: dict[str, Any]) -> tuple[int, ...]:
     except ValueError as exc:
         raise ConfigError(f"{name}: [aging] buckets：{exc}") from None
     return tuple(value)
+
+
+def _kpi_month(name: str, data: dict[str, Any]) -> str:
+    value = data.get("aging", {}).get("kpi_month", "due_date")
+    if value not in KPI_MONTHS:
+        raise ConfigError(f"{name}: [aging] kpi_month 只能是 \"due_date\"（按应缴日期所在月）"
+                          f"或 \"period_start\"（按所属期间开始所在月）")
+    return str(value)

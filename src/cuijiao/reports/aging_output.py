@@ -145,7 +145,17 @@ def kpi_lines(report: AgingReport) -> list[str]:
         f"{month}清欠率 {rate(kpi.arrears_collected_fen, kpi.arrears_start_fen) or '—'}"
         f"（月初欠费 {format_yuan(kpi.arrears_start_fen, grouping=True)}，"
         f"本月收回 {format_yuan(kpi.arrears_collected_fen, grouping=True)}）",
+        KPI_FOOTNOTE[report.kpi_month],
     ]
+
+
+# The formulas, as docs/law.md states them; each charge counts in one month only.
+KPI_FOOTNOTE = {
+    "due_date": "注：收缴率 = 应缴日期在本月的应收中，截至统计日已收（含预收）÷ 这些应收；"
+                "清欠率 = 本月收款抵扣的往月欠费 ÷ 月初往月欠费余额。",
+    "period_start": "注：收缴率 = 所属期间始于本月的应收中，截至统计日已收（含预收）÷ 这些应收；"
+                    "清欠率 = 本月收款抵扣的往月欠费 ÷ 月初往月欠费余额。",
+}
 
 
 # --- Workbook -----------------------------------------------------------------

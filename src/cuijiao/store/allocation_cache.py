@@ -23,7 +23,7 @@ from cuijiao.errors import DatabaseBusy
 from cuijiao.store.db import transaction
 
 # Bump when AllocatedEstate or the allocation rules change: old caches are then ignored.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 
 def ledger_state(db: sqlite3.Connection) -> str:
