@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,16 @@ def test_delivery_evidence_and_no_second_delivery(owing: Invoke, workspace_dir: 
         2, "通知 CJ2025-000001 已于 2025-03-05 以公告送达（记录 #1），不能重复记录")
     with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
         assert db.execute("SELECT count(*) FROM deliveries").fetchone() == (1,)
+
+
+def test_notices_cannot_be_dated_after_today_and_a_backdated_run_says_so(owing: Invoke, workspace_dir: Path) -> None:
+    later = (date.today() + timedelta(days=1)).isoformat()
+    future = owing("notices", "issue", "--as-of", later)
+    assert (future.exit_code, future.stderr.strip()) == (
+        2, f"--as-of {later} 晚于今天（{date.today().isoformat()}）：通知不能记为尚未到来的日期发出")
+    assert owing("notices", "issue", "--as-of", "2025-03-01").exit_code == 0
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        assert db.execute("SELECT issued_on, recorded_on FROM notices").fetchall() == [
+            ("2025-03-01", date.today().isoformat())]
+        payload = json.loads(db.execute("SELECT payload FROM events WHERE kind = 'notice.issue'").fetchone()[0])
+    assert (payload["recorded_on"], payload["backdated"]) == (date.today().isoformat(), True)

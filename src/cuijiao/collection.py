@@ -125,6 +125,9 @@ def issue_notices(workspace: Workspace, run: Run, as_of: date, *,
     this one and then plans from what it recorded, and an outcome recorded
     meanwhile either committed before (the plan sees it) or waits until after.
     """
+    today = date.today()
+    if as_of > today:  # a letter dated in the future would be evidence of nothing
+        raise BadInput(f"--as-of {as_of.isoformat()} 晚于今天（{today.isoformat()}）：通知不能记为尚未到来的日期发出")
     policy, db, issued = workspace.settings.policy, workspace.db, []
     with transaction(db):
         plans = plan_estate(workspace, as_of, approve=approve)
@@ -161,8 +164,10 @@ def _issue(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date, pol
     stored = StoredNotice(next_notice_no(db, as_of.year), case_id, plan.unit_id, plan.next_stage, as_of, deadline,
                           unit_plan.overdue_fen, charge_ids, plan.purpose)
     approved_by = os_user() if plan.next_stage in policy.approval_stages else None
-    insert_notice(db, run.id, stored, plan.segment, approved_by)
+    today = date.today()
+    insert_notice(db, run.id, stored, plan.segment, approved_by, today)
     append_event(db, run.id, "notice.issue", {
+        "recorded_on": today.isoformat(), "backdated": as_of < today,
         "notice_no": stored.notice_no, "case_id": case_id, "stage": stored.stage, "purpose": stored.purpose.value,
         "segment": plan.segment, "amount": format_yuan(stored.amount_fen), "charge_ids": list(charge_ids),
         "deadline": deadline.isoformat() if deadline else None, "approved_by": approved_by, "reason": unit_plan.reason,

@@ -405,3 +405,10 @@ def m011_ledger_touched(db: sqlite3.Connection) -> None:
         BEGIN INSERT OR IGNORE INTO ledger_touched VALUES ('{table}', OLD.import_id); END;
         """
     run_script(db, script)
+
+
+@migration
+def m011_notice_recorded_on(db: sqlite3.Connection) -> None:
+    """The day a notice was really recorded, beside the as-of date it was issued for: a backdated
+    run shows on the notice's record (rows from before this migration have none)."""
+    run_script(db, "ALTER TABLE notices ADD COLUMN recorded_on TEXT;")

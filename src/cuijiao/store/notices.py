@@ -101,13 +101,15 @@ def next_notice_no(db: sqlite3.Connection, year: int) -> str:
 
 
 def insert_notice(db: sqlite3.Connection, run_id: int, stored: StoredNotice, segment: str,
-                  approved_by: str | None) -> None:
+                  approved_by: str | None, recorded_on: date | None = None) -> None:
+    """``recorded_on``: the real day (default today), beside ``issued_on``, the as-of date."""
     db.execute(
         "INSERT INTO notices (notice_no, case_id, unit_id, stage, segment, issued_on, deadline, amount_fen,"
-        " charge_ids, approved_by, purpose, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " charge_ids, approved_by, purpose, run_id, recorded_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (stored.notice_no, stored.case_id, stored.unit_id, stored.stage, segment, stored.issued_on.isoformat(),
          stored.deadline.isoformat() if stored.deadline else None, stored.amount_fen,
-         json.dumps(list(stored.charge_ids)), approved_by, stored.purpose.value, run_id),
+         json.dumps(list(stored.charge_ids)), approved_by, stored.purpose.value, run_id,
+         (recorded_on or date.today()).isoformat()),
     )
 
 
