@@ -108,3 +108,14 @@ def test_notices_cannot_be_dated_after_today_and_a_backdated_run_says_so(owing: 
             ("2025-03-01", date.today().isoformat())]
         payload = json.loads(db.execute("SELECT payload FROM events WHERE kind = 'notice.issue'").fetchone()[0])
     assert (payload["recorded_on"], payload["backdated"]) == (date.today().isoformat(), True)
+
+
+def test_a_hold_s_reason_is_masked_in_the_plan_unless_asked(owing: Invoke) -> None:
+    assert owing("record", "hold", "1-101", "--until", "2025-05-31", "--reason", "业主住院化疗",
+                 "--on", "2025-03-01").exit_code == 0
+    masked = json.loads(owing("--json", "notices", "plan", "--as-of", "2025-03-10").output)["rows"][0]
+    assert masked["blocked_by"] == "hold" and "化疗" not in masked["reason"]
+    assert "暂停催缴至 2025-05-31（***（--unmask 显示））" in masked["reason"]
+    assert "化疗" not in owing("notices", "plan", "--as-of", "2025-03-10").output
+    shown = json.loads(owing("--json", "notices", "plan", "--as-of", "2025-03-10", "--unmask").output)["rows"][0]
+    assert "暂停催缴至 2025-05-31（业主住院化疗）" in shown["reason"]

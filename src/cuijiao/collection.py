@@ -52,6 +52,13 @@ class UnitPlan:
             return self.plan.reason
         return f"欠费已于 {self.closed[1].isoformat()} 降至起催金额以下，原案件结案；{self.plan.reason}"
 
+    def shown_reason(self, *, unmask: bool = False) -> str:
+        """The reason as printed: a hold's reason (health, family …) masked unless ``unmask``."""
+        text = self.reason
+        for private in [] if unmask else self.plan.private:
+            text = text.replace(private, "***（--unmask 显示）")
+        return text
+
 
 def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = frozenset()) -> list[UnitPlan]:
     """What each unit in arrears, or with an open case, is due next as of ``as_of``.
@@ -71,6 +78,7 @@ def approval_problems(workspace: Workspace, plans: list[UnitPlan], approve: froz
     if not approve:
         return []
     by_unit, known = {p.plan.unit_id: p.plan for p in plans}, owners(workspace.db)
+    shown = {p.plan.unit_id: p.shown_reason() for p in plans}
     needs = workspace.settings.policy.approval_stages
     problems = []
     for unit_id in sorted(approve, key=natural_key):
@@ -78,9 +86,9 @@ def approval_problems(workspace: Workspace, plans: list[UnitPlan], approve: froz
         if unit_id not in known:
             problems.append(f"{unit_id}：没有这个房号")
         elif plan is None or (plan.next_stage is None and plan.blocked_by is not Block.DISPUTE):
-            problems.append(f"{unit_id}：{plan.reason if plan else '没有逾期欠费，也没有进行中的催缴'}，无需批准")
+            problems.append(f"{unit_id}：{shown[unit_id] if plan else '没有逾期欠费，也没有进行中的催缴'}，无需批准")
         elif plan.blocked_by is Block.DISPUTE:
-            problems.append(f"{unit_id}：{plan.reason}，不能批准")
+            problems.append(f"{unit_id}：{shown[unit_id]}，不能批准")
         elif plan.next_stage is not None and plan.next_stage not in needs:
             problems.append(f"{unit_id}：下一级是第 {plan.next_stage} 级 {STAGE_NAMES[plan.next_stage]}，不需要批准"
                             f"（需批准的级别：{'、'.join(map(str, sorted(needs)))}）")

@@ -89,6 +89,9 @@ class Plan:
     issue_now: bool = False
     purpose: Purpose = Purpose.LADDER
     close_case: bool = False
+    # Text in the reason that may be health or other sensitive data (a hold's reason): masked
+    # in output unless the clerk asks (PIPL art. 28).
+    private: tuple[str, ...] = ()
 
 
 def notices_ignored(case: Case | None, unit: UnitPosition, outcomes: Sequence[Outcome] = ()) -> int:
@@ -156,8 +159,10 @@ class _Ladder:
 
     def _plan(self, stage: int | None, on: date | None, block: Block | None, reason: str, *,
               issue: bool = False, purpose: Purpose = Purpose.LADDER) -> Plan:
+        hold = self.standing.hold
+        private = (str(hold.detail["reason"]),) if hold is not None and hold.detail.get("reason") else ()
         return Plan(self.unit.ledger.unit_id, self.segment, self.case, self.case.stage, stage, on, block, reason,
-                    issue, purpose)
+                    issue, purpose, private=private)
 
     def next_step(self, *, approved: bool) -> Plan:
         stage = self.candidate()

@@ -28,20 +28,22 @@ def register(app: typer.Typer) -> None:
     app.add_typer(notices_app, name="notices")
 
 
-def plan_json(unit_plan: UnitPlan) -> dict[str, Any]:
-    """PRODUCT.md §7's row."""
+def plan_json(unit_plan: UnitPlan, *, unmask: bool = False) -> dict[str, Any]:
+    """PRODUCT.md §7's row; a hold's reason masked unless ``unmask``."""
     plan = unit_plan.plan
     return {
         "unit_id": plan.unit_id, "segment": plan.segment,
         "case_opened": plan.case.opened_on.isoformat() if plan.case else None,
         "stage_now": plan.stage_now, "next_stage": plan.next_stage,
         "next_on": plan.next_on.isoformat() if plan.next_on else None,
-        "blocked_by": plan.blocked_by.value if plan.blocked_by else None, "reason": unit_plan.reason,
+        "blocked_by": plan.blocked_by.value if plan.blocked_by else None,
+        "reason": unit_plan.shown_reason(unmask=unmask),
     }
 
 
 @notices_app.command("plan")
 def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = None,
+         unmask: Annotated[bool, typer.Option("--unmask", help="显示暂停催缴的原因（可能涉及健康等信息）。")] = False,
          workspace: WorkspaceOption = None) -> None:
     """试运行：每户现在处于第几级、下一级是什么、何时可发，或被什么阻止，以及原因。不写入任何通知。"""
     with recorded_run(ctx, workspace, "notices plan") as (ws, run):
@@ -49,12 +51,12 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
         plans = plan_estate(ws, day, approve=frozenset(approve or ()))
         run.counts.update(as_of=day.isoformat(), units=len(plans), due_now=sum(p.plan.issue_now for p in plans))
         if state(ctx).json:
-            print_json({"as_of": day.isoformat(), "rows": [plan_json(p) for p in plans]})
+            print_json({"as_of": day.isoformat(), "rows": [plan_json(p, unmask=unmask) for p in plans]})
             return
         headers = ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明")
         table = new_table(f"催缴计划（截至 {day.isoformat()}）", headers)
         for unit_plan in plans:
-            row = plan_json(unit_plan)
+            row = plan_json(unit_plan, unmask=unmask)
             next_stage = unit_plan.plan.next_stage
             table.add_row(row["unit_id"], row["segment"], row["case_opened"] or "", str(row["stage_now"]),
                           f"{next_stage} {STAGE_NAMES[next_stage]}" if next_stage else "", row["next_on"] or "",
