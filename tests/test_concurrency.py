@@ -110,6 +110,11 @@ def test_readers_read_while_an_import_holds_the_write_lock(owing: Invoke, worksp
 # --- the database's own guard -------------------------------------------------------------
 
 
+# Columns named: later migrations add columns (m011 recorded_on), and this seeds older schemas too.
+NOTICE_INSERT = ("INSERT INTO notices (notice_no, case_id, unit_id, stage, segment, issued_on, deadline, amount_fen,"
+                 " charge_ids, approved_by, purpose, run_id) VALUES ")
+
+
 def _seed(db: sqlite3.Connection) -> None:
     run_script(db, """
         INSERT INTO runs (id, command, arguments, os_user, version, started_at) VALUES (1, 't', '[]', 'u', '0', 'x');
@@ -119,7 +124,7 @@ def _seed(db: sqlite3.Connection) -> None:
         INSERT INTO units VALUES ('1-101', '1栋', '张三', '', '80', '[]', '', 1, 2);
         INSERT INTO units VALUES ('1-102', '1栋', '李四', '', '80', '[]', '', 1, 3);
         INSERT INTO cases (id, unit_id, opened_on, run_id) VALUES (1, '1-101', '2025-01-01', 1);
-        INSERT INTO notices VALUES ('CJ2025-000001', 1, '1-101', 1, 's', '2025-01-02', NULL, 100, '[]', NULL,
+        """ + NOTICE_INSERT + """('CJ2025-000001', 1, '1-101', 1, 's', '2025-01-02', NULL, 100, '[]', NULL,
                                     'ladder', 1);
     """)
 
@@ -128,20 +133,20 @@ def _assert_guarded(db: sqlite3.Connection) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="open case"):
         db.execute("INSERT INTO cases (unit_id, opened_on, run_id) VALUES ('1-101', '2025-02-01', 1)")
     with pytest.raises(sqlite3.IntegrityError, match="duplicate stage"):
-        db.execute("INSERT INTO notices VALUES ('CJ2025-000002', 1, '1-101', 1, 's', '2025-02-02', NULL, 100, '[]',"
+        db.execute(NOTICE_INSERT + "('CJ2025-000002', 1, '1-101', 1, 's', '2025-02-02', NULL, 100, '[]',"
                    " NULL, 'ladder', 1)")
     with pytest.raises(sqlite3.IntegrityError, match="duplicate stage"):  # a case of another unit
-        db.execute("INSERT INTO notices VALUES ('CJ2025-000002', 1, '1-102', 2, 's', '2025-02-02', NULL, 100, '[]',"
+        db.execute(NOTICE_INSERT + "('CJ2025-000002', 1, '1-102', 2, 's', '2025-02-02', NULL, 100, '[]',"
                    " NULL, 'ladder', 1)")
-    db.execute("INSERT INTO notices VALUES ('CJ2025-000002', 1, '1-101', 2, 's', '2025-02-02', NULL, 100, '[]',"
+    db.execute(NOTICE_INSERT + "('CJ2025-000002', 1, '1-101', 2, 's', '2025-02-02', NULL, 100, '[]',"
                " NULL, 'ladder', 1)")
     # Once the case is closed, a new one may open and start the ladder again.
     db.execute("INSERT INTO case_closings VALUES (1, '2025-03-01', 1)")
     db.execute("INSERT INTO cases (id, unit_id, opened_on, run_id) VALUES (2, '1-101', '2025-04-01', 1)")
-    db.execute("INSERT INTO notices VALUES ('CJ2025-000003', 2, '1-101', 1, 's', '2025-04-02', NULL, 100, '[]',"
+    db.execute(NOTICE_INSERT + "('CJ2025-000003', 2, '1-101', 1, 's', '2025-04-02', NULL, 100, '[]',"
                " NULL, 'ladder', 1)")
     with pytest.raises(sqlite3.IntegrityError, match="duplicate stage"):  # closed cases take no notice
-        db.execute("INSERT INTO notices VALUES ('CJ2025-000004', 1, '1-101', 3, 's', '2025-04-02', NULL, 100, '[]',"
+        db.execute(NOTICE_INSERT + "('CJ2025-000004', 1, '1-101', 3, 's', '2025-04-02', NULL, 100, '[]',"
                    " NULL, 'ladder', 1)")
 
 
