@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke, write_csv
+from cuijiao.payment_checks import payment_warnings
 from cuijiao.store.db import connect
 from cuijiao.store.migrations import MIGRATIONS, run_script
 
@@ -91,3 +92,20 @@ def test_deposit_receipts_stored_before_the_migration_are_classed_by_it(tmp_path
     db = connect(path)
     assert db.execute("SELECT payment_key, kind FROM payments ORDER BY payment_key").fetchall() == [
         ("a", "deposit"), ("b", "payment"), ("c", "payment")]
+
+
+def test_a_large_import_still_warns_of_designations_that_match_nothing(owing: Invoke, tmp_path: Path,
+                                                                        workspace_dir: Path) -> None:
+    """Past SETTLED_CHECK_UNITS units the check finds what matches nothing without allocating."""
+    payments = write_csv(tmp_path / "p.csv", [PAY_HEADER,
+                                              ["SJ1", "1-101", "100", "2025-03-01", "物业费", "2025-04"],
+                                              ["SJ2", "1-101", "30", "2025-03-02", "停车费", "2025-01"],
+                                              ["SJ3", "1-101", "30", "2025-03-02", "", "2025-02~2025-04"],
+                                              ["SJ4", "1-101", "30", "2025-03-02", "", "2024"]])
+    assert owing("import", "payments", str(payments)).exit_code == 3
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        first = db.execute("SELECT min(import_id) FROM payments").fetchone()[0]
+        found = payment_warnings(db, first, date.today(), settled_check_units=0)
+    assert [(line, message) for _import, line, message in found] == [
+        (3, "指定的“停车费 2025-01”没有对应的应收，将按法定顺序抵扣"),
+        (5, "指定的“2024”没有对应的应收，将按法定顺序抵扣")]

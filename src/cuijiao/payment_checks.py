@@ -16,6 +16,7 @@ of a unit still says so in its rule column).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date
 from typing import Any
@@ -28,47 +29,61 @@ SETTLED_CHECK_UNITS = 5_000
 # (import id, source row, message)
 PaymentWarning = tuple[int, int, str]
 
+_NEW = "import_id >= ?1 AND kind = 'payment'"
+_DESIGNATED = f"{_NEW} AND (item IS NOT NULL OR period IS NOT NULL)"
+# Designations of one charge found by its identity (an index probe), else among the unit's charges.
+_NOT_EXACT = f"""{_DESIGNATED} AND NOT (item IS NOT NULL AND period IS NOT NULL AND (
+    EXISTS (SELECT 1 FROM charges c
+            WHERE c.charge_key = 'c:' || p.unit_id || char(31) || p.item || char(31) || p.period)
+    OR EXISTS (SELECT 1 FROM charges c WHERE c.unit_id = p.unit_id AND c.item = p.item AND c.period = p.period
+               AND c.kind = 'charge')))"""
 
-def payment_warnings(db: sqlite3.Connection, first_import_id: int, today: date) -> list[PaymentWarning]:
+
+def payment_warnings(db: sqlite3.Connection, first_import_id: int, today: date, *,
+                     settled_check_units: int = SETTLED_CHECK_UNITS) -> list[PaymentWarning]:
     """Warnings for the payments written by imports numbered ``first_import_id`` on."""
-    found: list[PaymentWarning] = []
-    rows = db.execute(
-        "SELECT id, unit_id, import_id, source_row, paid_on, item, period FROM payments"
-        " WHERE import_id >= ? AND kind = 'payment' AND (item IS NOT NULL OR period IS NOT NULL OR paid_on > ?)",
-        (first_import_id, today.isoformat())).fetchall()
-    designated = {row[0]: row for row in rows if row[5] or row[6]}
-    for _id, _unit, import_id, line, paid_on, _item, _period in rows:
-        if paid_on > today.isoformat():
-            found.append((import_id, line, f"收款日期 {paid_on} 晚于今天（{today.isoformat()}），请核对"))
-    units = tuple(sorted({row[1] for row in designated.values()}))
-    if len(units) <= SETTLED_CHECK_UNITS:
-        notes: dict[int, str] = {}
-        for ledger in unit_ledgers(db, NamedUnits(units)):
-            notes.update(allocate(ledger.charges, ledger.payments).designation_notes)
-    else:
-        notes = _unmatched(db, designated)
+    found: list[PaymentWarning] = [
+        (import_id, line, f"收款日期 {paid_on} 晚于今天（{today.isoformat()}），请核对")
+        for import_id, line, paid_on in db.execute(
+            f"SELECT import_id, source_row, paid_on FROM payments WHERE {_NEW} AND paid_on > ?2",
+            (first_import_id, today.isoformat()))]
+    units = db.execute(f"SELECT count(DISTINCT unit_id) FROM payments WHERE {_DESIGNATED}",
+                       (first_import_id,)).fetchone()[0]
+    few = units <= settled_check_units
+    where = _DESIGNATED if few else _NOT_EXACT
+    rows = {row[0]: row for row in db.execute(
+        f"SELECT id, unit_id, import_id, source_row, item, period FROM payments p WHERE {where}", (first_import_id,))}
+    notes = _notes(db, rows) if few else _unmatched(db, rows)
     for payment_id, note in notes.items():
-        if payment_id in designated:
-            _id, _unit, import_id, line, _paid, item, period = designated[payment_id]
+        if payment_id in rows:
+            _id, _unit, import_id, line, item, period = rows[payment_id]
             named = " ".join(part for part in (item, period) if part)
             why = "没有对应的应收" if note == "none" else "对应的应收在付款时已结清"
             found.append((import_id, line, f"指定的“{named}”{why}，将按法定顺序抵扣"))
     return sorted(found)
 
 
-def _unmatched(db: sqlite3.Connection, designated: dict[int, tuple[Any, ...]]) -> dict[int, str]:
+def _notes(db: sqlite3.Connection, rows: dict[int, tuple[Any, ...]]) -> dict[int, str]:
+    """Payment id → "none" or "settled", from the allocation of the units' whole ledgers."""
+    notes: dict[int, str] = {}
+    units = tuple(sorted({row[1] for row in rows.values()}))
+    for ledger in unit_ledgers(db, NamedUnits(units)):
+        notes.update(allocate(ledger.charges, ledger.payments).designation_notes)
+    return notes
+
+
+def _unmatched(db: sqlite3.Connection, rows: dict[int, tuple[Any, ...]]) -> dict[int, str]:
     """Payment id → "none" for designations that match no charge of their unit (no allocation needed)."""
-    exact = {(unit, item, period) for unit, item, period in db.execute(
-        "SELECT DISTINCT unit_id, item, period FROM charges WHERE kind = 'charge'")}
-    notes, others = {}, []
-    for payment_id, unit, *_rest, item, period in designated.values():
-        if item and period and (unit, item, period) in exact:
-            continue
-        others.append((payment_id, unit, item, period))
+    units = sorted({row[1] for row in rows.values()})
     charges: dict[str, list[Charge]] = {}
-    for unit, item, period in exact:
+    for unit, item, period in db.execute(
+        "SELECT unit_id, item, period FROM charges"
+        " WHERE kind = 'charge' AND unit_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(units, ensure_ascii=False),),
+    ):
         charges.setdefault(unit, []).append(Charge(0, item, period, date.min, 0))
-    for payment_id, unit, item, period in others:
+    notes = {}
+    for payment_id, unit, _import, _line, item, period in rows.values():
         probe = Payment(payment_id, date.min, 0, None, item, period)
         if not any(probe.matches(charge) for charge in charges.get(unit, ())):
             notes[payment_id] = "none"
