@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -210,8 +211,8 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[Row]:
         reader = csv.reader(stream, delimiter=delimiter, strict=False)
         start = 1
         try:
-            for cells in reader:
-                yield start, list[object](cells)
+            for cells in cast("Iterator[list[object]]", reader):  # a new list per row: no copy needed
+                yield start, cells
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise BadInput(f"{path.name}:{start}: {_csv_problem(exc)}") from None
