@@ -52,7 +52,7 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
-def run_measured(command: list[str]) -> Measured:
+def run_measured(command: list[str], accept: tuple[int, ...] = (0,)) -> Measured:
     """Wall-clock seconds, peak memory of the process tree and stdout.
 
     Output goes to a temporary file: a pipe read only at the end would fill and
@@ -76,6 +76,6 @@ def run_measured(command: list[str]) -> Measured:
         sampler.join()
         out.seek(0)
         err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
+        if os.waitstatus_to_exitcode(status) not in accept:
             raise SystemExit(f"{' '.join(command[:6])} failed:\n{err.read()}")
         return Measured(seconds, max(peak[0], usage.ru_maxrss) / 1024, out.read())
