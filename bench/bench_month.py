@@ -113,13 +113,16 @@ def build(units: int, as_of: date) -> Path:
     split_file(estate / "payments.csv", folder / "history-payments.csv", folder / "month-payments.csv",
                "收款日期", "实收金额", cut)
     shutil.rmtree(base, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "cuijiao", "init", str(base)], check=True, capture_output=True)
+    print(f"split the estate at {cut.isoformat()} ({time.perf_counter() - started:.0f} s)", flush=True)
+    subprocess.run([sys.executable, "-m", "cuijiao", "init", str(base), "--company-address", "翠湖路1号",
+                    "--company-phone", "0571-88880000"], check=True, capture_output=True)
     for kind, path in (("units", estate / "units.csv"), ("charges", folder / "history-charges.csv"),
                        ("payments", folder / "history-payments.csv")):
-        cuijiao(base, "import", kind, str(path))
+        print(f"import {kind}: {cuijiao(base, 'import', kind, str(path)).seconds:.0f} s", flush=True)
     empty = folder / "empty-inbox"
     empty.mkdir(exist_ok=True)
-    cuijiao(base, "run", "--as-of", previous_month(as_of).isoformat(), "--inbox", str(empty))
+    last_month = cuijiao(base, "run", "--as-of", previous_month(as_of).isoformat(), "--inbox", str(empty))
+    print(f"last month's run: {last_month.seconds:.0f} s", flush=True)
     (base / "built").write_text(as_of.isoformat())
     print(f"built {folder} in {time.perf_counter() - started:.0f} s")
     return folder
@@ -189,10 +192,13 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=100_000)
     parser.add_argument("--as-of", default="2026-11-27")
     parser.add_argument("--skip-run", action="store_true", help="leave out the whole-month `cuijiao run`")
+    parser.add_argument("--build-only", action="store_true", help="build and cache the base workspace, time nothing")
     args = parser.parse_args()
     as_of = date.fromisoformat(args.as_of)
     day = as_of.isoformat()
     folder = build(args.units, as_of)
+    if args.build_only:
+        return
     with sqlite3.connect(folder / "base" / "cuijiao.db") as db:
         charges, payments = (db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                              for table in ("charges", "payments"))

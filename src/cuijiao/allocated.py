@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cuijiao.aging import AgingReport, AgingRow, Buckets, Collection, UnitLedger, month_bounds, natural_key
-from cuijiao.allocation import allocate
+from cuijiao.allocation import Application, Charge, Payment, allocate
 
 Ints = npt.NDArray[np.signedinteger[Any]]  # int64, or int32 where the values fit
 
@@ -55,9 +55,12 @@ class AllocatedEstate:
     buildings: list[str]
     owner_names: list[str]
     items: list[str]
+    periods: list[str]  # period labels, for designations matched when the allocation is extended
     unit_rank: Ints  # place of each unit in report order ("2栋" before "10栋")
     charge_unit: Ints
+    charge_id: Ints  # the charge's id in the ledger (the debts a notice demands)
     charge_item: Ints
+    charge_period: Ints
     charge_due: Ints
     charge_billed: Ints  # first day on the books: min(due date, period start)
     charge_start: Ints  # period start (the month a charge counts in, for 收缴率 by period)
@@ -75,7 +78,7 @@ class AllocatedEstate:
 
     @classmethod
     def list_names(cls) -> list[str]:
-        return ["unit_ids", "buildings", "owner_names", "items"]
+        return ["unit_ids", "buildings", "owner_names", "items", "periods"]
 
     @classmethod
     def array_names(cls) -> list[str]:
@@ -99,36 +102,43 @@ class _Builder:
     computed in bulk by :meth:`result`.
     """
 
-    RAW = ("charge_unit", "charge_id", "charge_item", "charge_due", "charge_start", "charge_amount",
-           "app_unit", "app_payment", "app_charge_id", "app_paid_on", "app_amount")
+    RAW = ("charge_unit", "charge_id", "charge_item", "charge_period", "charge_due", "charge_start",
+           "charge_amount", "app_unit", "app_payment", "app_charge_id", "app_paid_on", "app_amount")
     # Rows gathered as int64 before they are narrowed to int32 chunks: bounds the workers' memory.
     CHUNK_ROWS = 500_000
 
-    def __init__(self) -> None:
+    def __init__(self, items: dict[str, int] | None = None, periods: dict[str, int] | None = None) -> None:
         self.unit_ids: list[str] = []
         self.buildings: list[str] = []
         self.owner_names: list[str] = []
-        self.items: dict[str, int] = {}
+        self.items: dict[str, int] = {} if items is None else items
+        self.periods: dict[str, int] = {} if periods is None else periods
         self.raw = {name: array("q") for name in self.RAW}
         self.chunks: dict[str, list[Ints]] = {name: [] for name in self.RAW}
         self.ordinal = _Ordinals()
 
     def add(self, ledger: UnitLedger) -> None:
-        unit, raw, ordinal, items = len(self.unit_ids), self.raw, self.ordinal, self.items
         self.unit_ids.append(ledger.unit_id)
         self.buildings.append(ledger.building)
         self.owner_names.append(ledger.owner_name)
-        charges = ledger.charges
+        self.add_rows(len(self.unit_ids) - 1, ledger.charges, ledger.payments,
+                      allocate(ledger.charges, ledger.payments).applications)
+
+    def add_rows(self, unit: int, charges: Sequence[Charge], payments: Sequence[Payment],
+                 applications: Sequence[Application], keys: Mapping[int, int] | None = None) -> None:
+        """Unit number ``unit``'s charges and its payments' applications; ``keys``: payment id → order key."""
+        raw, ordinal, items, periods = self.raw, self.ordinal, self.items, self.periods
         raw["charge_unit"].extend([unit] * len(charges))
         raw["charge_id"].extend([c.id for c in charges])
         raw["charge_item"].extend([items.setdefault(c.item, len(items)) for c in charges])
+        raw["charge_period"].extend([periods.setdefault(c.period, len(periods)) for c in charges])
         raw["charge_due"].extend([ordinal[c.due_date] for c in charges])
         raw["charge_start"].extend([ordinal[c.period_start] for c in charges])
         raw["charge_amount"].extend([c.amount_fen for c in charges])
-        paid_on = {p.id: ordinal[p.paid_on] for p in ledger.payments}
-        applications = allocate(charges, ledger.payments).applications
+        paid_on = {p.id: ordinal[p.paid_on] for p in payments}
         raw["app_unit"].extend([unit] * len(applications))
-        raw["app_payment"].extend([a.payment_id for a in applications])
+        raw["app_payment"].extend([a.payment_id for a in applications] if keys is None
+                                  else [keys[a.payment_id] for a in applications])
         raw["app_charge_id"].extend([NO_CHARGE if a.charge_id is None else a.charge_id for a in applications])
         raw["app_paid_on"].extend([paid_on[a.payment_id] for a in applications])
         raw["app_amount"].extend([a.amount_fen for a in applications])
@@ -140,27 +150,41 @@ class _Builder:
             self.chunks[name].append(narrow(_int64s(self.raw[name])))
             self.raw[name] = array("q")
 
-    def result(self) -> AllocatedEstate:
+    def columns(self) -> dict[str, Ints]:
+        """The raw columns gathered so far (the builder is spent)."""
         self._narrow_chunk()
-        raw = {name: np.concatenate(self.chunks.pop(name)) for name in self.RAW}
-        # Each derived column is narrowed as it is made, so that no int64 copy of the
-        # estate outlives its step (a worker's peak is the first run's peak).
-        billed = narrow(np.minimum(raw["charge_due"], raw["charge_start"]))
-        app_row = narrow(_rows_of(raw.pop("charge_id"), raw.pop("app_charge_id")))
-        to_charge = app_row != NO_CHARGE
-        # A payment's applications are consecutive: a new payment id starts the next number.
-        app_seq = narrow(np.cumsum(np.diff(raw.pop("app_payment"), prepend=NO_CHARGE - 1) != 0))
-        settled_by = narrow(_settled_by(raw["charge_amount"], app_row, to_charge, raw["app_amount"], app_seq))
-        horizon = narrow(_at_rows(_same_day_horizon(raw["charge_unit"], raw["charge_due"], billed), app_row,
-                                  to_charge))
-        return AllocatedEstate(
-            self.unit_ids, self.buildings, self.owner_names, list(self.items), _natural_rank(self.unit_ids),
-            charge_unit=raw["charge_unit"], charge_item=raw["charge_item"], charge_due=raw["charge_due"],
-            charge_billed=billed, charge_start=raw["charge_start"], charge_amount=raw["charge_amount"],
-            charge_settled_by=settled_by,
-            app_unit=raw["app_unit"], app_charge=app_row, app_paid_on=raw["app_paid_on"],
-            app_amount=raw["app_amount"], app_seq=app_seq, app_horizon=horizon,
-        )
+        return {name: np.concatenate(self.chunks.pop(name)) for name in self.RAW}
+
+    def result(self) -> AllocatedEstate:
+        return derive(self.columns(), self.unit_ids, self.buildings, self.owner_names, list(self.items),
+                      list(self.periods))
+
+
+def derive(raw: dict[str, Ints], unit_ids: list[str], buildings: list[str], owner_names: list[str],
+           items: list[str], periods: list[str]) -> AllocatedEstate:
+    """The estate from raw columns (rows grouped by unit, each unit's applications in the order applied).
+
+    ``app_payment`` only needs to differ between consecutive payments.
+    """
+    # Each derived column is narrowed as it is made, so that no int64 copy of the
+    # estate outlives its step (a worker's peak is the first run's peak).
+    billed = narrow(np.minimum(raw["charge_due"], raw["charge_start"]))
+    app_row = narrow(_rows_of(raw["charge_id"], raw.pop("app_charge_id")))
+    to_charge = app_row != NO_CHARGE
+    # A payment's applications are consecutive: a new payment id starts the next number.
+    app_seq = narrow(np.cumsum(np.diff(raw.pop("app_payment"), prepend=NO_CHARGE - 1) != 0))
+    settled_by = narrow(_settled_by(raw["charge_amount"], app_row, to_charge, raw["app_amount"], app_seq))
+    horizon = narrow(_at_rows(_same_day_horizon(raw["charge_unit"], raw["charge_due"], billed), app_row,
+                              to_charge))
+    return AllocatedEstate(
+        unit_ids, buildings, owner_names, items, periods, _natural_rank(unit_ids),
+        charge_unit=raw["charge_unit"], charge_id=raw["charge_id"], charge_item=raw["charge_item"],
+        charge_period=raw["charge_period"], charge_due=raw["charge_due"],
+        charge_billed=billed, charge_start=raw["charge_start"], charge_amount=raw["charge_amount"],
+        charge_settled_by=settled_by,
+        app_unit=raw["app_unit"], app_charge=app_row, app_paid_on=raw["app_paid_on"],
+        app_amount=raw["app_amount"], app_seq=app_seq, app_horizon=horizon,
+    )
 
 
 def _int64s(column: array[int]) -> Ints:
@@ -232,10 +256,12 @@ def join(parts: Sequence[AllocatedEstate]) -> AllocatedEstate:
     if sum(len(part.charge_unit) + len(part.app_unit) for part in parts) >= 2**31:
         raise ValueError("more rows than int32 row numbers can hold")  # int32 columns would wrap when shifted
     items: dict[str, int] = {}
+    periods: dict[str, int] = {}
     columns: dict[str, list[Ints]] = {name: [] for name in AllocatedEstate.array_names() if name != "unit_rank"}
     units, charges, payments = 0, 0, 0
     for part in parts:
         codes = np.array([items.setdefault(item, len(items)) for item in part.items] or [0], dtype=np.int32)
+        period_codes = np.array([periods.setdefault(p, len(periods)) for p in part.periods] or [0], dtype=np.int32)
         shifted = {"charge_unit": units, "app_unit": units, "app_seq": payments}
         for name, chunks in columns.items():
             column: Ints = getattr(part, name)
@@ -243,6 +269,8 @@ def join(parts: Sequence[AllocatedEstate]) -> AllocatedEstate:
                 column = column + shifted[name]
             elif name == "charge_item":
                 column = codes[column]
+            elif name == "charge_period":
+                column = period_codes[column]
             elif name == "app_charge":
                 column = np.where(column == NO_CHARGE, NO_CHARGE, column + charges)
             elif name == "charge_settled_by":
@@ -254,7 +282,7 @@ def join(parts: Sequence[AllocatedEstate]) -> AllocatedEstate:
     unit_ids = [u for p in parts for u in p.unit_ids]
     return AllocatedEstate(
         unit_ids, [b for p in parts for b in p.buildings], [o for p in parts for o in p.owner_names], list(items),
-        _natural_rank(unit_ids),
+        list(periods), _natural_rank(unit_ids),
         **{name: np.concatenate(chunks) if chunks else np.zeros(0, np.int32) for name, chunks in columns.items()},
     )
 
@@ -283,7 +311,7 @@ def age(estate: AllocatedEstate, as_of: date, buckets: Buckets, *, kpi_month: st
     exact path and merge.
     """
     day = as_of.toordinal()
-    elsewhere = _units_answered_elsewhere(estate, day)
+    elsewhere = units_answered_elsewhere(estate, day)
     counted = (estate.app_paid_on <= day) & ~elsewhere[estate.app_unit]
     # Money given to a charge billed after the day is, as of the day, the unit's credit.
     to_charge = estate.app_charge != NO_CHARGE
@@ -302,7 +330,7 @@ def age(estate: AllocatedEstate, as_of: date, buckets: Buckets, *, kpi_month: st
     return Aged(report, [estate.unit_ids[k] for k in np.flatnonzero(elsewhere)])
 
 
-def _units_answered_elsewhere(estate: AllocatedEstate, day: int) -> npt.NDArray[np.bool_]:
+def units_answered_elsewhere(estate: AllocatedEstate, day: int) -> npt.NDArray[np.bool_]:
     """Units whose first payment (by ``day``) reaching charges billed later left a charge billed by then open."""
     units = len(estate.unit_ids)
     reaching = (estate.app_paid_on <= day) & (estate.app_horizon > day)

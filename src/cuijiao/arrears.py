@@ -17,6 +17,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from cuijiao.aging import (
     AgingReport,
     Buckets,
@@ -28,11 +31,14 @@ from cuijiao.aging import (
     position,
 )
 from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
+from cuijiao.allocated_update import NewRows, extend, reaching_back
+from cuijiao.allocation import Payment
 from cuijiao.config import Settings
 from cuijiao.errors import BadInput
+from cuijiao.kept_facts import UnitFacts, closings, exact_units, limitation_candidates, summary_position, unit_facts
 from cuijiao.limitation import Clock, RestDays, barred_applications, clocks
 from cuijiao.outcomes import Outcome, standing
-from cuijiao.segments import Owner, Rule, Verdict, classify, facts
+from cuijiao.segments import Owner, Rule, Verdict, classify, facts, facts_of
 from cuijiao.stages import Case, Policy, notices_ignored
 from cuijiao.store import allocation_cache
 from cuijiao.store.notices import deliveries, open_cases
@@ -40,13 +46,16 @@ from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
 from cuijiao.store.reading import (
     NamedUnits,
     UnitRange,
+    designations_up_to,
     holds_rows,
     one_unit,
     owners,
+    rows_since,
     split_units,
     unit_count,
     unit_ids,
     unit_ledgers,
+    unit_list,
 )
 from cuijiao.workspace import Workspace
 
@@ -116,22 +125,72 @@ def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> All
     state = allocation_cache.ledger_state(workspace.db)  # before reading: a later import makes the key stale
     estate = allocation_cache.load(workspace.db, state)
     if estate is None:
-        estate = join(over_units(workspace, _allocate_part, workers=workers))
-        allocation_cache.save(workspace.db, state, estate)
+        updated = extended_estate(workspace, state)
+        if updated is None:
+            estate = join(over_units(workspace, _allocate_part, workers=workers))
+            allocation_cache.save(workspace.db, state, estate)
+        else:
+            estate, event = updated
+            allocation_cache.save(workspace.db, state, estate, event)
     return estate
+
+
+def extended_estate(workspace: Workspace, state: str) -> tuple[AllocatedEstate, dict[str, object]] | None:
+    """The kept allocation of an earlier state extended by the rows added since (see
+    :mod:`cuijiao.allocated_update`), and the audit event naming the units allocated afresh;
+    None when only a full recompute is exact (an edit or deletion, a changed unit list)."""
+    db = workspace.db
+    earlier = allocation_cache.load_earlier(db, state)
+    if earlier is None:
+        return None
+    charge_id, payment_id, kept = earlier
+    units, buildings, names = unit_list(db)
+    if (units, buildings, names) != (kept.unit_ids, kept.buildings, kept.owner_names):
+        return None
+    index = unit_index(kept)
+    added = rows_since(db, charge_id, payment_id)
+    new = {index[unit]: NewRows(added.charges.get(unit, []), added.payments.get(unit, []), unit in added.adjusted)
+           for unit in {*added.charges, *added.payments, *added.adjusted}}
+    designations = designations_up_to(db, payment_id) if added.charges else {}
+    why = reaching_back(kept, new, {index[unit]: found for unit, found in designations.items() if unit in index})
+    afresh = {kept.unit_ids[k]: reason for k, reason in sorted(why.items())}
+    ledgers = unit_ledgers(db, NamedUnits(tuple(afresh))) if afresh else iter(())
+    estate = extend(kept, new, {index[ledger.unit_id]: ledger for ledger in ledgers})
+    return estate, {"extended_units": len(new) - len(afresh), "allocated_afresh": afresh}
 
 
 def _allocate_part(workspace: Workspace, units: UnitRange) -> list[AllocatedEstate]:
     return [allocate_estate(unit_ledgers(workspace.db, units))]
 
 
-def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | None = None) -> list[Clock]:
-    """Charges whose limitation period has ended, or ends within ``warn_days``, as of ``as_of``."""
+def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | None = None,
+                      exact: bool = False) -> list[Clock]:
+    """Charges whose limitation period has ended, or ends within ``warn_days``, as of ``as_of``.
+
+    Only the units whose report can hold a row (:func:`cuijiao.kept_facts.limitation_candidates`, the
+    units with recorded outcomes, those the kept allocation does not answer) are read and walked;
+    ``exact``: every unit read and allocated afresh, the reference the other way is checked against.
+    """
     window = workspace.settings.limitation_warn_days if warn_days is None else warn_days
-    return over_units(workspace, partial(_limitation_part, as_of=as_of, window=window))
+    if exact:
+        return over_units(workspace, partial(_limitation_part, as_of=as_of, window=window))
+    facts = unit_facts(allocated_estate(workspace), as_of)
+    walked = facts.elsewhere | limitation_candidates(facts, window)
+    index = unit_index(facts.estate)
+    walked[[index[unit_id] for unit_id in outcomes_by_unit(workspace.db) if unit_id in index]] = True
+    return _limitation_part(workspace, named(facts.estate, walked), as_of=as_of, window=window)
 
 
-def _limitation_part(workspace: Workspace, units: UnitRange, *, as_of: date, window: int) -> list[Clock]:
+def unit_index(estate: AllocatedEstate) -> dict[str, int]:
+    return {unit_id: k for k, unit_id in enumerate(estate.unit_ids)}
+
+
+def named(estate: AllocatedEstate, units: npt.NDArray[np.bool_]) -> NamedUnits:
+    return NamedUnits(tuple(estate.unit_ids[k] for k in np.flatnonzero(units).tolist()))
+
+
+def _limitation_part(workspace: Workspace, units: UnitRange | NamedUnits, *, as_of: date,
+                     window: int) -> list[Clock]:
     settings = workspace.settings
     rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
     buckets = Buckets(settings.aging_buckets)
@@ -154,15 +213,100 @@ class Segmented:
     verdict: Verdict
 
 
-def segment_units(workspace: Workspace, as_of: date) -> list[Segmented]:
-    """Every unit with arrears as of ``as_of``, with its facts and the rule that matched."""
-    return over_units(workspace, partial(_segment_part, as_of=as_of))
+def segment_units(workspace: Workspace, as_of: date, *, exact: bool = False) -> list[Segmented]:
+    """Every unit with arrears as of ``as_of``, with its facts and the rule that matched.
+
+    Read from the kept allocation; the units it cannot answer alone
+    (:func:`cuijiao.kept_facts.exact_units`) the exact way. ``exact``: every
+    unit read and allocated afresh, the reference the other way is checked against.
+    """
+    if exact:
+        return over_units(workspace, partial(_segment_part, as_of=as_of))
+    kept = kept_state(workspace, as_of)
+    index = unit_index(kept.facts.estate)
+    found = {index[row.owner.unit_id]: row for row in _segment_part(
+        workspace, named(kept.facts.estate, kept.exact), as_of=as_of, records=kept.records)}
+    rules, people = workspace.settings.segment_rules, kept.records.people
+    fast = (kept.facts.overdue_fen > 0) & ~kept.exact
+    overdue, payments = kept.facts.overdue_by_unit(kept.buckets), kept.case_payments(fast)
+    for unit in np.flatnonzero(fast).tolist():
+        unit_id = kept.facts.estate.unit_ids[unit]
+        case, _closed = kept.case(unit)
+        summary = summary_position(kept.facts, unit, overdue[unit], payments.get(unit, []))
+        values = kept.facts_of(people[unit_id], unit, notices_ignored(case, summary))
+        found[unit] = Segmented(people[unit_id], as_of, summary.overdue_fen, values, classify(rules, values))
+    return [found[unit] for unit in sorted(found)]
 
 
-def _segment_part(workspace: Workspace, units: UnitRange, *, as_of: date) -> list[Segmented]:
+@dataclass(frozen=True)
+class KeptState:
+    """What segment and plan read once for the whole estate: the facts, cases, and who goes the exact way."""
+
+    facts: UnitFacts
+    records: Records
+    closed_on: dict[int, date]  # unit → the day its open case's arrears fell below the minimum
+    exact: npt.NDArray[np.bool_]
+    buckets: Buckets
+
+    def case(self, unit: int) -> tuple[Case | None, tuple[int, date] | None]:
+        """The unit's open case, or None and (case id, day) when it was paid below the minimum since."""
+        case = self.records.cases.get(self.facts.estate.unit_ids[unit])
+        closed = self.closed_on.get(unit)
+        if case is None or closed is None:
+            return case, None
+        assert case.id is not None
+        return None, (case.id, closed)
+
+    def case_payments(self, units: npt.NDArray[np.bool_]) -> dict[int, list[Payment]]:
+        """The payments since its case opened of each of ``units`` with an open case: all that the
+        notices-ignored count reads (a payment between a notice and its deadline)."""
+        index = unit_index(self.facts.estate)
+        since = np.full(len(units), self.facts.as_of.toordinal() + 1, dtype=np.int64)  # none
+        for unit_id, case in self.records.cases.items():
+            if unit_id in index and units[index[unit_id]]:
+                since[index[unit_id]] = case.opened_on.toordinal()
+        return self.facts.payments(since)
+
+    def facts_of(self, owner: Owner, unit: int, ignored: int) -> dict[str, Any]:
+        oldest = self.facts.oldest(unit)
+        return facts_of(owner, overdue_fen=int(self.facts.overdue_fen[unit]),
+                        oldest_days=(self.facts.as_of - oldest).days if oldest else 0,
+                        months_in_arrears=int(self.facts.months_in_arrears[unit]),
+                        credit_fen=int(self.facts.credit_fen[unit]), standing=NO_STANDING, notices_ignored=ignored)
+
+
+NO_STANDING = standing((), (), date.min)  # a unit with no recorded outcomes
+
+
+def kept_state(workspace: Workspace, as_of: date) -> KeptState:
+    facts = unit_facts(allocated_estate(workspace), as_of)
+    records, index = Records.read(workspace), unit_index(facts.estate)
+    since = {index[unit_id]: (case.last_notice.issued_on if case.last_notice else case.opened_on).toordinal()
+             for unit_id, case in records.cases.items() if unit_id in index}
+    closed = closings(facts, since, workspace.settings.policy.minimum_fen)
+    exact = exact_units(facts, records.recorded) | closed.unsure
+    return KeptState(facts, records, closed.closed_on, exact, Buckets(workspace.settings.aging_buckets))
+
+
+@dataclass(frozen=True)
+class Records:
+    """What is recorded about the units besides their ledgers, read once per command."""
+
+    recorded: dict[str, list[Outcome]]
+    people: dict[str, Owner]
+    cases: dict[str, Case]
+
+    @classmethod
+    def read(cls, workspace: Workspace) -> Records:
+        return cls(outcomes_by_unit(workspace.db), owners(workspace.db), open_cases(workspace.db))
+
+
+def _segment_part(workspace: Workspace, units: UnitRange | NamedUnits, *, as_of: date,
+                  records: Records | None = None) -> list[Segmented]:
     buckets, rules = Buckets(workspace.settings.aging_buckets), workspace.settings.segment_rules
     policy = workspace.settings.policy
-    recorded, people, cases = outcomes_by_unit(workspace.db), owners(workspace.db), open_cases(workspace.db)
+    records = records or Records.read(workspace)
+    recorded, people, cases = records.recorded, records.people, records.cases
     result = []
     for ledger in unit_ledgers(workspace.db, units):
         unit = position(ledger, as_of, buckets)

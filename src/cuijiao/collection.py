@@ -10,14 +10,18 @@ Rendering the letters is the documents' job; this records that they were issued.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
+import numpy as np
+
 from cuijiao.aging import Buckets, natural_key, position
-from cuijiao.arrears import closed_since, over_units
+from cuijiao.arrears import NO_STANDING, Records, closed_since, kept_state, named, over_units, unit_index
 from cuijiao.errors import BadInput
+from cuijiao.kept_facts import limitation_candidates, summary_position
 from cuijiao.limitation import RestDays, Status, clocks
 from cuijiao.money import format_yuan
 from cuijiao.outcomes import standing
@@ -32,10 +36,8 @@ from cuijiao.store.notices import (
     insert_case,
     insert_notice,
     next_notice_no,
-    open_cases,
 )
-from cuijiao.store.outcomes import outcomes_by_unit
-from cuijiao.store.reading import UnitRange, owners, unit_ledgers
+from cuijiao.store.reading import NamedUnits, UnitRange, owners, unit_ledgers
 from cuijiao.workspace import Workspace
 
 
@@ -60,13 +62,21 @@ class UnitPlan:
         return text
 
 
-def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = frozenset()) -> list[UnitPlan]:
+def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = frozenset(),
+                exact: bool = False) -> list[UnitPlan]:
     """What each unit in arrears, or with an open case, is due next as of ``as_of``.
+
+    Read from the kept allocation; units it cannot answer alone, and those whose debts
+    may be near the end of their limitation period, the exact way. ``exact``: every unit
+    read and allocated afresh, the reference the other way is checked against.
 
     An approval that cannot apply (no such unit, nothing owed, a next stage that needs
     none, a segment's cap) is bad input: the clerk meant something else.
     """
-    plans = over_units(workspace, partial(_plan_part, as_of=as_of, approve=approve))
+    if exact:
+        plans = over_units(workspace, partial(_plan_part, as_of=as_of, approve=approve))
+    else:
+        plans = _kept_plans(workspace, as_of, approve)
     problems = approval_problems(workspace, plans, approve)
     if problems:
         raise BadInput("\n".join(["--approve 无法批准以下房号，未做任何改动：", *(f"  {p}" for p in problems)]))
@@ -95,15 +105,41 @@ def approval_problems(workspace: Workspace, plans: list[UnitPlan], approve: froz
     return problems
 
 
+def _kept_plans(workspace: Workspace, as_of: date, approve: frozenset[str]) -> list[UnitPlan]:
+    """Plans from the kept facts; a unit with no debt near its limitation end is not expiring."""
+    kept, settings = kept_state(workspace, as_of), workspace.settings
+    facts, estate = kept.facts, kept.facts.estate
+    index = unit_index(estate)
+    with_case = np.zeros(len(estate.unit_ids), dtype=bool)
+    with_case[[index[unit_id] for unit_id in kept.records.cases if unit_id in index]] = True
+    wanted = (facts.overdue_fen > 0) | with_case
+    exact = kept.exact | limitation_candidates(facts, settings.limitation_warn_days)
+    found = {index[p.plan.unit_id]: p
+             for p in _plans(workspace, named(estate, wanted & exact), as_of, approve, kept.records)}
+    people, fast = kept.records.people, wanted & ~exact
+    overdue, payments = facts.overdue_by_unit(kept.buckets), kept.case_payments(fast)
+    charge_ids = facts.overdue_charge_ids()
+    for unit in np.flatnonzero(fast).tolist():
+        unit_id = estate.unit_ids[unit]
+        case, closed = kept.case(unit)
+        summary = summary_position(facts, unit, overdue.get(unit, Counter()), payments.get(unit, []))
+        verdict = classify(settings.segment_rules, kept.facts_of(people[unit_id], unit, notices_ignored(case, summary)))
+        plan = plan_unit(summary, verdict.segment, NO_STANDING, case, settings.policy, approved=unit_id in approve)
+        found[unit] = UnitPlan(plan, summary.overdue_fen, charge_ids.get(unit, ()), closed)
+    return [found[unit] for unit in sorted(found)]
+
+
 def _plan_part(workspace: Workspace, units: UnitRange, *, as_of: date, approve: frozenset[str]) -> list[UnitPlan]:
     return list(_plans(workspace, units, as_of, approve))
 
 
-def _plans(workspace: Workspace, units: UnitRange, as_of: date, approve: frozenset[str]) -> Iterator[UnitPlan]:
+def _plans(workspace: Workspace, units: UnitRange | NamedUnits, as_of: date, approve: frozenset[str],
+           records: Records | None = None) -> Iterator[UnitPlan]:
     db, settings = workspace.db, workspace.settings
     buckets, policy = Buckets(settings.aging_buckets), settings.policy
     rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
-    cases, recorded, people, delivered = open_cases(db), outcomes_by_unit(db), owners(db), deliveries(db)
+    records = records or Records.read(workspace)
+    cases, recorded, people, delivered = records.cases, records.recorded, records.people, deliveries(db)
     for ledger in unit_ledgers(db, units):
         unit_id = ledger.unit_id
         case = cases.get(unit_id)

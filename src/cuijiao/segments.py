@@ -64,19 +64,26 @@ def facts(owner: Owner, unit: UnitPosition, standing: Standing, notices_ignored:
     oldest = (unit.as_of - unit.oldest_due).days if unit.oldest_due else 0
     overdue_months = {(c.due_date.year, c.due_date.month) for c in unit.charges
                       if unit.allocation.owed[c.id] > 0 and c.due_date < unit.as_of}
+    return facts_of(owner, overdue_fen=unit.overdue_fen, oldest_days=oldest, months_in_arrears=len(overdue_months),
+                    credit_fen=unit.credit_fen, standing=standing, notices_ignored=notices_ignored)
+
+
+def facts_of(owner: Owner, *, overdue_fen: int, oldest_days: int, months_in_arrears: int, credit_fen: int,
+             standing: Standing, notices_ignored: int) -> dict[str, Any]:
+    """The facts from their parts (the kept allocation gives the amounts without a position)."""
     return {
         "tags": list(owner.tags),
         "owner_type": owner_type(owner),
         "owner_group": next((g for g in OWNER_GROUPS if g in owner.tags), ""),
-        "overdue_total": to_decimal(unit.overdue_fen),
-        "oldest_days": oldest,
-        "months_in_arrears": len(overdue_months),
+        "overdue_total": to_decimal(overdue_fen),
+        "oldest_days": oldest_days,
+        "months_in_arrears": months_in_arrears,
         "open_dispute": standing.open_dispute is not None,
         "promise_in_effect": standing.promise_in_effect is not None,
         "broken_promises": standing.broken_promises,
         "on_hold": standing.hold is not None,
         "notices_ignored": notices_ignored,
-        "credit": to_decimal(unit.credit_fen),
+        "credit": to_decimal(credit_fen),
         "reachable_phone": len(re.sub(r"\D", "", owner.phone)) >= 7,
     }
 

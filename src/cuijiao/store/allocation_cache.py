@@ -20,10 +20,11 @@ import numpy as np
 
 from cuijiao.allocated import AllocatedEstate
 from cuijiao.errors import DatabaseBusy
+from cuijiao.store.audit import append_event
 from cuijiao.store.db import transaction
 
 # Bump when AllocatedEstate or the allocation rules change: old caches are then ignored.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 6
 
 
 def ledger_state(db: sqlite3.Connection) -> str:
@@ -38,7 +39,29 @@ def load(db: sqlite3.Connection, state: str) -> AllocatedEstate | None:
     kept = db.execute("SELECT data FROM allocation_cache WHERE name = 'state'").fetchone()
     if kept is None or kept[0] != state.encode():
         return None  # stale: the columns are not worth reading
-    rows = dict(db.execute("SELECT name, data FROM allocation_cache"))
+    return _verified(dict(db.execute("SELECT name, data FROM allocation_cache")))
+
+
+def load_earlier(db: sqlite3.Connection, state: str) -> tuple[int, int, AllocatedEstate] | None:
+    """A cache of an earlier state that ``state`` only adds rows to: (its highest charge id, its highest
+    payment id, the estate). None when there is none, or the ledger was edited or deleted from since
+    (then the key's change counter differs), or the format changed: then only a full recompute is exact."""
+    kept = db.execute("SELECT data FROM allocation_cache WHERE name = 'state'").fetchone()
+    if kept is None:
+        return None
+    try:
+        fmt, _import, charges, payments, changes = json.loads(kept[0])
+        now = json.loads(state)
+    except (ValueError, TypeError):
+        return None
+    charges, payments = charges or 0, payments or 0
+    if fmt != now[0] or changes != now[4] or charges > (now[2] or 0) or payments > (now[3] or 0):
+        return None
+    estate = _verified(dict(db.execute("SELECT name, data FROM allocation_cache")))
+    return None if estate is None else (int(charges), int(payments), estate)
+
+
+def _verified(rows: dict[str, bytes]) -> AllocatedEstate | None:
     if rows.get("checksum") != _checksum(rows):
         return None  # corrupted or edited: recompute
     try:
@@ -64,8 +87,9 @@ def _checksum(rows: Mapping[str, bytes | memoryview]) -> bytes:
     return str(crc).encode()
 
 
-def save(db: sqlite3.Connection, state: str, estate: AllocatedEstate) -> None:
-    """Replace the cache with ``estate``, computed from ``state``."""
+def save(db: sqlite3.Connection, state: str, estate: AllocatedEstate,
+         event: dict[str, object] | None = None) -> None:
+    """Replace the cache with ``estate``, computed from ``state``; ``event``: how, for the audit trail."""
     rows: list[tuple[str, bytes | memoryview]] = [("state", state.encode())]
     rows += [(name, json.dumps(getattr(estate, name), ensure_ascii=False).encode())
              for name in AllocatedEstate.list_names()]
@@ -80,5 +104,7 @@ def save(db: sqlite3.Connection, state: str, estate: AllocatedEstate) -> None:
         with transaction(db, wait=False):
             db.execute("DELETE FROM allocation_cache")
             db.executemany("INSERT INTO allocation_cache (name, data) VALUES (?, ?)", rows)
+            if event is not None:
+                append_event(db, None, "allocation.update", event)
     except DatabaseBusy:
         return

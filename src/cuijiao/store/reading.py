@@ -23,7 +23,7 @@ from cuijiao.segments import Owner
 
 _CHARGES = """
     SELECT unit_id, id, item, period, due_date, amount_fen, kind, adjusts_id, period_start
-    FROM charges WHERE kind != 'deposit' AND {units} ORDER BY unit_id
+    FROM charges WHERE kind != 'deposit' AND {units} ORDER BY unit_id, due_date, id
 """
 _PAYMENTS = """
     SELECT unit_id, id, paid_on, amount_fen, receipt_no, item, period
@@ -156,3 +156,50 @@ def holds_rows(db: sqlite3.Connection, table: str) -> bool:
 
 def unit_count(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT count(*) FROM units").fetchone()[0])
+
+
+@dataclass(frozen=True)
+class RowsSince:
+    """Ledger rows added after the given highest ids, by unit (deposits left out)."""
+
+    charges: dict[str, list[Charge]]
+    adjusted: set[str]  # units with a new adjustment: a charge's amount changed
+    payments: dict[str, list[Payment]]
+
+
+def rows_since(db: sqlite3.Connection, charge_id: int, payment_id: int) -> RowsSince:
+    dates = _Dates()
+    charges: dict[str, list[Charge]] = {}
+    adjusted: set[str] = set()
+    for unit, row_id, item, period, due, amount, kind, _adjusts, start in db.execute(
+        "SELECT unit_id, id, item, period, due_date, amount_fen, kind, adjusts_id, period_start FROM charges"
+        " WHERE id > ? AND kind != 'deposit' ORDER BY unit_id, due_date, id", (charge_id,)
+    ):
+        if kind == "adjustment":
+            adjusted.add(unit)
+        else:
+            charges.setdefault(unit, []).append(Charge(row_id, item, period, dates[due], amount, dates[start]))
+    payments: dict[str, list[Payment]] = {}
+    for unit, *row in db.execute(
+        "SELECT unit_id, id, paid_on, amount_fen, receipt_no, item, period FROM payments"
+        " WHERE id > ? AND kind = 'payment' ORDER BY unit_id, id", (payment_id,)
+    ):
+        payments.setdefault(unit, []).extend(_payments(iter([(unit, *row)]), dates))
+    return RowsSince(charges, adjusted, payments)
+
+
+def designations_up_to(db: sqlite3.Connection, payment_id: int) -> dict[str, set[tuple[str | None, str | None]]]:
+    """Unit → the (item, period) designations its payments up to ``payment_id`` made."""
+    found: dict[str, set[tuple[str | None, str | None]]] = {}
+    for unit, item, period in db.execute(
+        "SELECT DISTINCT unit_id, item, period FROM payments WHERE id <= ? AND kind = 'payment'"
+        " AND (item IS NOT NULL OR period IS NOT NULL)", (payment_id,)
+    ):
+        found.setdefault(unit, set()).add((item, period))
+    return found
+
+
+def unit_list(db: sqlite3.Connection) -> tuple[list[str], list[str], list[str]]:
+    """Unit ids, buildings and owner names in unit order, as the kept allocation lists them."""
+    rows = db.execute(_UNITS.format(units="1")).fetchall()
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
