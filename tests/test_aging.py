@@ -7,11 +7,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from typer.testing import CliRunner
 
 from conftest import Invoke, write_csv
 from cuijiao.arrears import aging_report
-from cuijiao.cli import app
+from cuijiao.demo import sample_workspace
 from cuijiao.reports.aging_output import GroupBy, report_json
 from cuijiao.workspace import open_workspace
 
@@ -165,8 +164,7 @@ def test_empty_workspace_says_what_to_import(cli: Invoke) -> None:
 
 def test_parallel_aging_equals_one_process(tmp_path: Path) -> None:
     """The estate split over two worker processes gives exactly the one-process report."""
-    target = tmp_path / "demo"
-    assert CliRunner().invoke(app, ["demo", str(target)]).exit_code == 0
+    target = sample_workspace(tmp_path / "sample")
     workspace = open_workspace(target)
     try:
         as_of = date(2026, 11, 25)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from conftest import Invoke, write_csv
 from cuijiao import allocated
@@ -15,7 +14,7 @@ from cuijiao.aging import AgingReport, Buckets, UnitLedger, build_report, merge_
 from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
 from cuijiao.allocation import Charge, Payment
 from cuijiao.arrears import aging_report
-from cuijiao.cli import app
+from cuijiao.demo import sample_workspace
 from cuijiao.store import allocation_cache
 from cuijiao.store.reading import unit_ledgers
 from cuijiao.workspace import open_workspace
@@ -160,8 +159,7 @@ def test_columns_gathered_in_small_chunks_are_the_same(units) -> None:  # type: 
 
 def test_the_sample_estate_on_many_dates(tmp_path: Path) -> None:
     """The bundled estate, through the database and the kept allocation, against the exact path."""
-    target = tmp_path / "demo"
-    assert CliRunner().invoke(app, ["demo", str(target)]).exit_code == 0
+    target = sample_workspace(tmp_path / "sample")
     workspace = open_workspace(target)
     try:
         buckets = Buckets(workspace.settings.aging_buckets)

@@ -3,6 +3,7 @@
 import csv
 import json
 import re
+import sqlite3
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +14,7 @@ from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
 from cuijiao.cli import app
-from cuijiao.demo import SAMPLE_FILES, sample_file
+from cuijiao.demo import SAMPLE_FILES, sample_file, sample_workspace
 from cuijiao.sample import EstateSpec, write_estate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,21 +58,11 @@ def test_sample_estate_has_the_shapes_clerks_meet() -> None:
     assert any(row[3] for row in payments[3:-1]), "a designated payment"
 
 
-def test_demo_builds_a_workspace_on_the_sample(tmp_path: Path) -> None:
-    target = tmp_path / "demo"
-    result = CliRunner().invoke(app, ["demo", str(target)])
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert lines[1] == "导入 units.xlsx：新增 264 行，跳过合计行 0"
-    assert lines[4].startswith("翠湖花园：264 户，应收 ")
-    assert lines[5].startswith("截至 2026-11-25：")
-    assert lines[-2].startswith("分群：") and "长期拒缴" in lines[-2]
-    assert lines[-1].startswith("本月可发通知") and "第 2 级催缴通知书" in lines[-1]
-    assert (target / "out" / "账龄-2026-11-25.xlsx").is_file()
-    again = CliRunner().invoke(app, ["demo", str(target)])
-    assert again.exit_code == 2
-    assert "目录已存在且不为空" in again.stderr
-    assert CliRunner().invoke(app, ["demo", "--force", str(target)]).exit_code == 0
+def test_sample_workspace_holds_the_whole_sample(tmp_path: Path) -> None:
+    target = sample_workspace(tmp_path / "sample")
+    db = sqlite3.connect(target / "cuijiao.db")
+    assert db.execute("SELECT count(*) FROM units").fetchone()[0] == 264
+    assert (target / ".cuijiao-demo").is_file()
     assert CliRunner().invoke(app, ["-w", str(target), "audit", "verify"]).exit_code == 0
 
 
@@ -86,8 +77,7 @@ def test_sample_arrears_match_the_files_own_sums(tmp_path: Path) -> None:
     billed = sum(_yuan(row[4]) for row in rows if row[0] != "合计" and "押金" not in row[1])
     payments = _cells(sample_file("payments.xlsx"))[3:]
     collected = sum(_yuan(row[5]) for row in payments if row[0] != "合计")
-    target = tmp_path / "demo"
-    assert CliRunner().invoke(app, ["demo", str(target)]).exit_code == 0
+    target = sample_workspace(tmp_path / "sample")
     report = CliRunner().invoke(app, ["-w", str(target), "--json", "aging", "--as-of", "2026-11-25"])
     totals = json.loads(report.output)["totals"]
     owed = _yuan(totals["overdue_total"]) + _yuan(totals["not_yet_due"]) - _yuan(totals["credit"])

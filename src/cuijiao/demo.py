@@ -1,34 +1,37 @@
-"""The demo: a fresh workspace on the bundled sample estate, then the batch.
+"""The demo: a year of collection on the bundled sample estate, in one command.
 
-Until the monthly ``run`` exists, the batch is: import units, charges and
-payments, age the arrears as of the sample's export date, write the aging
-workbook to ``out/``, print the summary and the month's KPIs, then the segments
-and the notices the plan would issue (the demo issues none).
+A fresh workspace (marked as the demo's, so ``--force`` may replace it and
+nothing else) gets the sample's three exports in its inbox; then the monthly
+``run`` goes through each of the last twelve month-ends before the sample's
+export date, with the outcomes of each month (deliveries, calls, promises,
+a dispute, an instalment plan, approvals, a legal step) recorded between runs
+by :mod:`cuijiao.demo_story`.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
 
-from cuijiao.arrears import aging_report, segment_units
-from cuijiao.collection import plan_estate
 from cuijiao.config import CONFIG_NAME
+from cuijiao.dates import add_months, month_end
+from cuijiao.demo_story import Story, approvals, between_months
 from cuijiao.errors import WorkspaceError
 from cuijiao.ingest.importer import ImportOptions, import_files
-from cuijiao.money import format_yuan
-from cuijiao.reports.aging_output import kpi_lines, write_xlsx
+from cuijiao.monthly import RunOptions, RunResult, run_month
 from cuijiao.sample import COMPANY_NAME, ESTATE_NAME, EstateSpec
-from cuijiao.stages import STAGE_NAMES
-from cuijiao.store.audit import recorded
-from cuijiao.workspace import Workspace, init_workspace
+from cuijiao.store.audit import now_text, recorded
+from cuijiao.workspace import Workspace, init_workspace, open_workspace
 
-# The sample estate was exported on this day; ageing it then keeps the demo's figures fixed.
+# The sample estate was exported on this day; the demo's year ends before it.
 SAMPLE_AS_OF = EstateSpec().export_date
 SAMPLE_FILES = {"units": "units.xlsx", "charges": "charges.csv", "payments": "payments.xlsx"}
+DEMO_MONTHS = 12
+MARKER = ".cuijiao-demo"
 
 DEMO_SETTINGS = {
     "示例小区": ESTATE_NAME,
@@ -39,91 +42,95 @@ DEMO_SETTINGS = {
 
 
 def sample_file(name: str) -> Path:
-    """A bundled sample file, from the installed package."""
-    return Path(str(resources.files("cuijiao") / "sample_data" / name))
+    """A bundled sample file, from the installed package (the repository's top-level sample_data/)."""
+    return Path(str(resources.files("cuijiao.sample_data") / name))
 
 
-def run_demo(directory: Path, *, force: bool = False, as_of: date = SAMPLE_AS_OF) -> list[str]:
-    """Import the sample estate into a fresh workspace, then age it and write the workbook."""
-    workspace = _fresh_workspace(directory, force=force)
-    try:
-        copies = _copy_samples(workspace.root / "sample_data")
-        lines = [f"演示工作区：{workspace.root.resolve()}"]
-        for kind, path in copies.items():
-            with recorded(workspace.db, f"demo import {kind}", [str(path)]) as run:
-                result = import_files(workspace, run, kind, [path], ImportOptions())
-            totals = result.totals()
-            lines.append(f"导入 {path.name}：新增 {totals['inserted']} 行，跳过合计行 {totals['totals_rows']}")
-        lines.append(_holdings(workspace))
-        lines += _aging(workspace, as_of)
-        lines += _strategy(workspace, as_of)
-        return lines
-    finally:
-        workspace.close()
+def demo_month_ends(export_date: date = SAMPLE_AS_OF, months: int = DEMO_MONTHS) -> list[date]:
+    """The last ``months`` month-ends before the export date, oldest first."""
+    first = date(export_date.year, export_date.month, 1)
+    return [month_end(d.year, d.month) for d in (add_months(first, -back) for back in range(months, 0, -1))]
 
 
-def _aging(workspace: Workspace, as_of: date) -> list[str]:
-    with recorded(workspace.db, "demo aging", [as_of.isoformat()]) as run:
-        report = aging_report(workspace, as_of)
-        book = workspace.out_dir / f"账龄-{as_of.isoformat()}.xlsx"
-        write_xlsx(book, report)
-        run.counts.update(overdue_fen=report.total.overdue_fen, units_in_report=len(report.units))
-    total = report.total
-    overdue_units = sum(1 for row in report.units if row.overdue_fen)
-    buckets = "，".join(f"{label} 天 ¥{format_yuan(total.overdue[label], grouping=True)}"
-                       for label in report.buckets.labels if total.overdue[label])
-    return [f"截至 {as_of.isoformat()}：{overdue_units} 户欠费，合计 ¥{format_yuan(total.overdue_fen, grouping=True)}"
-            f"（{buckets}）；预收余额 ¥{format_yuan(total.credit_fen, grouping=True)}",
-            *kpi_lines(report), f"账龄报表：{book}"]
+@dataclass
+class DemoResult:
+    root: Path
+    runs: list[RunResult] = field(default_factory=list)
+    story: Story = field(default_factory=Story)
+
+    def lines(self) -> list[str]:
+        return [*(run.summary() for run in self.runs), *where_to_look(self)]
 
 
-def _strategy(workspace: Workspace, as_of: date) -> list[str]:
-    """Segments and the plan for this month: what the batch would issue (nothing is issued here)."""
-    labels = {rule.name: rule.label for rule in workspace.settings.segment_rules}
-    with recorded(workspace.db, "demo plan", [as_of.isoformat()]) as run:
-        segments = Counter(row.verdict.segment for row in segment_units(workspace, as_of))
-        due = Counter(p.plan.next_stage for p in plan_estate(workspace, as_of)
-                      if p.plan.next_stage and p.plan.issue_now)
-        run.counts.update(segments=dict(segments), notices_due={str(k): v for k, v in due.items()})
-    stages = "，".join(f"第 {stage} 级{STAGE_NAMES[stage]} {count} 份" for stage, count in sorted(due.items()))
-    return ["分群：" + "；".join(f"{labels.get(name, name)} {count} 户" for name, count in segments.most_common()),
-            f"本月可发通知（cuijiao notices plan 查看原因，notices issue 发出）：{stages or '无'}"]
+def run_demo(directory: Path, *, force: bool = False, months: int = DEMO_MONTHS,
+             on_month: Callable[[RunResult], None] | None = None) -> DemoResult:
+    """Build the demo workspace in ``directory`` and run its year; ``on_month`` hears each run as it ends."""
+    workspace = fresh_workspace(directory, force=force)
+    workspace.close()
+    for name in SAMPLE_FILES.values():
+        shutil.copyfile(sample_file(name), directory / "inbox" / name)
+    result, approve = DemoResult(directory), frozenset[str]()
+    for month, day in enumerate(demo_month_ends(months=months)):
+        arguments = ("demo", "run", "--as-of", day.isoformat(), *(f"--approve={unit}" for unit in sorted(approve)))
+        run = run_month(directory, RunOptions(day, approve=approve, arguments=arguments))
+        result.runs.append(run)
+        if on_month is not None:
+            on_month(run)
+        workspace = open_workspace(directory)
+        try:
+            between_months(workspace, result.story, month, day, run.issued)
+        finally:
+            workspace.close()
+        approve = approvals(run.waiting_approval)
+    return result
 
 
-def _fresh_workspace(directory: Path, *, force: bool) -> Workspace:
+def where_to_look(result: DemoResult) -> list[str]:
+    root, last = result.root, result.runs[-1]
+    first = result.runs[0]
+    out = last.out_dir
+    return [
+        f"演示完成：{root.resolve()}（{ESTATE_NAME}，虚构数据，{len(result.runs)} 个月的月度批处理）",
+        f"  月报：{out / f'月报_{last.as_of:%Y-%m}.docx'}（经理看的月报；同样的数字在 .xlsx 中）",
+        f"  账龄报表：{last.files.get('aging_xlsx', out)}（按楼栋、房屋、项目的欠费账龄）",
+        f"  每月的输出：{root / 'out'}/<截至日期>/（通知文书、月报、账龄报表）",
+        f"  导入过的台账：{first.root / 'inbox' / 'done' / first.label}/",
+        f"  运行日志：{root / 'logs'}/（不含个人信息）",
+        f"  试一试：cuijiao -w {root} notices plan --as-of {last.as_of.isoformat()}；"
+        f"cuijiao -w {root} audit log；cuijiao -w {root} audit verify",
+    ]
+
+
+def fresh_workspace(directory: Path, *, force: bool) -> Workspace:
+    """A new workspace marked as the demo's; ``force`` replaces only a folder the demo made."""
+    if directory.exists() and not directory.is_dir():
+        raise WorkspaceError(f"{directory}: 已存在同名文件，不是目录")
     if directory.exists() and any(directory.iterdir()):
         if not force:
-            raise WorkspaceError(f"{directory}: 目录已存在且不为空。请指定新目录，或加 --force 重建演示工作区")
-        if not (directory / CONFIG_NAME).is_file():
-            raise WorkspaceError(f"{directory}: 不是 cuijiao 工作区，--force 不会删除它")
+            raise WorkspaceError(f"{directory}: 目录已存在且不为空。请指定新目录，或加 --force 替换以前的演示工作区")
+        if not (directory / MARKER).is_file():
+            raise WorkspaceError(f"{directory}: 不是 cuijiao demo 创建的目录（没有 {MARKER} 标记），"
+                                 "--force 只替换演示工作区，不会删除它")
         shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text(f"cuijiao demo 于 {now_text()} 创建此目录；cuijiao demo --force 可删除重建它。\n",
+                                    encoding="utf-8")
     workspace = init_workspace(directory)
     config = workspace.root / CONFIG_NAME
     text = config.read_text(encoding="utf-8")
     for old, new in DEMO_SETTINGS.items():
         text = text.replace(old, new, 1)
     config.write_text(text, encoding="utf-8")
-    return workspace
+    return open_workspace(directory)
 
 
-def _copy_samples(target: Path) -> dict[str, Path]:
-    target.mkdir(exist_ok=True)
-    copies = {}
-    for kind, name in SAMPLE_FILES.items():
-        copies[kind] = target / name
-        shutil.copyfile(sample_file(name), copies[kind])
-    return copies
-
-
-def _holdings(workspace: Workspace) -> str:
-    db = workspace.db
-    units = db.execute("SELECT count(*) FROM units").fetchone()[0]
-    charged, charges = db.execute(
-        "SELECT coalesce(sum(amount_fen), 0), count(*) FROM charges WHERE kind != 'deposit'"
-    ).fetchone()
-    paid, payments = db.execute(
-        "SELECT coalesce(sum(amount_fen), 0), count(*) FROM payments WHERE kind = 'payment'"
-    ).fetchone()
-    return (f"{ESTATE_NAME}：{units} 户，应收 {charges} 笔共 ¥{format_yuan(charged, grouping=True)}，"
-            f"实收 {payments} 笔共 ¥{format_yuan(paid, grouping=True)}，"
-            f"差额 ¥{format_yuan(charged - paid, grouping=True)}")
+def sample_workspace(directory: Path) -> Path:
+    """A workspace holding the sample estate's ledgers and nothing else (for tests and trials)."""
+    workspace = fresh_workspace(directory, force=False)
+    try:
+        for kind, name in SAMPLE_FILES.items():
+            with recorded(workspace.db, f"import {kind}", [name]) as run:
+                import_files(workspace, run, kind, [sample_file(name)], ImportOptions())
+    finally:
+        workspace.close()
+    return directory

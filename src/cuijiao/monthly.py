@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from cuijiao.arrears import aging_report, segment_units
+from cuijiao.arrears import aging_report
 from cuijiao.collection import issue_notices, plan_estate
 from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
 from cuijiao.inbox import InboxFile, import_inbox
@@ -153,13 +153,12 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     result.overdue_fen, result.owing_units = report.total.overdue_fen, report.total.owing_units
     log.write(f"账龄：欠费 {result.owing_units} 户，合计 {format_yuan(result.overdue_fen)} 元")
 
-    step("客户分群")
-    segments = Counter(row.verdict.segment for row in segment_units(workspace, as_of))
+    step("分群与催缴计划")
+    plans = plan_estate(workspace, as_of, approve=options.approve)
+    # The planner segments every unit in arrears the way `cuijiao segment` does.
+    segments = Counter(p.plan.segment for p in plans if p.overdue_fen)
     run.counts["segments"] = dict(segments)
     log.write("分群：" + "，".join(f"{name} {count}" for name, count in sorted(segments.items())))
-
-    step("催缴计划")
-    plans = plan_estate(workspace, as_of, approve=options.approve)
     result.waiting_approval = sorted(p.plan.unit_id for p in plans if p.plan.blocked_by == Block.APPROVAL)
 
     step("发出通知")

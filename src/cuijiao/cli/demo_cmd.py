@@ -1,4 +1,4 @@
-"""``cuijiao demo``: a fresh workspace on the bundled sample estate."""
+"""``cuijiao demo``: a year of collection on the bundled sample estate."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cuijiao.cli.context import fail
-from cuijiao.demo import run_demo
+from cuijiao.cli.context import report_error, state
+from cuijiao.demo import run_demo, where_to_look
 from cuijiao.errors import CuijiaoError
+from cuijiao.monthly import RunResult
 
 
 def register(app: typer.Typer) -> None:
@@ -17,14 +18,22 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="演示工作区目录。")] = Path("cuijiao-demo"),
-    force: Annotated[bool, typer.Option("--force", help="目录已是工作区时先删除重建。")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="替换以前由 cuijiao demo 创建的目录（其他目录不会删除）。")] = False,
 ) -> None:
-    """在内置的示例小区（翠湖花园，虚构数据）上新建工作区，导入全部台账，计算账龄并写出账龄报表。"""
-    try:
-        summary = run_demo(directory, force=force)
-    except CuijiaoError as exc:
-        raise fail(str(exc), exc.exit_code) from None
-    for line in summary:
-        typer.echo(line)
+    """在内置的示例小区（翠湖花园，虚构数据）上新建工作区，逐月运行最近 12 个月的月度批处理，并告诉你输出在哪里。"""
+    quiet = state(ctx).quiet
 
+    def month_done(run: RunResult) -> None:
+        if not quiet:
+            typer.echo(run.summary())
+
+    try:
+        result = run_demo(directory, force=force, on_month=month_done)
+    except CuijiaoError as exc:
+        report_error(exc)
+        raise typer.Exit(exc.exit_code) from None
+    for line in where_to_look(result):
+        typer.echo(line)

@@ -19,7 +19,7 @@ from cuijiao.monthly import RunOptions, RunResult, Step, run_month
 ApproveOption = Annotated[
     list[str] | None, typer.Option("--approve", metavar="UNIT", help="批准该户的第 4、5 级（可多次）。")
 ]
-STEP_COUNT = 6
+STEP_COUNT = 5
 
 
 def register(app: typer.Typer) -> None:
