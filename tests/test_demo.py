@@ -52,7 +52,7 @@ def test_the_year_shows_every_stage_segment_and_outcome(demo: tuple[Path, Result
     kept = broken = 0
     for unit, on, until, fen in db.execute(
             "SELECT unit_id, on_date, until_date, amount_fen FROM outcomes WHERE kind = 'promise'").fetchall():
-        paid = db.execute("SELECT coalesce(sum(amount_fen), 0) FROM payments WHERE unit_id = ?"
+        paid = db.execute("SELECT coalesce(sum(amount_fen), 0) FROM payments WHERE kind = 'payment' AND unit_id = ?"
                           " AND paid_on BETWEEN ? AND ?", (unit, on, until)).fetchone()[0]
         kept, broken = kept + (paid >= fen), broken + (paid < fen)
     assert kept and broken

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cuijiao.config import CONFIG_NAME
 from cuijiao.dates import add_months, month_end
-from cuijiao.demo_story import Story, approvals, between_months
+from cuijiao.demo_story import APPROVALS_PER_MONTH, Story, between_months
 from cuijiao.errors import WorkspaceError
 from cuijiao.ingest.importer import ImportOptions, import_files
 from cuijiao.monthly import RunOptions, RunResult, run_month
@@ -69,10 +69,10 @@ def run_demo(directory: Path, *, force: bool = False, months: int = DEMO_MONTHS,
     workspace.close()
     for name in SAMPLE_FILES.values():
         shutil.copyfile(sample_file(name), directory / "inbox" / name)
-    result, approve = DemoResult(directory), frozenset[str]()
+    result = DemoResult(directory)
     for month, day in enumerate(demo_month_ends(months=months)):
-        arguments = ("demo", "run", "--as-of", day.isoformat(), *(f"--approve={unit}" for unit in sorted(approve)))
-        run = run_month(directory, RunOptions(day, approve=approve, arguments=arguments))
+        arguments = ("demo", "run", "--as-of", day.isoformat())
+        run = run_month(directory, RunOptions(day, approve_first=APPROVALS_PER_MONTH, arguments=arguments))
         result.runs.append(run)
         if on_month is not None:
             on_month(run)
@@ -81,7 +81,6 @@ def run_demo(directory: Path, *, force: bool = False, months: int = DEMO_MONTHS,
             between_months(workspace, result.story, month, day, run.issued)
         finally:
             workspace.close()
-        approve = approvals(run.waiting_approval)
     return result
 
 

@@ -3,8 +3,8 @@
 After each month's run the demo records what a real month brings — letters
 delivered (signed for in person, by EMS), calls, promises kept and broken, a
 dispute opened and later resolved, a hardship owner's instalment plan (a hold),
-a payment-order application after the litigation file — and approves the
-owners waiting for a lawyer's letter or the litigation file, so that a year
+a payment-order application after the litigation file — so that, with the
+manager approving a few lawyer's letters each month (``approve_first``), a year
 shows every stage, segment and document. Choices are deterministic: the same
 sample always tells the same story.
 """
@@ -24,7 +24,7 @@ from cuijiao.store.notices import StoredNotice
 from cuijiao.workspace import Workspace
 
 Save = Callable[[Outcome], bool]
-APPROVALS_PER_MONTH = 3
+APPROVALS_PER_MONTH = 3  # the manager approves a few of those waiting each month, in unit order
 DISPUTE_MONTH, RESOLVE_MONTH = 2, 6
 
 
@@ -39,11 +39,6 @@ class Story:
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
-
-
-def approvals(waiting: list[str]) -> frozenset[str]:
-    """The owners the manager approves for next month's run: a few, the same ones first."""
-    return frozenset(waiting[:APPROVALS_PER_MONTH])
 
 
 def between_months(workspace: Workspace, story: Story, month: int, as_of: date,
@@ -98,7 +93,8 @@ def _promises(workspace: Workspace, save: Save, as_of: date, issued: list[Stored
     """One owner who then pays as promised, one who does not."""
     on, by = as_of + timedelta(days=1), as_of + timedelta(days=20)
     paying: dict[str, int] = dict(workspace.db.execute(
-        "SELECT unit_id, sum(amount_fen) FROM payments WHERE paid_on > ? AND paid_on <= ? GROUP BY unit_id",
+        "SELECT unit_id, sum(amount_fen) FROM payments WHERE kind = 'payment' AND paid_on > ? AND paid_on <= ?"
+        " GROUP BY unit_id",
         (on.isoformat(), by.isoformat())).fetchall())
     candidates = [n for n in issued if n.stage <= 3]
     kept = next((n for n in candidates if paying.get(n.unit_id)), None)

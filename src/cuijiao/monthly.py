@@ -46,6 +46,7 @@ class RunOptions:
     inbox: Path | None = None  # default: the workspace's inbox/
     approve: frozenset[str] = frozenset()
     force: bool = False  # allow an as-of date earlier than the last run's
+    approve_first: int = 0  # the demo's manager: approve this many of the owners waiting, in unit order
     arguments: tuple[str, ...] = ()  # the command line, for the audit trail
 
 
@@ -159,10 +160,12 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     segments = Counter(p.plan.segment for p in plans if p.overdue_fen)
     run.counts["segments"] = dict(segments)
     log.write("分群：" + "，".join(f"{name} {count}" for name, count in sorted(segments.items())))
-    result.waiting_approval = sorted(p.plan.unit_id for p in plans if p.plan.blocked_by == Block.APPROVAL)
+    waiting = [p.plan.unit_id for p in plans if p.plan.blocked_by == Block.APPROVAL]
+    approve = options.approve | frozenset(waiting[:options.approve_first])
+    result.waiting_approval = [unit for unit in waiting if unit not in approve]
 
     step("发出通知")
-    result.issued = issue_notices(workspace, run, as_of, approve=options.approve)
+    result.issued = issue_notices(workspace, run, as_of, approve=approve)
     log.write(f"通知：发出 {len(result.issued)} 份，待审批 {len(result.waiting_approval)} 户")
 
     step("写出报表")

@@ -37,7 +37,7 @@ def run(
     """月度批处理：导入收件箱的新文件、计算账龄、分群、发出无需审批的通知、写出账龄报表和月报，输出一行汇总。"""
     quiet = state(ctx).quiet
     try:
-        options = RunOptions(as_of_date(as_of), inbox, frozenset(approve or ()), force, tuple(sys.argv[1:]))
+        options = RunOptions(as_of_date(as_of), inbox, frozenset(approve or ()), force, arguments=tuple(sys.argv[1:]))
         root = workspace_root(ctx, workspace)
         with _progress(enabled=not quiet and sys.stdout.isatty()) as step:
             result = run_month(root, options, step=step)
