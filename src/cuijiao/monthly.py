@@ -28,7 +28,6 @@ from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
 from cuijiao.inbox import InboxFile, import_inbox
 from cuijiao.money import format_yuan
 from cuijiao.reports.aging_output import write_xlsx
-from cuijiao.reports.monthly_report import write_monthly_report
 from cuijiao.stages import STAGE_NAMES, Block
 from cuijiao.store.audit import Run, append_event, finish_run, now_text, start_run
 from cuijiao.store.db import transaction
@@ -173,6 +172,9 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     book = result.out_dir / f"账龄_{as_of.isoformat()}.xlsx"
     write_xlsx(book, report)
     result.files["aging_xlsx"] = book
+    # matplotlib and pandas take seconds to import: only the run pays for them, not every command.
+    from cuijiao.reports.monthly_report import write_monthly_report  # noqa: PLC0415
+
     result.files.update(write_monthly_report(workspace, as_of, report, result.out_dir,
                                              waiting_approval=result.waiting_approval))
     log.write("报表：" + "，".join(path.name for path in result.files.values()))
