@@ -92,7 +92,9 @@ def where_to_look(result: DemoResult) -> list[str]:
         f"演示完成：{root.resolve()}（{ESTATE_NAME}，虚构数据，{len(result.runs)} 个月的月度批处理）",
         f"  月报：{out / f'月报_{last.as_of:%Y-%m}.docx'}（经理看的月报；同样的数字在 .xlsx 中）",
         f"  账龄报表：{last.files.get('aging_xlsx', out)}（按楼栋、房屋、项目的欠费账龄）",
-        f"  每月的输出：{root / 'out'}/<截至日期>/（通知文书、月报、账龄报表）",
+        f"  每月的输出：{root / 'out'}/<截至日期>/：每份通知一个 Word 文件（编号_房号.docx），"
+        "print_all.docx（全部信件合并，一次打印），call_sheet_<分群>.docx（电话催缴记录表，含完整电话，内部资料），"
+        "sms.csv（缴费提醒短信），manifest.csv（每个文件的 SHA-256），以及月报和账龄报表",
         f"  导入过的台账：{first.root / 'inbox' / 'done' / first.label}/",
         f"  运行日志：{root / 'logs'}/（不含个人信息）",
         f"  试一试：cuijiao -w {root} notices plan --as-of {last.as_of.isoformat()}；"

@@ -23,7 +23,10 @@ from datetime import date
 from pathlib import Path
 
 from cuijiao.arrears import aging_report
-from cuijiao.collection import issue_notices, plan_estate
+from cuijiao.collection import plan_estate
+from cuijiao.documents.batch import issue_and_render, prepare
+from cuijiao.documents.lint import check
+from cuijiao.documents.templates import TemplateProblem, sources
 from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
 from cuijiao.inbox import InboxFile, import_inbox
 from cuijiao.money import format_yuan
@@ -36,6 +39,7 @@ from cuijiao.store.notices import StoredNotice
 from cuijiao.workspace import Workspace, open_workspace
 
 RUN_COMMAND = "run"
+SHIPPED = "内置"  # documents.templates.Source.origin of a shipped template (checked by its own tests)
 Step = Callable[[str], None]
 
 
@@ -58,6 +62,9 @@ class RunResult:
     notes: list[str] = field(default_factory=list)  # said to the user before the summary
     inbox: list[InboxFile] = field(default_factory=list)
     issued: list[StoredNotice] = field(default_factory=list)
+    letters: int = 0  # documents rendered by this run (a re-run also renders what a killed one left)
+    documents: list[Path] = field(default_factory=list)  # print file, call sheets, sms.csv, manifest
+    problems: list[str] = field(default_factory=list)  # notices left without a document, and why
     waiting_approval: list[str] = field(default_factory=list)
     overdue_fen: int = 0
     owing_units: int = 0
@@ -69,7 +76,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_WARNINGS if self.failed_files else EXIT_OK
+        return EXIT_WARNINGS if self.failed_files or self.problems else EXIT_OK
 
     def summary(self) -> str:
         stages = Counter(n.stage for n in self.issued)
@@ -79,7 +86,9 @@ class RunResult:
                  f"导入文件 {len(self.inbox) - failed} 个"
                  + (f"，失败 {failed} 个（见 inbox/failed/{self.label}/）" if failed else ""),
                  f"欠费 {self.owing_units} 户 ¥{format_yuan(self.overdue_fen, grouping=True)}",
-                 f"发出通知 {len(self.issued)} 份" + (f"（{issued}）" if issued else ""),
+                 f"发出通知 {len(self.issued)} 份" + (f"（{issued}）" if issued else "")
+                 + f"，生成文书 {self.letters} 份"
+                 + (f"，{len(self.problems)} 份未能生成" if self.problems else ""),
                  f"待审批 {len(self.waiting_approval)} 户",
                  f"月报 {self.files.get('report_docx', self.out_dir)}"]
         return "；".join(parts)
@@ -92,7 +101,7 @@ class RunResult:
             "inbox": [{"file": i.name, "kind": i.kind, "ok": i.ok, "inserted": i.inserted, "unchanged": i.unchanged,
                        "error": i.error or None} for i in self.inbox],
             "issued": [{"notice_no": n.notice_no, "unit_id": n.unit_id, "stage": n.stage} for n in self.issued],
-            "waiting_approval": self.waiting_approval,
+            "waiting_approval": self.waiting_approval, "letters": self.letters, "problems": self.problems,
             "overdue": format_yuan(self.overdue_fen), "owing_units": self.owing_units,
             "files": {key: str(path) for key, path in self.files.items()},
         }
@@ -139,6 +148,9 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
         run.counts["forced"] = True
     log.write(f"开始：截至 {as_of.isoformat()}")
 
+    # A template that fails `templates check`, or settings a letter needs, stop the run before it changes anything.
+    check_letters(workspace)
+
     step("导入收件箱")
     inbox = options.inbox or workspace.root / "inbox"
     for item in import_inbox(workspace, run, inbox, result.label):
@@ -163,12 +175,16 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     approve = options.approve | frozenset(waiting[:options.approve_first])
     result.waiting_approval = [unit for unit in waiting if unit not in approve]
 
-    step("发出通知")
-    result.issued = issue_notices(workspace, run, as_of, approve=approve)
-    log.write(f"通知：发出 {len(result.issued)} 份，待审批 {len(result.waiting_approval)} 户")
+    step("发出通知并生成文书")
+    result.out_dir.mkdir(parents=True, exist_ok=True)
+    letters = issue_and_render(workspace, run, as_of, approve=approve, out_dir=result.out_dir)
+    result.issued, result.problems = letters.issued, letters.problems
+    result.letters = len(letters.letters)
+    result.documents = [written.path for written in letters.files]
+    log.write(f"通知：发出 {len(result.issued)} 份，生成信件 {result.letters} 份，"
+              f"未能生成 {len(result.problems)} 份，待审批 {len(result.waiting_approval)} 户")
 
     step("写出报表")
-    result.out_dir.mkdir(parents=True, exist_ok=True)
     book = result.out_dir / f"账龄_{as_of.isoformat()}.xlsx"
     write_xlsx(book, report)
     result.files["aging_xlsx"] = book
@@ -180,6 +196,17 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     log.write("报表：" + "，".join(path.name for path in result.files.values()))
     run.counts.update(notices_issued=len(result.issued), waiting_approval=len(result.waiting_approval),
                       overdue_fen=result.overdue_fen)
+
+
+def check_letters(workspace: Workspace) -> None:
+    """Raise :class:`TemplateProblem` (exit 2) when a workspace's own template fails ``templates check``,
+    or the settings lack what every letter prints (company address, a phone, payment channels)."""
+    findings = [finding for source in sources(workspace.root) if source.origin != SHIPPED
+                for finding in check(source)]
+    if findings:
+        raise TemplateProblem("\n".join(["模板未通过检查（cuijiao templates check），未导入、未发出任何通知：",
+                                         *(f"  {finding}" for finding in findings)]))
+    prepare(workspace)
 
 
 def last_run_as_of(workspace: Workspace) -> date | None:
