@@ -185,3 +185,33 @@ def test_with_a_cjk_font_the_report_carries_its_two_charts(estate: Path) -> None
     assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
     report = docx.Document(str(estate / "out" / "2026-10-31" / "月报_2026-10.docx"))
     assert len(report.inline_shapes) == 2
+
+
+def test_a_template_that_fails_check_stops_the_run_before_any_change(estate: Path, tmp_path: Path) -> None:
+    assert _cli("templates", "export", str(tmp_path / "t"))[0] == 0
+    document = docx.Document(str(tmp_path / "t" / "stage3_demand.docx"))
+    document.add_paragraph("逾期不缴将停水停电。")
+    override = estate / "templates" / "notices"
+    override.mkdir(parents=True, exist_ok=True)
+    document.save(str(override / "stage3_demand.docx"))
+    code, _, err = _cli("-w", str(estate), "run", "--as-of", "2026-10-31")
+    assert code == 2
+    assert "模板未通过检查" in err and "stage3_demand" in err and "停水" in err
+    assert len([p for p in (estate / "inbox").iterdir() if p.is_file()]) == 3  # the inbox is untouched
+    db = sqlite3.connect(estate / "cuijiao.db")
+    assert db.execute("SELECT count(*) FROM units").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM notices").fetchone()[0] == 0
+
+
+def test_the_month_folder_holds_a_document_for_every_notice(estate: Path) -> None:
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    out_dir = estate / "out" / "2026-10-31"
+    db = sqlite3.connect(estate / "cuijiao.db")
+    manifest = (out_dir / "manifest.csv").read_text(encoding="utf-8-sig")
+    notices = db.execute("SELECT notice_no, unit_id FROM notices").fetchall()
+    assert notices
+    for notice_no, unit_id in notices:
+        letter = out_dir / f"{notice_no}_{unit_id}.docx"
+        assert docx.Document(str(letter)).paragraphs  # a whole Word document
+        assert letter.name in manifest
+    assert (out_dir / "print_all.docx").is_file()
