@@ -19,12 +19,13 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from cuijiao.arrears import aging_report
 from cuijiao.collection import plan_estate
-from cuijiao.documents.batch import issue_and_render, prepare
+from cuijiao.documents.batch import issue_and_render
+from cuijiao.documents.context import check_company, company_from
 from cuijiao.documents.lint import check
 from cuijiao.documents.templates import TemplateProblem, sources
 from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
@@ -107,6 +108,15 @@ class RunResult:
         }
 
 
+def previous_month_end(today: date) -> date:
+    """The as-of date of a run without ``--as-of``: the last day of the month before ``today``'s.
+
+    Cron runs at 02:00 on the 1st and a clerk on the first working days of the month: both mean
+    the month just ended.
+    """
+    return date(today.year, today.month, 1) - timedelta(days=1)
+
+
 def run_label(as_of: date) -> str:
     """The name of a run's folders (out/, inbox/done/, logs/): its as-of date, so a re-run continues it."""
     return as_of.isoformat()
@@ -122,6 +132,7 @@ def run_month(root: Path, options: RunOptions, *, step: Step | None = None) -> R
             note = lock.takeover_note()
             if note:
                 result.notes.append(note)
+            sweep_temp_files(workspace.root, result.label)
             run = start_run(workspace.db, RUN_COMMAND, list(options.arguments))
             log = _Log(root / "logs" / f"{result.label}.log", run.id)
             try:
@@ -198,6 +209,17 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
                       overdue_fen=result.overdue_fen)
 
 
+def sweep_temp_files(root: Path, label: str) -> list[Path]:
+    """Remove the temp files a killed run left while writing (``.name.xxxx.tmp``); under the lock none is live."""
+    swept = []
+    for folder in (root / "out" / label, root / "inbox" / "failed" / label):
+        if folder.is_dir():
+            for temp in folder.glob(".*.tmp"):
+                temp.unlink(missing_ok=True)
+                swept.append(temp)
+    return swept
+
+
 def check_letters(workspace: Workspace) -> None:
     """Raise :class:`TemplateProblem` (exit 2) when a workspace's own template fails ``templates check``,
     or the settings lack what every letter prints (company address, a phone, payment channels)."""
@@ -206,7 +228,7 @@ def check_letters(workspace: Workspace) -> None:
     if findings:
         raise TemplateProblem("\n".join(["模板未通过检查（cuijiao templates check），未导入、未发出任何通知：",
                                          *(f"  {finding}" for finding in findings)]))
-    prepare(workspace)
+    check_company(company_from(workspace.settings))
 
 
 def last_run_as_of(workspace: Workspace) -> date | None:

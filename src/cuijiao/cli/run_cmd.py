@@ -5,16 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, report_error, state, workspace_root
+from cuijiao.cli.context import WorkspaceOption, option_date, report_error, state, workspace_root
 from cuijiao.cli.output import print_json
 from cuijiao.errors import CuijiaoError
-from cuijiao.monthly import RunOptions, RunResult, Step, run_month
+from cuijiao.monthly import RunOptions, RunResult, Step, previous_month_end, run_month
 
 ApproveOption = Annotated[
     list[str] | None, typer.Option("--approve", metavar="UNIT", help="批准该户的第 4、5 级（可多次）。")
@@ -28,7 +29,8 @@ def register(app: typer.Typer) -> None:
 
 def run(
     ctx: typer.Context,
-    as_of: AsOfOption = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="截至日期，如 2026-11-30（默认：上月最后一天，即刚结束的月份）。")] = None,
     inbox: Annotated[Path | None, typer.Option("--inbox", help="收件箱目录（默认：工作区的 inbox/）。")] = None,
     approve: ApproveOption = None,
     force: Annotated[bool, typer.Option("--force", help="允许截至日期早于上次月度批处理（记入审计）。")] = False,
@@ -37,7 +39,8 @@ def run(
     """月度批处理：导入收件箱的新文件、计算账龄、分群、发出无需审批的通知、写出账龄报表和月报，输出一行汇总。"""
     quiet = state(ctx).quiet
     try:
-        options = RunOptions(as_of_date(as_of), inbox, frozenset(approve or ()), force, arguments=tuple(sys.argv[1:]))
+        day = option_date(as_of, "--as-of") if as_of else previous_month_end(date.today())
+        options = RunOptions(day, inbox, frozenset(approve or ()), force, arguments=tuple(sys.argv[1:]))
         root = workspace_root(ctx, workspace)
         with _progress(enabled=not quiet and sys.stdout.isatty()) as step:
             result = run_month(root, options, step=step)

@@ -1,0 +1,158 @@
+"""``cuijiao run`` killed with SIGKILL at many points, then run again: nothing lost, doubled or half-written.
+
+A forked process counts the run's own function calls and its database and file
+operations and kills itself (SIGKILL, no cleanup of any kind) at the N-th one;
+the points are spread evenly over a whole run's count, so they fall in every
+step: the lock, the imports, issuing, rendering, the reports. After each kill
+the next run must finish and leave the workspace exactly as an uninterrupted
+run leaves it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import sys
+from datetime import date
+from pathlib import Path
+from types import FrameType
+
+import docx
+import openpyxl
+import pytest
+
+from cuijiao.demo import fresh_workspace
+from cuijiao.monthly import RunOptions, run_month
+from cuijiao.sample import EstateSpec, write_estate
+from cuijiao.store.audit import verify
+from cuijiao.store.db import connect
+
+TINY = EstateSpec(units=6, months=14)
+AS_OF = "2026-10-31"
+POINTS = int(os.environ.get("CUIJIAO_KILL_POINTS", "30"))
+
+# The operations counted besides the run's own function calls: the database and the file system.
+_IO = {"execute", "executemany", "executescript", "commit", "write", "replace", "rename", "fsync", "flock",
+       "ftruncate", "unlink", "mkdir", "save"}
+
+
+def _run_in_child(root: Path, kill_at: int) -> tuple[int, int]:
+    """Run the batch in a forked process that SIGKILLs itself at its ``kill_at``-th point (0: never).
+
+    Returns the child's wait status and, when it finished, how many points it passed.
+    Forking (not a new interpreter) keeps each of the many runs cheap.
+    """
+    count_file = root.parent / f"{root.name}.count"
+    pid = os.fork()
+    if pid == 0:  # the child: count, and die at the point, the way `kill -9` kills
+        count = 0
+
+        def watch(frame: FrameType, event: str, arg: object) -> None:
+            nonlocal count
+            if event == "call":
+                if not str(frame.f_globals.get("__name__", "")).startswith("cuijiao"):
+                    return
+            elif event != "c_call" or getattr(arg, "__name__", "") not in _IO:
+                return
+            count += 1
+            if count == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        code = 1
+        try:
+            sys.setprofile(watch)
+            code = run_month(root, RunOptions(date_of(AS_OF))).exit_code
+            sys.setprofile(None)
+            count_file.write_text(str(count), encoding="utf-8")
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    passed = int(count_file.read_text(encoding="utf-8")) if count_file.exists() else 0
+    return status, passed
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny estate's workspace with its exports waiting in the inbox."""
+    root = tmp_path_factory.mktemp("kill") / "template"
+    fresh_workspace(root, force=False).close()
+    write_estate(root / "inbox", TINY)
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference(template: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], int]:
+    """What an uninterrupted run leaves, and how many points it passes."""
+    root = tmp_path_factory.mktemp("kill") / "reference"
+    shutil.copytree(template, root)
+    status, calls = _run_in_child(root, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return _state(root), calls
+
+
+def _state(root: Path) -> dict[str, object]:
+    db = sqlite3.connect(root / "cuijiao.db")
+    try:
+        return {
+            "units": db.execute("SELECT count(*) FROM units").fetchone()[0],
+            "charges": db.execute("SELECT count(*), sum(amount_fen) FROM charges").fetchone(),
+            "payments": db.execute("SELECT count(*), sum(amount_fen) FROM payments").fetchone(),
+            "notices": sorted(db.execute("SELECT unit_id, stage, issued_on, amount_fen FROM notices").fetchall()),
+            "out": sorted(p.name for p in (root / "out" / AS_OF).iterdir()),
+            "done": sorted(p.name for p in (root / "inbox" / "done" / AS_OF).iterdir()),
+        }
+    finally:
+        db.close()
+
+
+def _check_whole(root: Path) -> None:
+    out = root / "out" / AS_OF
+    for path in out.iterdir():
+        assert not path.name.endswith(".tmp"), f"left behind: {path.name}"
+        if path.suffix == ".docx":
+            assert docx.Document(str(path)).paragraphs is not None  # a whole zip, readable
+        elif path.suffix == ".xlsx":
+            openpyxl.load_workbook(path, read_only=True).close()
+        elif path.suffix == ".csv":
+            path.read_text(encoding="utf-8-sig")
+    db = connect(root / "cuijiao.db")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert verify(db).ok
+        duplicates = db.execute("SELECT case_id, stage, count(*) FROM notices GROUP BY case_id, stage"
+                                " HAVING count(*) > 1").fetchall()
+        assert duplicates == []
+        rendered = {row[0]: row[1] for row in db.execute(
+            "SELECT json_extract(payload, '$.notice_no'), json_extract(payload, '$.file') FROM events"
+            " WHERE kind = 'notice.render'")}
+        for (notice_no,) in db.execute("SELECT notice_no FROM notices"):
+            assert notice_no in rendered, f"{notice_no} has no document"
+            assert (out / rendered[notice_no]).is_file(), rendered[notice_no]
+    finally:
+        db.close()
+
+
+def test_a_run_killed_anywhere_is_finished_by_the_next(template: Path, reference: tuple[dict[str, object], int],
+                                                       tmp_path: Path) -> None:
+    expected, calls = reference
+    assert calls > POINTS * 10  # the points are spread thin enough to land in every step
+    killed = 0
+    for index in range(POINTS):
+        at = 1 + (calls - 2) * index // (POINTS - 1)
+        root = tmp_path / f"k{index}"
+        shutil.copytree(template, root)
+        status, _ = _run_in_child(root, at)
+        killed += os.waitstatus_to_exitcode(status) == -signal.SIGKILL
+        result = run_month(root, RunOptions(date_of(AS_OF)))
+        assert result.exit_code == 0, (at, result.problems)
+        _check_whole(root)
+        assert _state(root) == expected, f"killed at {at} of {calls}"
+        assert not [p for p in (root / "inbox").iterdir() if p.is_file()]
+        shutil.rmtree(root)
+    assert killed >= POINTS - 1  # the last point may fall after the run's last counted operation
+
+
+def date_of(text: str) -> date:
+    return date.fromisoformat(text)
