@@ -215,3 +215,23 @@ def test_the_month_folder_holds_a_document_for_every_notice(estate: Path) -> Non
         assert docx.Document(str(letter)).paragraphs  # a whole Word document
         assert letter.name in manifest
     assert (out_dir / "print_all.docx").is_file()
+
+
+def test_an_approval_later_in_the_month_keeps_the_month_files_whole(estate: Path) -> None:
+    config = estate / "cuijiao.toml"  # written demands need approval here, so the month has a second batch
+    config.write_text(config.read_text(encoding="utf-8").replace("approval_stages = [4, 5]", "approval_stages = [2]"),
+                      encoding="utf-8")
+    code, out, _ = _cli("--json", "-w", str(estate), "run", "--as-of", "2026-10-31")
+    assert code == 0, out
+    waiting = json.loads(out)["waiting_approval"]
+    assert waiting and json.loads(out)["issued"], "reminders went out, written demands wait for approval"
+    code, out, _ = _cli("--json", "-w", str(estate), "run", "--as-of", "2026-10-31", "--approve", waiting[0])
+    assert code == 0, out
+    assert [n["unit_id"] for n in json.loads(out)["issued"]] == [waiting[0]]
+    db = sqlite3.connect(estate / "cuijiao.db")
+    letters = {f"{no}_{unit}.docx" for no, unit in db.execute("SELECT notice_no, unit_id FROM notices")}
+    out_dir = estate / "out" / "2026-10-31"
+    manifest = (out_dir / "manifest.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert {line.split(",", 1)[0] for line in manifest[1:]} >= letters  # the print file's letters, all of them
+    merged = docx.Document(str(out_dir / "print_all.docx"))
+    assert len(merged.element.body) > len(letters)

@@ -31,6 +31,7 @@ from cuijiao.documents.templates import TemplateProblem, sources
 from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
 from cuijiao.inbox import InboxFile, import_inbox
 from cuijiao.money import format_yuan
+from cuijiao.month_files import needs_rebuild, rebuild_month_files
 from cuijiao.reports.aging_output import write_xlsx
 from cuijiao.stages import STAGE_NAMES, Block
 from cuijiao.store.audit import Run, append_event, finish_run, now_text, start_run
@@ -192,6 +193,8 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     result.issued, result.problems = letters.issued, letters.problems
     result.letters = len(letters.letters)
     result.documents = [written.path for written in letters.files]
+    if needs_rebuild(workspace, as_of, result.out_dir):
+        result.documents = [written.path for written in rebuild_month_files(workspace, run, as_of, result.out_dir)]
     log.write(f"通知：发出 {len(result.issued)} 份，生成信件 {result.letters} 份，"
               f"未能生成 {len(result.problems)} 份，待审批 {len(result.waiting_approval)} 户")
 

@@ -1,0 +1,74 @@
+"""The month folder's shared files — print file, call sheets, sms.csv, manifest — over all its letters.
+
+``documents.batch.render_pending`` writes these files for the letters it has just
+rendered. The monthly run keeps one folder per month, and two things leave that
+folder's files short of its letters: a second run in the month (``--approve``)
+renders only the approved letters, and a run killed after its letters were
+recorded but before the manifest was written leaves nothing pending for the next
+run to render. The manifest is written last, so a manifest that lists every
+letter of the month means the files are complete; otherwise the run rebuilds
+them here from every letter of the month.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from cuijiao.documents.batch import IssueResult, _call_row, _job, _run_files, prepare
+from cuijiao.documents.callsheet import CallRow
+from cuijiao.documents.facts import letter_facts
+from cuijiao.documents.output import Written, file_sha256
+from cuijiao.documents.sms import Text
+from cuijiao.store.audit import Run
+from cuijiao.store.notices import stored_notices
+from cuijiao.workspace import Workspace
+
+MANIFEST = "manifest.csv"
+
+
+def month_letters(workspace: Workspace, as_of: date, folder: Path) -> dict[str, Path]:
+    """Notice number → its letter in ``folder``, for the notices issued on ``as_of`` that have one."""
+    files = dict(workspace.db.execute(
+        "SELECT json_extract(payload, '$.notice_no'), json_extract(payload, '$.file') FROM events"
+        " WHERE kind = 'notice.render' ORDER BY id").fetchall())
+    issued = {n.notice_no for n in stored_notices(workspace.db) if n.issued_on == as_of}
+    return {no: folder / name for no, name in sorted(files.items())
+            if no in issued and (folder / name).is_file()}
+
+
+def needs_rebuild(workspace: Workspace, as_of: date, folder: Path) -> bool:
+    """True when the folder's manifest (written last) does not list every letter of the month."""
+    letters = month_letters(workspace, as_of, folder)
+    manifest = folder / MANIFEST
+    if not letters:
+        return False
+    if not manifest.is_file():
+        return True
+    listed = manifest.read_text(encoding="utf-8-sig")
+    return any(path.name not in listed for path in letters.values())
+
+
+def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Path) -> list[Written]:
+    """Write the month's print file, call sheets, sms.csv and manifest over every letter in ``folder``."""
+    letters = month_letters(workspace, as_of, folder)
+    library, company = prepare(workspace)
+    notices = [n for n in stored_notices(workspace.db) if n.notice_no in letters]
+    result = IssueResult(as_of, [], out_dir=folder)
+    calls: dict[str, list[CallRow]] = {}
+    texts: list[Text] = []
+    for facts in letter_facts(workspace, notices):
+        job = _job(facts, company, library, folder, result)
+        if job is None:
+            continue
+        notice, context = facts.notice, job[2]
+        calls.setdefault(facts.segment, []).append(_call_row(facts, context))
+        if notice.stage == 1:
+            texts.append(Text(facts.owner.phone, facts.owner.unit_id, notice.notice_no, facts.owner.name,
+                              notice.amount_fen, context["deadline"]))
+        path = letters[notice.notice_no]
+        result.letters.append(Written(path, file_sha256(path), notice.unit_id, notice.notice_no, notice.stage,
+                                      notice.amount_fen))
+    if result.letters:
+        _run_files(workspace, run, result, calls, texts, company)
+    return result.files
