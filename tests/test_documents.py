@@ -218,7 +218,7 @@ def test_a_plain_install_carries_the_shipped_templates(tmp_path: Path) -> None:
 
     root = Path(__file__).resolve().parents[1]
     source = tmp_path / "source"
-    for name in ("src", "templates"):
+    for name in ("src", "templates", "sample_data"):
         shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     for name in ("setup.py", "pyproject.toml", "README.md"):
         shutil.copy(root / name, source / name)
