@@ -12,7 +12,7 @@ them here from every letter of the month.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from cuijiao.documents.batch import IssueResult, _call_row, _job, _run_files, prepare
@@ -64,8 +64,9 @@ def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Pat
         notice, context = facts.notice, job[2]
         calls.setdefault(facts.segment, []).append(_call_row(facts, context))
         if notice.stage == 1:
+            # As documents.batch does: a reminder carries no deadline of its own.
             texts.append(Text(facts.owner.phone, facts.owner.unit_id, notice.notice_no, facts.owner.name,
-                              notice.amount_fen, context["deadline"]))
+                              notice.amount_fen, notice.deadline or notice.issued_on + timedelta(days=15)))
         path = letters[notice.notice_no]
         result.letters.append(Written(path, file_sha256(path), notice.unit_id, notice.notice_no, notice.stage,
                                       notice.amount_fen))
