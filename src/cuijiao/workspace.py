@@ -56,6 +56,16 @@ def resolve_root(explicit: Path | None) -> Path:
     return Path(from_env) if from_env else Path.cwd()
 
 
+def check_init_target(root: Path) -> None:
+    """Refuse a folder ``init`` must not fill: a file, or a folder holding things that are not a workspace."""
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(f"{root} 是一个文件，不是文件夹：请换一个新的文件夹名，未做任何改动")
+    if (root / CONFIG_NAME).exists():
+        raise WorkspaceError(f"{root}: 已经是 cuijiao 工作区（{CONFIG_NAME} 已存在），未做任何改动")
+    if root.is_dir() and any(not entry.name.startswith(".") for entry in root.iterdir()):
+        raise WorkspaceError(f"{root} 不是空文件夹，也不是 cuijiao 工作区：请指定一个新的或空的文件夹，未做任何改动")
+
+
 def init_workspace(root: Path, company: Mapping[str, str] | None = None) -> Workspace:
     """Create the folder layout, a commented ``cuijiao.toml`` (with ``company``'s keys set) and the database."""
     if (root / CONFIG_NAME).exists():

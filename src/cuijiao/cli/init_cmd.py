@@ -11,7 +11,7 @@ from cuijiao.cli.context import fail, workspace_root
 from cuijiao.config import CONFIG_NAME
 from cuijiao.errors import CuijiaoError
 from cuijiao.store.audit import recorded
-from cuijiao.workspace import init_workspace
+from cuijiao.workspace import check_init_target, init_workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +32,7 @@ def init(
     company = {key: value for key, value in (("name", company_name), ("address", company_address),
                                              ("phone", company_phone)) if value}
     try:
+        check_init_target(root)
         workspace = init_workspace(root, company)
     except CuijiaoError as exc:
         raise fail(str(exc), exc.exit_code) from None
