@@ -86,10 +86,10 @@ def test_units_reimport_updates_and_audits(with_units: Invoke, tmp_path: Path, w
     assert "新增 0，未变 1，替换 1" in result.output
     assert rows(workspace_dir / "cuijiao.db", "SELECT tags FROM units WHERE unit_id = '1-101'") == [('["出租"]',)]
     log = with_units("--json", "audit", "log", "--unit", "1-101")
-    event = json.loads(log.output)[0]
+    event = json.loads(log.output)["events"][0]
     assert event["kind"] == "unit.update"
     assert event["payload"]["changes"]["phone"] == {"before": "138****8000", "after": "139****2222"}
-    unmasked = json.loads(with_units("--json", "audit", "log", "--unit", "1-101", "--unmask").output)[0]
+    unmasked = json.loads(with_units("--json", "audit", "log", "--unit", "1-101", "--unmask").output)["events"][0]
     assert unmasked["payload"]["changes"]["phone"] == {"before": "13800138000", "after": "13911112222"}
 
 
@@ -108,7 +108,7 @@ def test_conflict_needs_replace_and_is_audited(with_units: Invoke, tmp_path: Pat
     assert result.exit_code == 0
     assert "替换 1" in result.output
     assert rows(db, "SELECT amount_fen FROM charges WHERE period = '2025-01' AND unit_id = '1-101'") == [(17000,)]
-    event = json.loads(with_units("--json", "audit", "log", "--unit", "1-101").output)[0]
+    event = json.loads(with_units("--json", "audit", "log", "--unit", "1-101").output)["events"][0]
     assert event["kind"] == "charges.replace"
     assert (event["payload"]["before"], event["payload"]["after"]) == ({"amount_fen": 16110}, {"amount_fen": 17000})
 

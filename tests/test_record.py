@@ -48,7 +48,7 @@ def test_each_outcome_is_stored_and_audited(owing: Invoke, workspace_dir: Path) 
         ("1-101", "promise", "2025-03-01", "2025-03-31", 15000), ("1-101", "dispute", "2025-03-05", None, None),
         ("1-101", "resolve", "2025-04-01", None, None), ("1-101", "hold", "2025-04-02", "2025-05-31", None),
         ("1-101", "call", "2025-06-02", None, None), ("1-101", "legal", "2025-07-01", None, None)]
-    kinds = [e["kind"] for e in json.loads(owing("--json", "audit", "log", "--unit", "1-101").output)]
+    kinds = [e["kind"] for e in json.loads(owing("--json", "audit", "log", "--unit", "1-101").output)["events"]]
     assert kinds[:6] == ["outcome.legal", "outcome.call", "outcome.hold", "outcome.resolve", "outcome.dispute",
                          "outcome.promise"]
     assert owing("audit", "verify").exit_code == 0

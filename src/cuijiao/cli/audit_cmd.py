@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
+from cuijiao.cli.audit_text import describe
 from cuijiao.cli.context import WorkspaceOption, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.errors import EXIT_ERROR, BadInput
@@ -41,13 +41,15 @@ def log(
         rows = [(e.id, e.at, e.kind, e.unit_id or "",
                  e.payload if unmask else mask_event(e.kind, e.payload)) for e in found]
         if state(ctx).json:
-            print_json([{"id": i, "at": at, "kind": k, "unit_id": u or None, "payload": p}
-                        for i, at, k, u, p in rows])
+            print_json({"workspace": str(ws.root), "events": [
+                {"id": i, "at": at, "kind": k, "unit_id": u or None, "payload": p, "text": describe(k, p)}
+                for i, at, k, u, p in rows]})
             return
-        table = new_table("审计记录", ("序号", "时间", "事件", "房号", "内容"))
-        for event_id, at, kind, unit_id, payload in rows:
-            table.add_row(str(event_id), at, kind, unit_id, json.dumps(payload, ensure_ascii=False))
-        console(quiet=state(ctx).quiet).print(table)
+        if not state(ctx).quiet:  # a table nobody will see is not built
+            table = new_table("审计记录", ("序号", "时间", "房号", "事件"), right=("序号",))
+            for event_id, at, kind, unit_id, payload in rows:
+                table.add_row(str(event_id), at.replace("T", " ")[:19], unit_id, describe(kind, payload))
+            console().print(table)
         summary(ws, f"共 {len(rows)} 条记录（最新的在前）")
 
 
@@ -79,6 +81,13 @@ def verify_command(
         run.counts["imports_checked"] = ledger.imports_checked
         problems += ledger.problems
         run.counts["problems"] = len(problems)
+        if state(ctx).json:
+            print_json({"workspace": str(ws.root), "ok": not problems, "checked": result.checked,
+                        "imports_checked": ledger.imports_checked, "head": format_head(chain_head(ws.db)),
+                        "problems": problems})
+            if problems:
+                raise typer.Exit(EXIT_ERROR)
+            return
         if problems:
             for problem in problems:
                 typer.echo(problem, err=True)

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from cuijiao.cli.output import print_json
 from cuijiao.dates import parse_date
 from cuijiao.errors import EXIT_BAD_INPUT, EXIT_ERROR, BadInput, CuijiaoError, DatabaseBusy, InputProblems, Interrupted
 from cuijiao.store.audit import Run, finish_run, start_run
@@ -76,11 +77,29 @@ def summary(ws: Workspace, text: str) -> None:
     typer.echo(f"{text}（工作区 {ws.root}）")
 
 
+def typer_context() -> typer.Context | None:
+    """The context of the command being run, if any (Click keeps it)."""
+    from typer._click.globals import get_current_context  # noqa: PLC0415 - Typer's vendored Click
+
+    found = get_current_context(silent=True)
+    return found if isinstance(found, typer.Context) else None
+
+
 def error(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def report_error(exc: CuijiaoError) -> None:
+def report_error(exc: CuijiaoError, *, as_json: bool | None = None) -> None:
+    """The error for a person on stderr, or under --json an object on stdout with every problem's place."""
+    if as_json is None:
+        current = typer_context()
+        as_json = current is not None and state(current).json
+    if as_json:
+        problems = exc.problems if isinstance(exc, InputProblems) else []
+        print_json({"error": exc.summary if isinstance(exc, InputProblems) else str(exc),
+                    "problems": [{"file": p.file, "row": p.row, "column": p.column, "message": p.message}
+                                 for p in problems]})
+        return
     if isinstance(exc, InputProblems) and len(exc.problems) > _MAX_PROBLEMS_SHOWN:
         for problem in exc.problems[:_MAX_PROBLEMS_SHOWN]:
             error(str(problem))

@@ -184,6 +184,17 @@ def _chinese_contexts(command: Any) -> None:
         _chinese_contexts(sub)
 
 
+# Flags of the root command a clerk may also write after the command name.
+GLOBAL_FLAGS = ("--json", "--quiet", "-q")
+
+
+def global_flags_first(argv: list[str]) -> list[str]:
+    """``cuijiao aging --json`` means ``cuijiao --json aging``: the global flags move to the front."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [word for word in argv[:end] if word in GLOBAL_FLAGS]
+    return [*flags, *(word for word in argv[:end] if word not in GLOBAL_FLAGS), *argv[end:]]
+
+
 class CuijiaoGroup(TyperGroup):
     """The root command: every context Chinese, every usage error caught and shown in Chinese."""
 
@@ -196,7 +207,7 @@ class CuijiaoGroup(TyperGroup):
              **extra: Any) -> Any:
         from typer._click import exceptions as errors  # noqa: PLC0415 - Typer's vendored Click
 
-        argv = list(sys.argv[1:] if args is None else args)
+        argv = global_flags_first(list(sys.argv[1:] if args is None else args))
         try:
             result = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
         except errors.NoArgsIsHelpError as exc:

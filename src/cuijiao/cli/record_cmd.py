@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from cuijiao.cli.context import WorkspaceOption, option_date, recorded_run, state, summary
+from cuijiao.cli.output import print_json
 from cuijiao.dates import parse_period
 from cuijiao.errors import BadInput
 from cuijiao.money import format_yuan, parse_amount
@@ -32,6 +33,14 @@ def _save(ctx: typer.Context, workspace: Any, command: str, build: Callable[[], 
     with recorded_run(ctx, workspace, f"record {command}") as (ws, run):
         outcome, said = build()
         saved = record(ws, run, outcome, today=date.today())
+        if state(ctx).json:
+            print_json({"workspace": str(ws.root), "id": saved.id, "unit_id": saved.unit_id,
+                        "kind": saved.kind.value, "on": saved.on.isoformat(),
+                        "until": saved.until.isoformat() if saved.until else None,
+                        "amount": format_yuan(saved.amount_fen) if saved.amount_fen is not None else None,
+                        "covers": saved.detail.get("covers"),
+                        "already_recorded": bool(run.counts.get("already_recorded"))})
+            return
         if not state(ctx).quiet:
             _show_coverage(saved)
         if run.counts.get("already_recorded"):
@@ -179,4 +188,8 @@ def delivered(ctx: typer.Context,
     with recorded_run(ctx, workspace, "record delivered") as (ws, run):
         delivery = Delivery(notice_no, option_date(on, "--on"), method, signer, relation, _evidence(evidence, ""))
         delivery_id = record_delivery(ws, run, delivery, today=date.today())
+        if state(ctx).json:
+            print_json({"workspace": str(ws.root), "id": delivery_id, "notice_no": notice_no,
+                        "on": delivery.on.isoformat(), "method": method})
+            return
         summary(ws, f"已记录：通知 {notice_no} 于 {delivery.on} 以{method}送达（记录 #{delivery_id}）")
