@@ -26,89 +26,88 @@ from cuijiao.stages import Policy
 CONFIG_NAME = "cuijiao.toml"
 
 DEFAULT_CONFIG = """\
-# cuijiao 工作区配置 (workspace settings). Lines starting with # are comments.
-# Edit the values below for your estate; keep the quotes around text.
+# cuijiao 工作区配置。以 # 开头的行是说明，不起作用。
+# 按本小区的情况修改下面的值；文字两边的引号要保留。
 
 [estate]
-# 小区名称, shown on letters and reports.
+# 小区名称，印在信件和报表上。
 name = "示例小区"
 
 [company]
-# 物业服务企业全称, as on the company seal.
+# 物业服务企业全称，与公章一致。
 name = "示例物业服务有限公司"
-# Printed on every letter; a letter cannot go out without the address and a phone.
+# 印在每封信件上；没有地址和电话的信件不能发出。
 address = ""
 phone = ""
-# Bank account for transfers (开户行, 账号), printed on letters when set.
+# 转账用的开户行和账号，填写后印在信件上。
 bank = ""
 account = ""
 
 [contact]
-# The person or desk owners call about their account.
+# 业主咨询账目时联系的人或窗口。
 name = "物业服务中心"
 phone = ""
 hours = "工作日 9:00-17:30"
 
 [payment]
-# Ways owners can pay, one line each, printed on every letter.
+# 缴费方式，每行一种，印在每封信件上。
 channels = [
   "物业服务中心前台（现金、刷卡、扫码）",
 ]
 
 [import]
-# Extra header names your billing system uses, per field. The built-in
-# synonyms (房号, 业主姓名, 应收金额 …) always apply as well. Fields:
-# unit_id building owner_name phone area_m2 tags address item period
-# due_date amount paid_on receipt_no bill_no
-# synonyms = { unit_id = ["户号"], amount = ["本期应收"] }
+# 收费系统导出文件里的其他列名，按字段填写；内置的列名（房号、业主姓名、应收金额 …）始终有效。
+# 字段可写中文名或英文名：房号 楼栋 业主姓名 联系电话 建筑面积 标签 通讯地址 收费项目
+# 所属期间 应缴日期 金额 收款日期 收据号 账单号，例如：
+# synonyms = { "房号" = ["户号"], "金额" = ["本期应收"] }（中文字段名要加英文双引号）
 synonyms = {}
-# Items that are deposits, not receivables: imported, never allocated.
+# 属于押金而非应收的收费项目：照常导入，但不参与抵扣、不计欠费。
 deposit_items = ["装修押金", "装修保证金", "押金"]
 
 [aging]
-# Days-past-due buckets for the aging report: the upper limit of each bucket.
-# These give 1-30, 31-90, 91-180, 181-365, 366-730, 731-1095 and 1096+.
+# 账龄分段：每段的逾期天数上限。
+# 下面的设置分为 1-30、31-90、91-180、181-365、366-730、731-1095 和 1096 天以上。
 buckets = [30, 90, 180, 365, 730, 1095]
 # 收缴率 counts each charge in one month: "due_date" (the month it falls due) or
 # "period_start" (the month its billing period starts).
 kpi_month = "due_date"
 
 [limitation]
-# List charges whose limitation period (诉讼时效) ends within this many days.
+# 列出诉讼时效在多少天内届满的欠费。
 warn_days = 90
-# Statutory holidays and adjusted working days (调休) for years the built-in
-# calendar does not cover yet, from the State Council's notice, e.g.
+# 内置日历尚未收录的年份的法定节假日和调休上班日（按国务院办公厅通知填写），例如：
 # holidays = ["2027-01-01", "2027-02-06"]  workdays = ["2027-02-14"]
 holidays = []
 workdays = []
 
 [stages]
-# The collection ladder: 1 缴费提醒, 2 催缴通知书, 3 催缴函, 4 律师函, 5 诉讼材料.
-# Days the oldest charge must be overdue before each stage may be issued:
+# 催缴阶梯：1 缴费提醒，2 催缴通知书，3 催缴函，4 律师函，5 诉讼材料。
+# 最早一笔欠费逾期满多少天才可发出各级通知：
 thresholds = [15, 30, 90, 180, 365]
-# Days between two notices, and the payment deadline a letter gives.
+# 两次通知之间至少间隔的天数，以及信件给出的缴费期限（天）。
 min_interval_days = 15
 deadline_days = 15
-# No notice while the overdue total is below this (yuan).
+# 逾期欠费低于此金额（元）时不发通知。
 minimum = "50.00"
-# Stages that need --approve before they are issued.
+# 需要经批准（--approve）才能发出的级别。
 approval_stages = [4, 5]
-# The highest stage per segment (segments not listed go up to 5).
+# 各分群最多发到第几级（未列出的分群可到第 5 级）。
 max_stage = { dispute = 2 }
 
 [report]
-# A font with Chinese glyphs for the charts of the monthly report: a font file
-# or a family name. Empty: the first one found on this machine.
+# 月报图表用的中文字体：字体文件路径或字体名称；留空则用本机找到的第一种中文字体。
 font = ""
 """
 
 SEGMENTS_HELP = """
-# Collection segments (分群), tried in order: the first whose "when" holds wins.
-# A condition tests the unit's facts, for example:
+# 催缴分群：按顺序逐条判断，第一条 when 条件成立的生效。条件检查该户的事实，例如：
 #   oldest_days >= 365 or broken_promises >= 1      "空置" in tags or not reachable_phone
-# Facts: tags owner_type owner_group overdue_total oldest_days months_in_arrears
-#   open_dispute promise_in_effect broken_promises on_hold notices_ignored credit
-#   reachable_phone (amounts in yuan). See: cuijiao segment --explain UNIT
+# 金额写作 1000、1,000.50、¥1,000 或 1000元 均可；符号用英文（半角）输入。
+# 可用的事实：tags 标签、owner_type 业主类型、owner_group 业主群体、overdue_total 逾期欠费（元）、
+#   oldest_days 最长逾期天数、months_in_arrears 欠费月数、open_dispute 有未解决争议、
+#   promise_in_effect 有未到期承诺、broken_promises 违约承诺次数、on_hold 暂停催缴中、
+#   notices_ignored 未回应的通知数、credit 预收余额（元）、reachable_phone 有可拨打的电话。
+# 查看某户为何分到某群：cuijiao segment --explain 房号
 """
 
 
@@ -181,9 +180,20 @@ def load_settings(path: Path) -> Settings:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path.name}: 不是 UTF-8 编码的文本文件") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: 格式错误：{exc}") from exc
+        raise ConfigError(_toml_error(path.name, str(exc))) from exc
     _check_keys(path.name, data)
     return _settings_from(path.name, data, path.read_text(encoding="utf-8"))
+
+
+def _toml_error(name: str, message: str) -> str:
+    """``cuijiao.toml:LINE: …`` in Chinese, with a hint for the mistakes a Chinese keyboard makes."""
+    place = re.search(r"\(at line (\d+), column \d+\)", message)
+    where = f"{name}:{place.group(1)}" if place else name
+    if "key part" in message or ("key" in message.lower() and "character" in message):
+        return f"{where}: 格式错误：键名有中文或全角符号时，要用英文双引号括起来，如 \"房号\" = [\"户号\"]"
+    if "string" in message.lower() or "quote" in message.lower():
+        return f"{where}: 格式错误：文字要用英文（半角）引号 \" \" 括起来，不能用中文引号 “ ”"
+    return f"{where}: 格式错误（{message}）；请检查该行的引号、括号和等号是否为英文（半角）符号"
 
 
 def _check_keys(name: str, data: dict[str, Any]) -> None:
@@ -220,13 +230,15 @@ def _synonyms(name: str, data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{name}: [import] synonyms 应为表，如 {{ unit_id = [\"户号\"] }}")
     result: dict[str, tuple[str, ...]] = {}
-    for field_name, headers in raw.items():
+    by_label = {field.label: key for key, field in FIELDS.items()}
+    for written, headers in raw.items():
+        field_name = by_label.get(written, written)  # 房号 = ["户号"] as well as unit_id = ["户号"]
         if field_name not in FIELDS:
-            known = " ".join(FIELDS)
-            raise ConfigError(f"{name}: [import] synonyms 中未知的字段 {field_name}（可用：{known}）")
+            known = " ".join(field.label for field in FIELDS.values())
+            raise ConfigError(f"{name}: [import] synonyms 中未知的字段 {written}（可用：{known}）")
         if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
             raise ConfigError(f"{name}: [import] synonyms.{field_name} 应为文本列表")
-        result[field_name] = tuple(headers)
+        result[field_name] = result.get(field_name, ()) + tuple(headers)
     return result
 
 
