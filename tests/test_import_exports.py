@@ -172,3 +172,18 @@ def test_every_problem_in_one_pass_into_an_empty_table(with_units: Invoke, tmp_p
         "c.csv:5: 负数金额是减免/红冲，但没有找到要冲减的应收（2-201 水费 2025-01）",
         "共 3 个错误，未导入任何数据",
     ]
+
+
+def test_the_import_table_counts_totals_rows(with_units: Invoke, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "c.csv", [
+        CHARGE_HEADER,
+        ["1-101", "物业费", "2025-01", "2025-01-10", "161.10"],
+        ["", "1栋小计", "", "", "161.10"],
+        ["1-102", "物业费", "2025-01", "2025-01-10", "120.00"],
+        ["", "", "", "合 计", "281.10"],
+    ])
+    result = with_units("import", "charges", str(path))
+    assert result.exit_code == 0, result.stderr
+    row = next(line for line in result.output.splitlines() if "c.csv" in line)
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert cells == ["c.csv", "2", "2", "0", "0", "0", "2", "0"]  # 合计行 is a count, not row numbers

@@ -85,9 +85,8 @@ def _table(result: ImportResult) -> Table:
     title = f"导入{KIND_LABELS[result.kind]}" + ("（试运行，未写入）" if result.dry_run else "")
     table = new_table(title, headers, right=headers[1:])
     for f in result.files:
-        totals = "、".join(map(str, f.totals_rows)) if f.totals_rows else "0"
-        table.add_row(f.name, *map(str, (f.rows_read, f.inserted, f.unchanged, f.replaced,
-                                          f.rejected_rows)), totals, str(f.blank_rows))
+        table.add_row(f.name, *(f"{n:,}" for n in (f.rows_read, f.inserted, f.unchanged, f.replaced,
+                                                     f.rejected_rows, len(f.totals_rows), f.blank_rows)))
     return table
 
 

@@ -50,13 +50,15 @@ def limitation(
         if state(ctx).json:
             print_json({"as_of": day.isoformat(), "rows": [clock_json(r) for r in rows]})
             return
-        headers = ("房号", "收费项目", "所属期间", "应缴日期", "尚欠", "时效届满日", "状态", "最近一次中断")
-        table = new_table(f"诉讼时效（截至 {day.isoformat()}）", headers, right=("尚欠",))
-        for r in rows:
-            table.add_row(r.unit_id, r.charge.item, r.charge.period, r.charge.due_date.isoformat(),
-                          format_yuan(r.owed_fen), r.ends.isoformat() + ("" if r.official_calendar else "*"),
-                          _status(r, day), _interruption(r))
-        console(quiet=state(ctx).quiet).print(table)
+        if not state(ctx).quiet:  # a table nobody will see is not built
+            headers = ("房号", "收费项目", "所属期间", "应缴日期", "尚欠", "时效届满日", "状态", "最近一次中断")
+            table = new_table(f"诉讼时效（截至 {day.isoformat()}）", headers, right=("尚欠",))
+            for r in rows:
+                table.add_row(r.unit_id, r.charge.item, r.charge.period, r.charge.due_date.isoformat(),
+                              format_yuan(r.owed_fen, grouping=True),
+                              r.ends.isoformat() + ("" if r.official_calendar else "*"), _status(r, day),
+                              _interruption(r))
+            console().print(table)
         expired = run.counts["expired"]
         typer.echo("届满后业主可拒付，但仍应列账、继续催收并保留证据；届满后公司的催缴、起诉不能使时效重新计算。")
         if any(not r.official_calendar for r in rows):

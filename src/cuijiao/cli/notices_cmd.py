@@ -24,6 +24,11 @@ ApproveOption = Annotated[
 ]
 
 
+# What blocks a unit's next stage, as a clerk says it (--json keeps the English keys).
+BLOCK_LABELS = {"promise": "承诺缴费中", "hold": "暂停催缴", "dispute": "争议未解决", "approval": "待批准",
+                "interval": "间隔未满", "deadline": "缴费期限未过", "below_minimum": "低于起催金额"}
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(notices_app, name="notices")
 
@@ -53,15 +58,17 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
         if state(ctx).json:
             print_json({"as_of": day.isoformat(), "rows": [plan_json(p, unmask=unmask) for p in plans]})
             return
-        headers = ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明")
-        table = new_table(f"催缴计划（截至 {day.isoformat()}）", headers)
-        for unit_plan in plans:
-            row = plan_json(unit_plan, unmask=unmask)
-            next_stage = unit_plan.plan.next_stage
-            table.add_row(row["unit_id"], row["segment"], row["case_opened"] or "", str(row["stage_now"]),
-                          f"{next_stage} {STAGE_NAMES[next_stage]}" if next_stage else "", row["next_on"] or "",
-                          row["blocked_by"] or "", row["reason"])
-        console(quiet=state(ctx).quiet).print(table)
+        if not state(ctx).quiet:  # a table nobody will see is not built
+            labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
+            headers = ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明")
+            table = new_table(f"催缴计划（截至 {day.isoformat()}）", headers)
+            for unit_plan in plans:
+                row = plan_json(unit_plan, unmask=unmask)
+                next_stage = unit_plan.plan.next_stage
+                table.add_row(row["unit_id"], labels.get(row["segment"], row["segment"]), row["case_opened"] or "",
+                              str(row["stage_now"]), f"{next_stage} {STAGE_NAMES[next_stage]}" if next_stage else "",
+                              row["next_on"] or "", BLOCK_LABELS.get(row["blocked_by"] or "", ""), row["reason"])
+            console().print(table)
         summary(ws, f"共 {len(plans)} 户；现在可发 {run.counts['due_now']} 份通知（notices issue 发出）")
 
 
@@ -100,7 +107,7 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
             for n in [] if state(ctx).quiet else issued:
                 deadline = f"，缴费期限 {n.deadline.isoformat()}" if n.deadline else ""
                 typer.echo(f"{n.notice_no} 房号 {n.unit_id} 第 {n.stage} 级 {STAGE_NAMES[n.stage]}，"
-                           f"欠费 {format_yuan(n.amount_fen)} 元{deadline}")
+                           f"欠费 {format_yuan(n.amount_fen, grouping=True)} 元{deadline}")
             for problem in result.problems:
                 error(problem)
             written = (f"；信件 {len(result.letters)} 份{'、PDF ' + str(len(pdfs)) + ' 份' if pdf else ''}"

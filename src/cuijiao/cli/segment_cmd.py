@@ -60,15 +60,18 @@ def segment_row_json(row: Segmented, *, unmask: bool) -> dict[str, Any]:
 
 
 def _table(rows: list[Segmented], day: str, *, unmask: bool, quiet: bool) -> None:
+    if quiet:  # a table nobody will see is not built
+        return
     table = new_table(f"催缴分群（截至 {day}）", ("房号", "业主", "欠费合计", "最长逾期天数", "分群", "策略"),
                       right=("欠费合计", "最长逾期天数"))
     for row in rows:
         rule = row.verdict.rule
         name = row.owner.owner_name
-        table.add_row(row.owner.unit_id, name if unmask else mask_name(name), format_yuan(row.overdue_fen),
+        table.add_row(row.owner.unit_id, name if unmask else mask_name(name),
+                      format_yuan(row.overdue_fen, grouping=True),
                       str(row.facts["oldest_days"]), rule.label if rule else "（无规则成立）",
                       rule.strategy if rule else "")
-    console(quiet=quiet).print(table)
+    console().print(table)
 
 
 def _explain(ctx: typer.Context, row: Segmented, *, unmask: bool) -> None:
