@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cuijiao.aging import natural_key
 from cuijiao.arrears import limitation_report
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
@@ -43,7 +44,7 @@ def limitation(
     """诉讼时效：已届满和即将届满的欠费（每期费用单独计三年；付款、承诺、已送达的催缴、法律程序使其重新计算）。"""
     with recorded_run(ctx, workspace, "limitation") as (ws, run):
         day = as_of_date(as_of)
-        rows = limitation_report(ws, day, warn_days=within)
+        rows = sorted(limitation_report(ws, day, warn_days=within), key=lambda r: natural_key(r.unit_id))
         run.counts.update(as_of=day.isoformat(), expired=sum(r.status is Status.EXPIRED for r in rows),
                           expiring=sum(r.status is Status.EXPIRING for r in rows),
                           waived=sum(r.status is Status.WAIVED for r in rows))

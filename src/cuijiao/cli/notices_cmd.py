@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cuijiao.aging import natural_key
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, error, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.collection import UnitPlan, plan_estate
@@ -53,7 +54,8 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
     """试运行：每户现在处于第几级、下一级是什么、何时可发，或被什么阻止，以及原因。不写入任何通知。"""
     with recorded_run(ctx, workspace, "notices plan") as (ws, run):
         day = as_of_date(as_of)
-        plans = plan_estate(ws, day, approve=frozenset(approve or ()))
+        plans = sorted(plan_estate(ws, day, approve=frozenset(approve or ())),
+                       key=lambda p: natural_key(p.plan.unit_id))
         run.counts.update(as_of=day.isoformat(), units=len(plans), due_now=sum(p.plan.issue_now for p in plans))
         if state(ctx).json:
             print_json({"as_of": day.isoformat(), "rows": [plan_json(p, unmask=unmask) for p in plans]})

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cuijiao.aging import natural_key
 from cuijiao.arrears import Segmented, explain_unit, segment_units
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
@@ -39,7 +40,7 @@ def segment(
         if explain:
             _explain(ctx, explain_unit(ws, explain, day), unmask=unmask)
             return
-        rows = segment_units(ws, day)
+        rows = sorted(segment_units(ws, day), key=lambda row: natural_key(row.owner.unit_id))
         counts = Counter(row.verdict.segment for row in rows)
         run.counts.update(as_of=day.isoformat(), segments=dict(counts))
         if state(ctx).json:
