@@ -68,8 +68,8 @@ deposit_items = ["装修押金", "装修保证金", "押金"]
 # 账龄分段：每段的逾期天数上限。
 # 下面的设置分为 1-30、31-90、91-180、181-365、366-730、731-1095 和 1096 天以上。
 buckets = [30, 90, 180, 365, 730, 1095]
-# 收缴率 counts each charge in one month: "due_date" (the month it falls due) or
-# "period_start" (the month its billing period starts).
+# 收缴率中每笔应收只计入一个月："due_date" 按应缴日期所在月，
+# "period_start" 按所属期间开始的月份。
 kpi_month = "due_date"
 
 [limitation]
