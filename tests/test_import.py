@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import Invoke, write_csv, write_xlsx
+from conftest import UNIT_HEADER, UNITS, Invoke, write_csv, write_xlsx
 from cuijiao.cli import app
 
 CHARGE_HEADER = ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]
@@ -353,3 +353,19 @@ def test_many_rows_take_the_short_path_and_stay_exact(with_units: Invoke, tmp_pa
     assert "新增 36" in with_units("import", "charges", str(path)).output
     totals = "SELECT count(*), sum(amount_fen), count(DISTINCT period) FROM charges"
     assert rows(workspace_dir / "cuijiao.db", totals) == [(36, 36 * 10050, 12)]
+
+
+@pytest.mark.parametrize("count", ["6户", "共6户", "合计：6户"])
+def test_a_totals_row_counting_units_in_the_unit_column_is_skipped(cli: Invoke, tmp_path: Path,
+                                                                   count: str) -> None:
+    """A units.xlsx 合计 row with the number of units under 房号 is a totals row, not a unit without an owner."""
+    path = write_xlsx(tmp_path / "units.xlsx", [UNIT_HEADER, *UNITS, [count, "合计", "", "", "284.75", ""]],
+                      sheet="房产资料")
+    result = cli("--json", "import", "units", str(path))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)["files"][0]
+    assert (report["inserted"], report["totals_rows"]) == (len(UNITS), [len(UNITS) + 2])
+    elsewhere = write_xlsx(tmp_path / "units2.xlsx", [UNIT_HEADER, *UNITS, [count, "", "", "", "284.75", "小计"]],
+                           sheet="房产资料")
+    report = json.loads(cli("--json", "import", "units", str(elsewhere)).output)["files"][0]
+    assert report["totals_rows"] == [len(UNITS) + 2]

@@ -60,7 +60,8 @@ class RowParser:
     def is_data_row(self, line: int, cells: list[object]) -> bool:
         """False for blank, totals and footer rows, which are counted in ``stats``."""
         unit = cells[self._unit_index] if self._unit_index < len(cells) else None
-        if unit.__class__ is str and unit and unit[0] not in _SPECIAL_INITIALS and "计" not in unit:
+        if (unit.__class__ is str and unit and unit[0] not in _SPECIAL_INITIALS and "计" not in unit
+                and unit[-1] != "户"):
             self.stats.data_rows += 1
             return True
         if not any(cell_text(cell) for cell in cells):
@@ -117,16 +118,21 @@ class RowParser:
 
 _CHARGE_FIELDS = ("unit_id", "item", "period", "due_date", "amount")
 _PAYMENT_FIELDS = ("unit_id", "paid_on", "amount", "item", "period")
-# A data row's 房号 never starts with these; a totals row or a footer often does.
-_SPECIAL_INITIALS = frozenset("合总小制审复打财经负导 \t")
+# A data row's 房号 never starts with these (nor ends with 户); a totals row or a footer often does.
+_SPECIAL_INITIALS = frozenset("合总小共制审复打财经负导 \t")
 _TOTAL_CELL = re.compile(r"^.{0,16}(?:合计|总计|小计)[:：]?.{0,16}$")
+# A count of units in the 房号 column of a totals row: ``6户``, ``共6户``, ``合计：6户``.
+_UNIT_COUNT = re.compile(r"^(?:共|合计|总计|小计)?[:：]?\d+户$")
 _FOOTER_CELL = re.compile(r"^(?:制表|制单|审核|复核|打印|财务|经办|负责人|导出|收款人|出纳)")
 
 
 def _is_totals_row(cells: list[object], unit_column: int) -> bool:
-    """``1栋小计``, ``小计：``, ``合 计``, ``总计`` in any column, with no unit of its own."""
+    """``1栋小计``, ``小计：``, ``合 计``, ``总计`` in any column, with no unit of its own.
+
+    The 房号 cell of a totals row may hold a count of units (``6户``, ``共6户``).
+    """
     unit = cell_text(cells[unit_column]).replace(" ", "") if unit_column < len(cells) else ""
-    if unit and not _TOTAL_CELL.match(unit):
+    if unit and not _TOTAL_CELL.match(unit) and not _UNIT_COUNT.match(unit):
         return False
     return any(_TOTAL_CELL.match(cell_text(c).replace(" ", "")) for c in cells if c.__class__ is str and c)
 
