@@ -10,9 +10,8 @@ import typer
 from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report, time_barred_payments, unit_position
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
-from cuijiao.cli.output import console, json_text, new_table, print_json
-from cuijiao.errors import BadInput
-from cuijiao.fileio import atomic_writer
+from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.report_format import FormatOption, OutputFileOption, Section, emit_file, report_format, write_json
 from cuijiao.money import format_yuan
 from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
 from cuijiao.reports.statement import statement
@@ -38,13 +37,7 @@ def aging(
     """欠费账龄报表：截至某日每户（或每栋、每个项目）的欠费、账龄分段、未到期和余额，及当月收缴率、清欠率。"""
     with recorded_run(ctx, workspace, "aging") as (ws, run):
         day = as_of_date(as_of)
-        fmt = "json" if state(ctx).json else fmt
-        if fmt not in ("table", "csv", "json", "xlsx"):
-            raise BadInput(f"--format 只能是 table、csv、json 或 xlsx，不是 {fmt}")
-        if fmt in ("csv", "xlsx") and output is None:
-            raise BadInput(f"--format {fmt} 需要用 -o 指定输出文件")
-        if fmt == "table" and output is not None:
-            raise BadInput("-o 只用于 csv、json、xlsx 格式；表格请直接在终端查看，或改用 --format csv")
+        fmt = report_format(fmt, output, as_json=state(ctx).json, formats=("table", "csv", "json", "xlsx"))
         report = aging_report(ws, day)
         run.counts.update(as_of=day.isoformat(), units_in_report=len(report.units),
                           overdue_fen=report.total.overdue_fen)
@@ -55,13 +48,8 @@ def aging(
 
 
 def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool, quiet: bool) -> None:
-    if fmt == "json" and output is None:
-        print_json(report_json(report, by, unmask=unmask))
-    elif fmt == "json":
-        assert output is not None
-        with atomic_writer(output) as stream:
-            stream.write(json_text(report_json(report, by, unmask=unmask)))
-        typer.echo(f"已写入 {output}")
+    if fmt == "json":
+        write_json(output, report_json(report, by, unmask=unmask))
     elif fmt == "csv":
         assert output is not None
         write_csv(output, report, by, unmask=unmask)
@@ -87,21 +75,43 @@ def unit(
     ctx: typer.Context,
     unit_id: Annotated[str, typer.Argument(metavar="UNIT", help="房号。")],
     as_of: AsOfOption = None,
+    fmt: FormatOption = "table",
+    output: OutputFileOption = None,
     unmask: UnmaskOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """一户的对账单：每笔应收、每笔收款，以及每笔收款抵了哪项费用、依据什么规则。"""
     with recorded_run(ctx, workspace, "unit") as (ws, _run):
+        fmt = report_format(fmt, output, as_json=state(ctx).json)
         position = unit_position(ws, unit_id, as_of_date(as_of))
         data = statement(position, unmask=unmask, barred=time_barred_payments(ws, position),
                          deposits=deposit_receipts(ws.db, position.ledger.unit_id, position.as_of))
-        if state(ctx).json:
+        if fmt == "json" and output is None:
             print_json(data)
             return
-        _print_statement(data, quiet=state(ctx).quiet)
+        if not emit_file(fmt, output, lambda: data, lambda: _statement_sections(data)):
+            _print_statement(data, quiet=state(ctx).quiet)
         t = data["totals"]
         summary(ws, f"房号 {data['unit_id']}：逾期欠费 {t['overdue']} 元，未到期 {t['not_yet_due']} 元，"
                     f"预收余额 {t['credit']} 元")
+
+
+def _statement_sections(data: dict[str, Any]) -> list[Section]:
+    """The statement as CSV: the charges, then every payment's applications, then any deposits."""
+    charges = [(c["period"], c["item"], c["due_date"], c["amount"], c["adjustment"], c["paid"], c["owed"],
+                c["status"]) for c in data["charges"]]
+    payments = [(p["paid_on"], p["receipt_no"] or "", p["amount"], p["designated"] or "", a["item"] or "",
+                 a["period"] or "", a["amount"], a["rule"], a["explanation"])
+                for p in data["payments"] for a in p["applied"]]
+    sections: list[Section] = [
+        (("房号", "楼栋", "业主", "截至"), [(data["unit_id"], data["building"], data["owner_name"], data["as_of"])]),
+        (("期间", "项目", "应缴日期", "应收", "减免", "已抵", "尚欠", "状态"), charges),
+        (("收款日期", "收据号", "金额", "付款时指定", "抵扣项目", "抵扣期间", "抵扣金额", "规则", "依据"), payments),
+    ]
+    if data["deposits"]:
+        sections.append((("收款日期", "收据号", "项目", "金额"),
+                         [(d["paid_on"], d["receipt_no"] or "", d["item"], d["amount"]) for d in data["deposits"]]))
+    return sections
 
 
 def _print_statement(data: dict[str, Any], *, quiet: bool) -> None:

@@ -9,6 +9,7 @@ import typer
 from cuijiao.cli.audit_text import describe
 from cuijiao.cli.context import WorkspaceOption, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.errors import EXIT_ERROR, BadInput
 from cuijiao.privacy import mask_event
 from cuijiao.store.audit import append_event, chain_head, check_head, events, format_head, verify, verify_ledger
@@ -29,10 +30,13 @@ def log(
     unmask: Annotated[
         bool, typer.Option("--unmask", help="显示完整的姓名、电话和备注（此次查看本身记入审计）。")
     ] = False,
+    fmt: FormatOption = "table",
+    output: OutputFileOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """显示审计记录（最新的在前），姓名、电话和备注等自由文字默认打码。"""
     with recorded_run(ctx, workspace, "audit log") as (ws, run):
+        fmt = report_format(fmt, output, as_json=state(ctx).json)
         found = events(ws.db, unit_id=unit, limit=limit)
         if unmask:  # who saw personal data in clear, and which records
             with transaction(ws.db):
@@ -40,15 +44,21 @@ def log(
                              {"unit": unit, "events": [e.id for e in found]}, unit_id=unit)
         rows = [(e.id, e.at, e.kind, e.unit_id or "",
                  e.payload if unmask else mask_event(e.kind, e.payload)) for e in found]
-        if state(ctx).json:
-            print_json({"workspace": str(ws.root), "events": [
+        def data() -> dict[str, object]:
+            return {"workspace": str(ws.root), "events": [
                 {"id": i, "at": at, "kind": k, "unit_id": u or None, "payload": p, "text": describe(k, p)}
-                for i, at, k, u, p in rows]})
+                for i, at, k, u, p in rows]}
+
+        if fmt == "json" and output is None:
+            print_json(data())
             return
-        if not state(ctx).quiet:  # a table nobody will see is not built
-            table = new_table("审计记录", ("序号", "时间", "房号", "事件"), right=("序号",))
-            for event_id, at, kind, unit_id, payload in rows:
-                table.add_row(str(event_id), at.replace("T", " ")[:19], unit_id, describe(kind, payload))
+        headers = ("序号", "时间", "房号", "事件")
+        lines = [(str(event_id), at.replace("T", " ")[:19], unit_id, describe(kind, payload))
+                 for event_id, at, kind, unit_id, payload in rows]
+        if not emit_file(fmt, output, data, lambda: [(headers, lines)]) and not state(ctx).quiet:
+            table = new_table("审计记录", headers, right=("序号",))
+            for line in lines:
+                table.add_row(*line)
             console().print(table)
         summary(ws, f"共 {len(rows)} 条记录（最新的在前）")
 

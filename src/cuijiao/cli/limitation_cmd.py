@@ -10,6 +10,7 @@ from cuijiao.aging import natural_key
 from cuijiao.arrears import limitation_report
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.limitation import Clock, Status
 from cuijiao.money import format_yuan
 
@@ -39,26 +40,36 @@ def limitation(
     within: Annotated[
         int | None, typer.Option("--within", min=0, help="列出多少天内届满的（默认 cuijiao.toml 的 warn_days，90）。")
     ] = None,
+    fmt: FormatOption = "table",
+    output: OutputFileOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """诉讼时效：已届满和即将届满的欠费（每期费用单独计三年；付款、承诺、已送达的催缴、法律程序使其重新计算）。"""
     with recorded_run(ctx, workspace, "limitation") as (ws, run):
         day = as_of_date(as_of)
+        fmt = report_format(fmt, output, as_json=state(ctx).json)
         rows = sorted(limitation_report(ws, day, warn_days=within), key=lambda r: natural_key(r.unit_id))
         run.counts.update(as_of=day.isoformat(), expired=sum(r.status is Status.EXPIRED for r in rows),
                           expiring=sum(r.status is Status.EXPIRING for r in rows),
                           waived=sum(r.status is Status.WAIVED for r in rows))
-        if state(ctx).json:
+        if fmt == "json" and output is None:
             print_json({"as_of": day.isoformat(), "rows": [clock_json(r) for r in rows]})
             return
-        if not state(ctx).quiet:  # a table nobody will see is not built
-            headers = ("房号", "收费项目", "所属期间", "应缴日期", "尚欠", "时效届满日", "状态", "最近一次中断")
+        headers = ("房号", "收费项目", "所属期间", "应缴日期", "尚欠", "时效届满日", "状态", "最近一次中断")
+
+        def lines(grouping: bool) -> list[tuple[str, ...]]:
+            return [(r.unit_id, r.charge.item, r.charge.period, r.charge.due_date.isoformat(),
+                     format_yuan(r.owed_fen, grouping=grouping),
+                     r.ends.isoformat() + ("" if r.official_calendar else "*"), _status(r, day), _interruption(r))
+                    for r in rows]
+
+        if emit_file(fmt, output, lambda: {"as_of": day.isoformat(), "rows": [clock_json(r) for r in rows]},
+                     lambda: [(headers, lines(False))]):
+            pass
+        elif not state(ctx).quiet:  # a table nobody will see is not built
             table = new_table(f"诉讼时效（截至 {day.isoformat()}）", headers, right=("尚欠",))
-            for r in rows:
-                table.add_row(r.unit_id, r.charge.item, r.charge.period, r.charge.due_date.isoformat(),
-                              format_yuan(r.owed_fen, grouping=True),
-                              r.ends.isoformat() + ("" if r.official_calendar else "*"), _status(r, day),
-                              _interruption(r))
+            for line in lines(True):
+                table.add_row(*line)
             console().print(table)
         expired = run.counts["expired"]
         typer.echo("届满后业主可拒付，但仍应列账、继续催收并保留证据；届满后公司的催缴、起诉不能使时效重新计算。")

@@ -10,6 +10,7 @@ import typer
 from cuijiao.aging import natural_key
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, error, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.collection import UnitPlan, plan_estate
 from cuijiao.documents import issue_and_render
 from cuijiao.documents.pdf import to_pdf
@@ -49,27 +50,37 @@ def plan_json(unit_plan: UnitPlan, *, unmask: bool = False) -> dict[str, Any]:
 
 @notices_app.command("plan")
 def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = None,
+         fmt: FormatOption = "table", output: OutputFileOption = None,
          unmask: Annotated[bool, typer.Option("--unmask", help="显示暂停催缴的原因（可能涉及健康等信息）。")] = False,
          workspace: WorkspaceOption = None) -> None:
     """试运行：每户现在处于第几级、下一级是什么、何时可发，或被什么阻止，以及原因。不写入任何通知。"""
     with recorded_run(ctx, workspace, "notices plan") as (ws, run):
         day = as_of_date(as_of)
+        fmt = report_format(fmt, output, as_json=state(ctx).json)
         plans = sorted(plan_estate(ws, day, approve=frozenset(approve or ())),
                        key=lambda p: natural_key(p.plan.unit_id))
         run.counts.update(as_of=day.isoformat(), units=len(plans), due_now=sum(p.plan.issue_now for p in plans))
-        if state(ctx).json:
-            print_json({"as_of": day.isoformat(), "rows": [plan_json(p, unmask=unmask) for p in plans]})
+        json_rows = [plan_json(p, unmask=unmask) for p in plans]
+        data = {"as_of": day.isoformat(), "rows": json_rows}
+        if fmt == "json" and output is None:
+            print_json(data)
             return
-        if not state(ctx).quiet:  # a table nobody will see is not built
-            labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
-            headers = ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明")
-            table = new_table(f"催缴计划（截至 {day.isoformat()}）", headers)
-            for unit_plan in plans:
-                row = plan_json(unit_plan, unmask=unmask)
+        labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
+        headers = ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明")
+
+        def rows() -> list[tuple[Any, ...]]:
+            out = []
+            for unit_plan, row in zip(plans, json_rows, strict=True):
                 next_stage = unit_plan.plan.next_stage
-                table.add_row(row["unit_id"], labels.get(row["segment"], row["segment"]), row["case_opened"] or "",
-                              str(row["stage_now"]), f"{next_stage} {STAGE_NAMES[next_stage]}" if next_stage else "",
-                              row["next_on"] or "", BLOCK_LABELS.get(row["blocked_by"] or "", ""), row["reason"])
+                out.append((row["unit_id"], labels.get(row["segment"], row["segment"]), row["case_opened"] or "",
+                            str(row["stage_now"]), f"{next_stage} {STAGE_NAMES[next_stage]}" if next_stage else "",
+                            row["next_on"] or "", BLOCK_LABELS.get(row["blocked_by"] or "", ""), row["reason"]))
+            return out
+
+        if not emit_file(fmt, output, lambda: data, lambda: [(headers, rows())]) and not state(ctx).quiet:
+            table = new_table(f"催缴计划（截至 {day.isoformat()}）", headers)
+            for line in rows():
+                table.add_row(*line)
             console().print(table)
         summary(ws, f"共 {len(plans)} 户；现在可发 {run.counts['due_now']} 份通知（notices issue 发出）")
 

@@ -12,6 +12,7 @@ from cuijiao.aging import natural_key
 from cuijiao.arrears import Segmented, explain_unit, segment_units
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.money import format_yuan
 from cuijiao.privacy import mask_name
 from cuijiao.segments import FACTS
@@ -31,23 +32,28 @@ def segment(
     explain: Annotated[
         str | None, typer.Option("--explain", metavar="UNIT", help="显示该户的事实、逐条规则的判断和命中的规则。")
     ] = None,
+    fmt: FormatOption = "table",
+    output: OutputFileOption = None,
     unmask: UnmaskOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """按催缴策略给欠费业主分群（规则在 cuijiao.toml 的 [[segments]]，按顺序取第一条成立的）。"""
     with recorded_run(ctx, workspace, "segment") as (ws, run):
         day = as_of_date(as_of)
+        fmt = report_format(fmt, output, as_json=state(ctx).json)
         if explain:
             _explain(ctx, explain_unit(ws, explain, day), unmask=unmask)
             return
         rows = sorted(segment_units(ws, day), key=lambda row: natural_key(row.owner.unit_id))
         counts = Counter(row.verdict.segment for row in rows)
         run.counts.update(as_of=day.isoformat(), segments=dict(counts))
-        if state(ctx).json:
-            print_json({"as_of": day.isoformat(), "counts": dict(counts),
-                        "rows": [segment_row_json(r, unmask=unmask) for r in rows]})
+        data = {"as_of": day.isoformat(), "counts": dict(counts),
+                "rows": [segment_row_json(r, unmask=unmask) for r in rows]}
+        if fmt == "json" and output is None:
+            print_json(data)
             return
-        _table(rows, day.isoformat(), unmask=unmask, quiet=state(ctx).quiet)
+        if not emit_file(fmt, output, lambda: data, lambda: [(HEADERS, _rows(rows, unmask=unmask, grouping=False))]):
+            _table(rows, day.isoformat(), unmask=unmask, quiet=state(ctx).quiet)
         labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
         summary(ws, "；".join(f"{labels.get(name, name)} {count} 户" for name, count in counts.most_common())
                 or "没有欠费业主")
@@ -60,18 +66,27 @@ def segment_row_json(row: Segmented, *, unmask: bool) -> dict[str, Any]:
             "overdue_total": format_yuan(row.overdue_fen), "oldest_days": row.facts["oldest_days"]}
 
 
-def _table(rows: list[Segmented], day: str, *, unmask: bool, quiet: bool) -> None:
-    if quiet:  # a table nobody will see is not built
-        return
-    table = new_table(f"催缴分群（截至 {day}）", ("房号", "业主", "欠费合计", "最长逾期天数", "分群", "策略"),
-                      right=("欠费合计", "最长逾期天数"))
+HEADERS = ("房号", "业主", "欠费合计", "最长逾期天数", "分群", "策略")
+
+
+def _rows(rows: list[Segmented], *, unmask: bool, grouping: bool) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
     for row in rows:
         rule = row.verdict.rule
         name = row.owner.owner_name
-        table.add_row(row.owner.unit_id, name if unmask else mask_name(name),
-                      format_yuan(row.overdue_fen, grouping=True),
-                      str(row.facts["oldest_days"]), rule.label if rule else "（无规则成立）",
-                      rule.strategy if rule else "")
+        out.append((row.owner.unit_id, name if unmask else mask_name(name),
+                    format_yuan(row.overdue_fen, grouping=grouping),
+                    str(row.facts["oldest_days"]), rule.label if rule else "（无规则成立）",
+                    rule.strategy if rule else ""))
+    return out
+
+
+def _table(rows: list[Segmented], day: str, *, unmask: bool, quiet: bool) -> None:
+    if quiet:  # a table nobody will see is not built
+        return
+    table = new_table(f"催缴分群（截至 {day}）", HEADERS, right=("欠费合计", "最长逾期天数"))
+    for row in _rows(rows, unmask=unmask, grouping=True):
+        table.add_row(*row)
     console().print(table)
 
 
