@@ -39,7 +39,8 @@ def report_format(fmt: str, output: Path | None, *, as_json: bool,
     if fmt in ("csv", "xlsx") and output is None:
         raise BadInput(f"--format {fmt} 需要用 -o 指定输出文件")
     if fmt == "table" and output is not None:
-        raise BadInput("-o 只用于 csv、json 等文件格式；表格请直接在终端查看，或改用 --format csv")
+        files = "、".join(sorted((f for f in formats if f != "table"), key=("csv", "json", "xlsx").index))
+        raise BadInput(f"-o 只用于 {files} 格式；表格请直接在终端查看，或改用 --format csv")
     return fmt
 
 
