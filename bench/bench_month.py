@@ -114,7 +114,8 @@ def build(units: int, as_of: date) -> Path:
                "收款日期", "实收金额", cut)
     shutil.rmtree(base, ignore_errors=True)
     print(f"split the estate at {cut.isoformat()} ({time.perf_counter() - started:.0f} s)", flush=True)
-    subprocess.run([sys.executable, "-m", "cuijiao", "init", str(base), "--company-address", "翠湖路1号",
+    subprocess.run([sys.executable, "-m", "cuijiao", "init", str(base), "--company-name", "翠湖物业服务有限公司",
+                    "--estate-name", "翠湖花园", "--company-address", "翠湖路1号",
                     "--company-phone", "0571-88880000"], check=True, capture_output=True)
     for kind, path in (("units", estate / "units.csv"), ("charges", folder / "history-charges.csv"),
                        ("payments", folder / "history-payments.csv")):

@@ -56,7 +56,8 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[object]], *, title_rows: int 
 @pytest.fixture
 def workspace_dir(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
-    init_workspace(root, {"address": "翠湖路1号", "phone": "0571-88880000"}).close()  # letters need both
+    init_workspace(root, {"name": "翠湖物业服务有限公司", "address": "翠湖路1号", "phone": "0571-88880000"},
+                   estate="翠湖花园").close()  # letters need both
     return root
 
 

@@ -32,7 +32,8 @@ def two_workspaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pat
     roots = []
     for name in ("A", "B"):
         root = tmp_path / name
-        init_workspace(root, {"address": "翠湖路1号", "phone": "0571-88880000"}).close()  # letters need both
+        init_workspace(root, {"name": "翠湖物业服务有限公司", "address": "翠湖路1号", "phone": "0571-88880000"},
+                       estate="翠湖花园").close()  # letters need both
         for kind, path in (("units", units), ("charges", charges)):
             result = CliRunner().invoke(app, ["-w", str(root), "import", kind, str(path)])
             assert result.exit_code == 0, result.output

@@ -45,7 +45,8 @@ def run_cli(*args: str) -> tuple[int, str]:
 @pytest.fixture
 def estate(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
-    init_workspace(root, {"address": "杭州市西湖区翠湖路1号", "phone": "0571-88880000"}).close()
+    init_workspace(root, {"name": "翠湖物业服务有限公司", "address": "杭州市西湖区翠湖路1号",
+                          "phone": "0571-88880000"}, estate="翠湖花园").close()
     units = write_csv(tmp_path / "units.csv", UNITS)
     charges = write_csv(tmp_path / "charges.csv", CHARGES)
     for kind, path in (("units", units), ("charges", charges)):
@@ -78,7 +79,7 @@ def test_issue_writes_each_letter_with_its_figures_and_the_run_files(estate: Pat
     letters = letters_of(folder)
     assert [p.name.split("_", 1)[1] for p in letters] == ["1-101.docx", "1-102.docx", "1-103.docx"]
     first = all_text(letters[0])
-    assert '李<四>&"五"（示例小区 1-101 业主）' in first  # the name renders literally, not as markup
+    assert '李<四>&"五"（翠湖花园 1-101 业主）' in first  # the name renders literally, not as markup
     assert "2,114.25" in first and "人民币贰仟壹佰壹拾肆元贰角伍分" in first
     assert "704.75" in first and "2026-07-31" in first and "117" in first  # owed, due date, days overdue
     assert "2026年12月10日" in first and "第九百四十四条" in first and "送 达 回 执" in first

@@ -41,7 +41,8 @@ def estate(folder: Path, units: int, seed: int) -> Path:
     assert CliRunner().invoke(app, ["sample", str(files), "--units", str(units), "--months", "40", "--seed",
                                     str(seed), "--format", "csv"]).exit_code == 0
     root = folder / "ws"
-    assert CliRunner().invoke(app, ["init", str(root), "--company-address", "翠湖路1号",
+    assert CliRunner().invoke(app, ["init", str(root), "--company-name", "翠湖物业服务有限公司",
+                                    "--estate-name", "翠湖花园", "--company-address", "翠湖路1号",
                                     "--company-phone", "0571-88880000"]).exit_code == 0
     for kind in ("units", "charges", "payments"):
         cuijiao(root, "import", kind, str(files / f"{kind}.csv"))
@@ -162,7 +163,8 @@ def test_a_later_month_extends_the_kept_allocation(tmp_path: Path) -> None:
     assert CliRunner().invoke(app, ["sample", str(files), "--units", "30", "--months", "40", "--seed", "5",
                                     "--format", "csv"]).exit_code == 0
     root = tmp_path / "ws"
-    assert CliRunner().invoke(app, ["init", str(root), "--company-address", "翠湖路1号",
+    assert CliRunner().invoke(app, ["init", str(root), "--company-name", "翠湖物业服务有限公司",
+                                    "--estate-name", "翠湖花园", "--company-address", "翠湖路1号",
                                     "--company-phone", "0571-88880000"]).exit_code == 0
     cuijiao(root, "import", "units", str(files / "units.csv"))
     cut = date(2026, 11, 1)

@@ -30,7 +30,8 @@ def _cli(*args: str) -> tuple[int, str, str]:
 def estate(tmp_path: Path) -> Path:
     """A workspace whose inbox holds a small estate's three exports."""
     root = tmp_path / "翠湖"
-    init_workspace(root, {"address": "翠湖路1号", "phone": "0571-88880000"}).close()  # letters need both
+    init_workspace(root, {"name": "翠湖物业服务有限公司", "address": "翠湖路1号", "phone": "0571-88880000"},
+                   estate="翠湖花园").close()  # letters need both
     write_estate(root / "inbox", SMALL)
     return root
 

@@ -122,6 +122,17 @@ def _segments_toml() -> str:
 DEFAULT_CONFIG += _segments_toml()
 
 
+PLACEHOLDER_ESTATE = "示例小区"
+PLACEHOLDER_COMPANY = "示例物业服务有限公司"
+
+
+def with_estate(text: str, name: str | None) -> str:
+    """The config text with [estate] name set (``cuijiao init --estate-name …``)."""
+    if not name:
+        return text
+    return text.replace(f'name = "{PLACEHOLDER_ESTATE}"', f"name = {json.dumps(name, ensure_ascii=False)}", 1)
+
+
 def with_company(text: str, values: Mapping[str, str]) -> str:
     """The config text with [company] keys set (``cuijiao init --company-name …``)."""
     head, rest = text.split("[company]\n", 1)
@@ -134,8 +145,8 @@ def with_company(text: str, values: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    estate_name: str = "示例小区"
-    company_name: str = "示例物业服务有限公司"
+    estate_name: str = PLACEHOLDER_ESTATE  # a placeholder: letters refuse to go out under it
+    company_name: str = PLACEHOLDER_COMPANY
     company_address: str = ""
     company_phone: str = ""
     company_bank: str = ""
@@ -156,6 +167,9 @@ class Settings:
     segment_rules: tuple[Rule, ...] = field(default_factory=default_rules)
     policy: Policy = field(default_factory=Policy)
     report_font: str = ""
+    lawyer_firm: str = ""  # [lawyer]: the law firm that signs the 律师函 (blank lines when unset)
+    lawyer_name: str = ""
+    lawyer_phone: str = ""
 
 
 _KNOWN: dict[str, set[str]] = {
@@ -167,6 +181,7 @@ _KNOWN: dict[str, set[str]] = {
     "aging": {"buckets", "kpi_month"},
     "limitation": {"warn_days", "holidays", "workdays"},
     "report": {"font"},
+    "lawyer": {"firm", "name", "phone"},
     "stages": {"thresholds", "min_interval_days", "deadline_days", "minimum", "approval_stages", "max_stage"},
 }
 
@@ -269,6 +284,9 @@ def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
         segment_rules=(rules := _segment_rules(name, data, text)),
         policy=_policy(name, data, {rule.name for rule in rules}, text),
         report_font=_text(name, data, "report", "font", ""),
+        lawyer_firm=_text(name, data, "lawyer", "firm", ""),
+        lawyer_name=_text(name, data, "lawyer", "name", ""),
+        lawyer_phone=_text(name, data, "lawyer", "phone", ""),
     )
 
 

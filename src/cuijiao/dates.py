@@ -163,3 +163,22 @@ def _range(first_text: str, last_text: str, original: str) -> Period:
         return first
     label = f"{first.start:%Y-%m}~{last.end:%Y-%m}"
     return Period(first.start, last.end, label)
+
+
+_LABEL_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_LABEL_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_LABEL_YEAR = re.compile(r"^(\d{4})$")
+
+
+def period_words(label: str) -> str:
+    """A period label as an owner reads it: ``2024Q1`` → 2024年第1季度, ``2024-03`` → 2024年3月, ranges with 至."""
+    if "~" in label:
+        first, _sep, last = label.partition("~")
+        return f"{period_words(first)}至{period_words(last)}"
+    if match := _LABEL_MONTH.match(label):
+        return f"{match.group(1)}年{int(match.group(2))}月"
+    if match := _LABEL_QUARTER.match(label):
+        return f"{match.group(1)}年第{match.group(2)}季度"
+    if match := _LABEL_YEAR.match(label):
+        return f"{match.group(1)}年"
+    return label

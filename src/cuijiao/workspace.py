@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings, with_company
+from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings, with_company, with_estate
 from cuijiao.errors import WorkspaceError
 from cuijiao.fileio import private_dir
 from cuijiao.store.db import DB_NAME, connect, connect_readonly
@@ -66,14 +66,14 @@ def check_init_target(root: Path) -> None:
         raise WorkspaceError(f"{root} 不是空文件夹，也不是 cuijiao 工作区：请指定一个新的或空的文件夹，未做任何改动")
 
 
-def init_workspace(root: Path, company: Mapping[str, str] | None = None) -> Workspace:
-    """Create the folder layout, a commented ``cuijiao.toml`` (with ``company``'s keys set) and the database."""
+def init_workspace(root: Path, company: Mapping[str, str] | None = None, *, estate: str | None = None) -> Workspace:
+    """Create the folders, a commented ``cuijiao.toml`` (``company``'s keys, the estate's name) and the database."""
     if (root / CONFIG_NAME).exists():
         raise WorkspaceError(f"{root}: 已经是 cuijiao 工作区（{CONFIG_NAME} 已存在），未做任何改动")
     private_dir(root)  # owners' names and phones live here: 0700
     for sub in ("templates", "out", "logs", "inbox"):
         private_dir(root / sub)
-    (root / CONFIG_NAME).write_text(with_company(DEFAULT_CONFIG, company or {}), encoding="utf-8")
+    (root / CONFIG_NAME).write_text(with_estate(with_company(DEFAULT_CONFIG, company or {}), estate), encoding="utf-8")
     workspace = Workspace(root, load_settings(root / CONFIG_NAME))
     workspace.db  # noqa: B018 - creates the database (mode 0600) and its schema now
     return workspace

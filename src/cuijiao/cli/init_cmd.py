@@ -26,6 +26,7 @@ def init(
     company_name: Annotated[str | None, typer.Option(help="物业公司全称（写入 [company] name）。")] = None,
     company_address: Annotated[str | None, typer.Option(help="公司地址，印在信件上（[company] address）。")] = None,
     company_phone: Annotated[str | None, typer.Option(help="公司电话，印在信件上（[company] phone）。")] = None,
+    estate_name: Annotated[str | None, typer.Option(help="小区名称，印在信件上（[estate] name）。")] = None,
 ) -> None:
     """创建工作区：cuijiao.toml（带注释的默认配置）、数据库和 out/ logs/ inbox/ 目录。"""
     root = directory if directory is not None else workspace_root(ctx, None)
@@ -33,7 +34,7 @@ def init(
                                              ("phone", company_phone)) if value}
     try:
         check_init_target(root)
-        workspace = init_workspace(root, company)
+        workspace = init_workspace(root, company, estate=estate_name)
     except CuijiaoError as exc:
         raise fail(str(exc), exc.exit_code) from None
     with recorded(workspace.db, "init", [str(root)]):

@@ -109,7 +109,8 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
                 if facts.notice.stage == 1:
                     texts.append(Text(facts.owner.phone, facts.owner.unit_id, facts.notice.notice_no,
                                       facts.owner.name, facts.notice.amount_fen,
-                                      facts.notice.deadline or facts.notice.issued_on + timedelta(days=15)))
+                                      facts.notice.deadline or facts.notice.issued_on + timedelta(days=15),
+                                      tuple(line.item for line in facts.lines)))
         if jobs and result.out_dir is None:
             folder.mkdir(parents=True, exist_ok=True)
             result.out_dir = folder

@@ -109,14 +109,21 @@ def bottom_border(paragraph: object) -> None:
     p_pr.append(borders)
 
 
-def letterhead(document: Document, footer_text: str = "通知编号：{{ notice_no }}") -> None:
+COMPANY_HEAD = ("{{ company.name }}", "地址：{{ company.address }}　电话：{{ company.phone }}")
+# the 律师函 is the law firm's letter: its letterhead, or blank lines for the firm's own, never the company's
+LAWYER_HEAD = ("{% if lawyer.firm %}{{ lawyer.firm }}{% else %}______________________________{% endif %}",
+               "{% if lawyer.phone %}电话：{{ lawyer.phone }}{% else %}______________________________{% endif %}")
+
+
+def letterhead(document: Document, footer_text: str = "通知编号：{{ notice_no }}",
+               lines: tuple[str, str] = COMPANY_HEAD) -> None:
     section = document.sections[0]
     head = section.header.paragraphs[0]
     head.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    set_fonts(head.add_run("{{ company.name }}"), TITLE_FONT, 14, bold=True)
+    set_fonts(head.add_run(lines[0]), TITLE_FONT, 14, bold=True)
     line = section.header.add_paragraph()
     line.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    line.add_run("地址：{{ company.address }}　电话：{{ company.phone }}")
+    line.add_run(lines[1])
     bottom_border(line)
     foot = section.footer.paragraphs[0]
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -175,7 +182,7 @@ def add_block(document: Document, block: Block) -> None:
 
 def build(name: str) -> bytes:
     document = new_document()
-    letterhead(document)
+    letterhead(document, lines=LAWYER_HEAD if name == "stage4_lawyer" else COMPANY_HEAD)
     for block in LETTERS[name]:
         add_block(document, block)
     buffer = BytesIO()

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from cuijiao.config import Settings
-from cuijiao.dates import add_months, chinese_date
+from cuijiao.config import PLACEHOLDER_COMPANY, PLACEHOLDER_ESTATE, Settings
+from cuijiao.dates import add_months, chinese_date, period_words
 from cuijiao.documents.facts import Earlier, LetterFacts, Line, Owner
 from cuijiao.errors import ConfigError
 from cuijiao.money import amount_in_capitals, format_yuan
@@ -38,19 +38,28 @@ class Company:
     contact_phone: str
     hours: str
     channels: tuple[str, ...]
+    lawyer_firm: str = ""
+    lawyer_name: str = ""
+    lawyer_phone: str = ""
 
 
 def company_from(settings: Settings) -> Company:
     return Company(settings.company_name, settings.company_address, settings.company_phone,
                    settings.company_bank, settings.company_account,
                    settings.estate_name, settings.contact_name, settings.contact_phone, settings.contact_hours,
-                   settings.payment_channels)
+                   settings.payment_channels, settings.lawyer_firm, settings.lawyer_name, settings.lawyer_phone)
 
 
 def check_company(company: Company) -> None:
-    """A letter cannot go out without the company's address and a phone to call."""
+    """A letter cannot go out without the company's and estate's real names, its address and a phone to call.
+
+    The names ``cuijiao init`` writes (示例物业服务有限公司, 示例小区) count as missing: a letter under them is
+    not the company's letter.
+    """
     missing = []
-    if not company.name.strip():
+    if not company.estate.strip() or company.estate == PLACEHOLDER_ESTATE:
+        missing.append(("estate", "name", "某某花园"))
+    if not company.name.strip() or company.name == PLACEHOLDER_COMPANY:
         missing.append(("company", "name", "某某物业服务有限公司"))
     if not company.address.strip():
         missing.append(("company", "address", "某市某区某路 1 号"))
@@ -59,8 +68,10 @@ def check_company(company: Company) -> None:
     if not company.channels:
         missing.append(("payment", "channels", '["物业服务中心前台"]'))
     if missing:
-        lines = "；".join(f"[{section}] 下加一行 {key} = {example if example.startswith('[') else repr(example)}"
-                         .replace("'", '"') for section, key, example in missing)
+        lines = "；".join((f"[{section}] 下的 {key} 改为实际名称（现为示例值或空），如 " if key == "name"
+                          else f"[{section}] 下加一行 ")
+                         + f"{key} = {example if example.startswith('[') else repr(example)}".replace("'", '"')
+                         for section, key, example in missing)
         raise ConfigError(f"cuijiao.toml 缺少信件必需的设置：{lines}。未发出任何通知")
 
 
@@ -69,7 +80,7 @@ def yuan(fen: int) -> str:
 
 
 def _line(line: Line, issued_on: date) -> dict[str, Any]:
-    return {"item": line.item, "period": line.period, "due_date": line.due_date.isoformat(),
+    return {"item": line.item, "period": period_words(line.period), "due_date": line.due_date.isoformat(),
             "owed": yuan(line.owed_fen), "days_overdue": max((issued_on - line.due_date).days, 0),
             "limitation_ends": chinese_date(line.limitation_ends) if line.limitation_ends else ""}
 
@@ -122,9 +133,12 @@ def letter_context(facts: LetterFacts, company: Company) -> dict[str, Any]:
         "dispute": {"since": chinese_date(facts.dispute[0]), "reason": facts.dispute[1] or "服务问题"}
         if facts.dispute else {"since": "", "reason": ""},
         "instalments": instalments(total, deadline),
-        "units": [{"unit": unit, "owed": yuan(fen)} for unit, fen in facts.sibling_units]
-        or [{"unit": owner.unit_id, "owed": yuan(total)}],
-        "units_total": yuan(sum(fen for _u, fen in facts.sibling_units) or total),
+        # developer: each unit has its own recorded notice, so a letter states that unit's figures only
+        "units": [{"unit": owner.unit_id, "owed": yuan(total)}],
+        "units_total": yuan(total),
+        "other_units": [unit for unit, fen in facts.sibling_units if unit != owner.unit_id and fen > 0],
+        "contact_attempts": facts.contact_attempts,
+        "lawyer": {"firm": company.lawyer_firm, "name": company.lawyer_name, "phone": company.lawyer_phone},
         "approved_by": facts.approved_by or "",
     }
 
@@ -164,5 +178,7 @@ VARIABLES: dict[str, str] = {
     "total": "欠费合计（小写）", "total_capital": "欠费合计（大写，含“人民币”）",
     "history": "本案此前的通知（列表）：notice_no stage_name issued_on deadline amount delivery",
     "dispute": "未解决的投诉：since reason", "instalments": "分期方案（列表）：number due_date amount",
-    "units": "开发商名下各户（列表）：unit owed", "units_total": "开发商名下欠费合计", "approved_by": "批准人（第 4、5 级）",
+    "units": "本函所涉房屋（列表）：unit owed", "units_total": "本函所涉欠费合计",
+    "other_units": "开发商名下另行发函的其他欠费房号（列表）", "contact_attempts": "已记录的电话联系次数",
+    "lawyer.firm": "律师事务所（[lawyer] firm）", "lawyer.name": "律师", "lawyer.phone": "律师电话", "approved_by": "批准人（第 4、5 级）",
 }

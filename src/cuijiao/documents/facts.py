@@ -79,6 +79,7 @@ class LetterFacts:
     dispute: tuple[date, str] | None = None  # the open complaint: raised on, what about
     sibling_units: tuple[tuple[str, int], ...] = ()  # developer: (unit, overdue fen) of all its units
     last_contact: str = ""
+    contact_attempts: int = 0  # recorded calls up to the notice's date
 
 
 def notice_segment(db: sqlite3.Connection, notice_no: str) -> tuple[str, str | None]:
@@ -140,7 +141,7 @@ def letter_facts(workspace: Workspace, notices: list[StoredNotice]) -> Iterator[
         sibling_rows = tuple((u, position(ledgers[u], stored.issued_on, buckets).overdue_fen)
                              for u in siblings[stored.unit_id] if u in ledgers)
         yield LetterFacts(stored, segment, approved_by, owners[stored.unit_id], lines,
-                          _history(db, stored.case_id, stored), dispute, sibling_rows, last)
+                          _history(db, stored.case_id, stored), dispute, sibling_rows, last, len(calls))
 
 
 def one_notice(workspace: Workspace, notice_no: str) -> LetterFacts | None:

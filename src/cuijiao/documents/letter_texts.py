@@ -115,7 +115,7 @@ STAGE3 = _letter("催缴函", [
 
 STAGE4 = [
     ("title", "律 师 函"), NUMBER, ADDRESSEE,
-    ("text", "________律师事务所接受{{ company.name }}（以下简称“委托人”）的委托，就您拖欠{{ estate }} {{ owner.unit }}"
+    ("text", "{% if lawyer.firm %}{{ lawyer.firm }}{% else %}________________律师事务所{% endif %}接受{{ company.name }}（以下简称“委托人”）的委托，就您拖欠{{ estate }} {{ owner.unit }}"
              "物业服务费用一事，郑重致函如下："),
     ("text", "一、委托人为{{ estate }}的物业服务人，已依照物业服务合同提供服务。{% if history %}委托人曾于"
              "{{ history[-1].issued_on }}向您发出{{ history[-1].stage_name }}，您至今未缴纳。{% endif %}"),
@@ -127,7 +127,9 @@ STAGE4 = [
     *channels("缴费方式："),
     ("text", "如您对上述欠费有异议，请在上述期限内与委托人（{{ contact.name }}，电话 {{ contact.phone }}）或本所联系核对。"),
     ("text", "特此函告。"), ("gap", ""),
-    ("right", "________律师事务所（盖章）"), ("right", "律师：____________（签名）"), ("right", "{{ date }}"),
+    ("right", "{% if lawyer.firm %}{{ lawyer.firm }}{% else %}________________律师事务所{% endif %}（盖章）"),
+    ("right", "律师：{% if lawyer.name %}{{ lawyer.name }}{% else %}____________{% endif %}（签名）"),
+    ("right", "电话：{% if lawyer.phone %}{{ lawyer.phone }}{% else %}____________{% endif %}"), ("right", "{{ date }}"),
     *receipt("律师函"),
 ]
 
@@ -171,12 +173,16 @@ LIMITATION = _letter("催告函", [
 DISPUTE = [
     ("title", "关于物业服务费用的沟通函"), NUMBER,
     ("plain", "尊敬的{{ owner.name }}（{{ estate }} {{ owner.unit }} 业主）："),
-    ("text", "您好！{% if dispute.since %}我们已于{{ dispute.since }}收到您反映的“{{ dispute.reason }}”问题，对给您带来的"
-             "不便深表歉意。{% endif %}该问题已登记，并由专人跟进处理，处理进展我们会及时告知您。"),
+    ("text", "您好！{% if dispute.since %}我们已于{{ dispute.since }}收到您反映的“{{ dispute.reason }}”问题并已登记，对给您"
+             "带来的不便深表歉意，该问题由专人跟进处理，处理进展我们会及时告知您。{% else %}对您反映的问题，我们十分重视，"
+             "会由专人了解并跟进，处理进展我们会及时告知您。{% endif %}"),
     ("text", "同时向您说明，截至{{ date }}，您名下房屋的物业服务费用账目如下："),
     LINES_TABLE, TOTAL,
     ("text", "服务问题的处理与费用的缴纳，我们都会认真对待。诚邀您与我们面谈，当面沟通问题的处理情况，并一起核对"
              "账目。请致电 {{ contact.phone }}（{{ contact.hours }}）约定时间，或直接到{{ contact.name }}。"),
+    ("text", "也想和您说明：按照《中华人民共和国民法典》第九百四十四条的规定，业主应当按照约定向物业服务人支付物业费，"
+             "物业服务人可以请业主在合理期限内支付。恳请您在{{ deadline }}前（含当日）缴纳上述费用；如有困难或疑问，"
+             "欢迎随时与我们商量。"),
     *channels("您方便时，可通过以下方式缴纳："),
     OBJECTION,
     *signature("感谢您的理解与支持！"),
@@ -200,7 +206,7 @@ HARDSHIP = _letter("分期缴费方案函", [
 DEVELOPER = [
     ("title", "物业服务费欠费对账单"), NUMBER,
     ("plain", "{{ owner.name }}："),
-    ("text", "贵司名下位于{{ estate }}的房屋，截至{{ date }}，物业服务费用欠费情况如下："),
+    ("text", "贵司名下位于{{ estate }}的房屋 {{ owner.unit }}，截至{{ date }}，物业服务费用欠费情况如下："),
     ("table", [
         (60, 60),
         ("房号", "欠费金额（元）"),
@@ -209,20 +215,24 @@ DEVELOPER = [
         ("{%tr endfor %}", ""),
         ("合计", "{{ units_total }}"),
     ]),
-    ("text", "其中 {{ owner.unit }} 的欠费明细如下："),
+    ("text", "{{ owner.unit }} 的欠费明细如下："),
     LINES_TABLE, TOTAL,
     ("bold", "请贵司核对后于{{ deadline }}前（含当日）缴清上述费用。"),
+    ("text", "{% if other_units %}贵司名下其他欠费房屋（{{ other_units|join('、') }}）每户另有对账单，分别编号、分别计算，"
+             "不计入本函合计。{% endif %}"),
     *channels("缴费方式："),
     ("text", ART_944), OBJECTION,
     *signature("特此函告。"),
     *receipt("物业服务费欠费对账单"),
 ]
 
-ABSENTEE = _letter("催缴函", [
+ABSENTEE = _letter("{{ stage_name }}", [
     ("plain", "（邮寄地址：{{ owner.address }}）"),
-    ("text", "我们多次联系您未果，现按您登记的通讯地址以 EMS 寄送本函。截至{{ date }}，您名下房屋尚欠下列费用："),
+    ("text", "{% if contact_attempts %}我们此前已电话联系您 {{ contact_attempts }} 次。{% endif %}现按您登记的通讯地址以"
+             " EMS 寄送本函。截至{{ date }}，您名下房屋尚欠下列费用："),
 ], [
-    ("bold", "请您于{{ deadline }}前（含当日）缴清上述费用。您不在本地时，可通过银行转账缴纳。"),
+    ("bold", "请您于{{ deadline }}前（含当日）缴清上述费用。{% if company.account %}您不在本地时，可通过下列银行转账方式"
+             "缴纳。{% endif %}"),
 ], "特此函告。")
 
 TENANT = _letter("催缴通知书", [

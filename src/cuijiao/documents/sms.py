@@ -29,15 +29,22 @@ class Text:
     owner_name: str
     amount_fen: int
     deadline: date
+    items: tuple[str, ...] = ()  # the fee items the notice demands (车位管理费, 物业服务费 …)
+
+
+def fee_word(items: Sequence[str]) -> str:
+    """The owed items by name when there is one, else the neutral 费用."""
+    names = sorted(set(items))
+    return names[0] if len(names) == 1 else "费用"
 
 
 def parts(text: str) -> int:
     return 1 if len(text) <= SINGLE else math.ceil(len(text) / PART)
 
 
-def message(estate: str, units: Sequence[str], amount: str, deadline: date, phone: str) -> str:
+def message(estate: str, units: Sequence[str], amount: str, deadline: date, phone: str, fee: str = "费用") -> str:
     """Short enough for one SMS with a one-unit owner and a typical estate name (≤ 70 characters)."""
-    return (f"【{estate}物业】您的房屋{'、'.join(units)}物业费尚欠{amount}元，请于{deadline.month}月{deadline.day}日前"
+    return (f"【{estate}物业】您的房屋{'、'.join(units)}{fee}尚欠{amount}元，请于{deadline.month}月{deadline.day}日前"
             f"缴纳，已缴请忽略。详询{phone}")
 
 
@@ -57,7 +64,8 @@ def sms_csv(texts: Sequence[Text], estate: str, contact_phone: str) -> bytes:
     writer.writerow(HEADER)
     for phone, group in by_phone.items():
         amount = format_yuan(sum(t.amount_fen for t in group), grouping=True)
-        body = message(estate, [t.unit_id for t in group], amount, group[0].deadline, contact_phone)
+        body = message(estate, [t.unit_id for t in group], amount, group[0].deadline, contact_phone,
+                       fee_word([item for t in group for item in t.items]))
         writer.writerow([neutral(c) for c in (phone, "、".join(t.unit_id for t in group),
                                               "、".join(t.notice_no for t in group), body)]
                         + [str(len(body)), str(parts(body))])
