@@ -127,3 +127,14 @@ def test_letters_refuse_the_placeholder_company_and_estate_names(tmp_path: Path)
     workspace.close()
     assert (settings.company_name, settings.estate_name) == ("翠湖物业服务有限公司", "翠湖花园")
     check_company(company_from(settings))  # every line set: nothing refused
+
+
+def test_the_lawyer_section_of_cuijiao_toml_reaches_the_letter(tmp_path: Path) -> None:
+    from cuijiao.config import DEFAULT_CONFIG, load_settings  # noqa: PLC0415
+
+    path = tmp_path / "cuijiao.toml"
+    path.write_text(DEFAULT_CONFIG.replace('firm = ""', 'firm = "浙江明理律师事务所"'), encoding="utf-8")
+    company = company_from(load_settings(path))
+    assert company.lawyer_firm == "浙江明理律师事务所"
+    _, header = rendered(tmp_path, "stage4_lawyer", letter_context(facts_at(4), company))
+    assert "浙江明理律师事务所" in header
