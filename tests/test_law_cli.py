@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoke, write_csv
+from conftest import Invoke, write_csv, write_xlsx
 from cuijiao.payment_checks import payment_warnings
 from cuijiao.store.db import connect
 from cuijiao.store.migrations import MIGRATIONS, run_script
@@ -109,3 +109,40 @@ def test_a_large_import_still_warns_of_designations_that_match_nothing(owing: In
     assert [(line, message) for _import, line, message in found] == [
         (3, "指定的“停车费 2025-01”没有对应的应收，将按法定顺序抵扣"),
         (5, "指定的“2024”没有对应的应收，将按法定顺序抵扣")]
+
+
+_B201 = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+         *[["1-101", "物业费", f"2026-0{m}", f"2026-0{m}-10", "300.00"] for m in range(1, 5)]]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+@pytest.mark.parametrize("others", [False, True])
+def test_a_designated_period_later_than_every_charge_is_warned_and_kept_once_billed(
+        with_units: Invoke, tmp_path: Path, suffix: str, others: bool) -> None:
+    """A payment for 物业费 2026-12, a charge not in the ledger: warned at import, applied by law, and
+    kept for 2026-12 (earmarked) as soon as the clerk imports that charge (the allocation is recomputed)."""
+    assert with_units("import", "charges", str(write_csv(tmp_path / "c.csv", _B201))).exit_code == 0
+    rows = [PAY_HEADER, ["SK006", "1-101", "1000", "2026-06-30", "物业费", "2026-12"]]
+    if others:
+        rows.append(["SK007", "1-101", "100", "2026-07-01", "物业费", "2026-04"])
+    path = tmp_path / f"p.{suffix}"
+    write_xlsx(path, rows) if suffix == "xlsx" else write_csv(path, rows)
+    result = with_units("import", "payments", str(path))
+    assert result.exit_code == 3, result.output
+    place = "p.xlsx[Sheet1]" if suffix == "xlsx" else "p.csv"
+    assert f"提醒 {place}:2: 指定的“物业费 2026-12”没有对应的应收，将按法定顺序抵扣" in result.stderr
+    assert result.stderr.count("指定的") == 1
+    data = json.loads(with_units("--json", "unit", "1-101", "--as-of", "2026-07-15").output)
+    sk006 = next(p for p in data["payments"] if p["receipt_no"] == "SK006")
+    assert [a["period"] for a in sk006["applied"]] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert all("没有对应的应收" in a["explanation"] for a in sk006["applied"])
+    later = write_csv(tmp_path / "c2.csv", [_B201[0], ["1-101", "物业费", "2026-12", "2026-12-10", "300.00"]])
+    assert with_units("import", "charges", str(later)).exit_code == 0
+    data = json.loads(with_units("--json", "unit", "1-101", "--as-of", "2026-07-15").output)
+    sk006 = next(p for p in data["payments"] if p["receipt_no"] == "SK006")
+    first = sk006["applied"][0]
+    assert (first["period"], first["rule"], first["amount"]) == ("2026-12", "earmarked", "300.00")
+    aging = json.loads(with_units("--json", "aging", "--as-of", "2026-07-15").output)["rows"]
+    # The numpy columns behind aging agree with the statement's allocation.
+    assert [(r["overdue_total"], r["credit"]) for r in aging] == [
+        (data["totals"]["overdue"], data["totals"]["credit"])], (aging, data["totals"])
