@@ -26,8 +26,7 @@ from cuijiao.arrears import aging_report
 from cuijiao.collection import plan_estate
 from cuijiao.documents.batch import issue_and_render
 from cuijiao.documents.context import check_company, company_from
-from cuijiao.documents.lint import check
-from cuijiao.documents.templates import TemplateProblem, sources
+from cuijiao.documents.lint import refuse_failing_templates
 from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
 from cuijiao.inbox import InboxFile, import_inbox
 from cuijiao.money import format_yuan
@@ -41,7 +40,6 @@ from cuijiao.store.notices import StoredNotice
 from cuijiao.workspace import Workspace, open_workspace
 
 RUN_COMMAND = "run"
-SHIPPED = "内置"  # documents.templates.Source.origin of a shipped template (checked by its own tests)
 Step = Callable[[str], None]
 
 
@@ -226,11 +224,7 @@ def sweep_temp_files(root: Path, label: str) -> list[Path]:
 def check_letters(workspace: Workspace) -> None:
     """Raise :class:`TemplateProblem` (exit 2) when a workspace's own template fails ``templates check``,
     or the settings lack what every letter prints (company address, a phone, payment channels)."""
-    findings = [finding for source in sources(workspace.root) if source.origin != SHIPPED
-                for finding in check(source)]
-    if findings:
-        raise TemplateProblem("\n".join(["模板未通过检查（cuijiao templates check），未导入、未发出任何通知：",
-                                         *(f"  {finding}" for finding in findings)]))
+    refuse_failing_templates(workspace.root, "未导入、未发出任何通知")
     check_company(company_from(workspace.settings))
 
 

@@ -28,6 +28,7 @@ from cuijiao.collection import issue_notices
 from cuijiao.documents.callsheet import CallRow, call_sheet
 from cuijiao.documents.context import Company, check_company, company_from, letter_context
 from cuijiao.documents.facts import LetterFacts, letter_facts
+from cuijiao.documents.lint import refuse_failing_templates
 from cuijiao.documents.manifest import manifest_csv
 from cuijiao.documents.merge import merge_letters
 from cuijiao.documents.output import Written, inside, safe_part, sync_files, write_atomic
@@ -68,9 +69,11 @@ def unrendered(workspace: Workspace) -> list[StoredNotice]:
 
 
 def prepare(workspace: Workspace) -> tuple[Library, Company]:
-    """Check the settings and load every template before anything is recorded."""
+    """Check the settings and the templates (as ``templates check`` does) and load them before anything is
+    recorded: a template that fails the check is never used."""
     company = company_from(workspace.settings)
     check_company(company)
+    refuse_failing_templates(workspace.root)
     library = Library(workspace.root)
     for name in library.names():
         library.get(name)

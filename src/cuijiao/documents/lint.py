@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import jinja2
+from pathlib import Path
 
 from cuijiao.documents.context import example_context
 from cuijiao.documents.tags import paragraph_texts
-from cuijiao.documents.templates import Source, Template, TemplateProblem, load
+from cuijiao.documents.templates import (
+    Source,
+    Template,
+    TemplateProblem,
+    load,
+    render_error,
+    sources,
+    template_line,
+)
 
 # (pattern, why it is forbidden)
 FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -85,16 +92,6 @@ def _paragraph_of(template: Template, part: str, needle: str) -> tuple[int, str]
     return 0, ""
 
 
-def _template_line(exc: BaseException) -> int:
-    """The template line Jinja was rendering when it raised (its traceback names ``<template>``)."""
-    line, frame = 1, exc.__traceback__
-    while frame is not None:
-        if frame.tb_frame.f_code.co_filename == "<template>":
-            line = frame.tb_lineno
-        frame = frame.tb_next
-    return line
-
-
 def render_findings(template: Template) -> list[Finding]:
     """Render each part against the example context: an unknown name fails here, with its paragraph."""
     context = example_context()
@@ -102,16 +99,12 @@ def render_findings(template: Template) -> list[Finding]:
     for part, compiled in template.compiled().items():
         try:
             compiled.render(context)
-        except jinja2.UndefinedError as exc:
-            names = re.findall(r"'([^']+)'", str(exc))
-            needle = names[-1] if names else ""
-            paragraph = _template_line(exc) - 1 or _paragraph_of(template, part, needle)[0]
-            found.append(Finding(template.name, part, paragraph, needle,
-                                 f"信件中没有这个变量（{exc.message}）；可用变量见 templates/notices/README.md"))
-        except jinja2.TemplateError as exc:
-            found.append(Finding(template.name, part, 0, "", f"模板无法渲染：{exc}"))
-        except (TypeError, ValueError, AttributeError) as exc:
-            found.append(Finding(template.name, part, 0, "", f"模板无法渲染：{exc}"))
+        except Exception as exc:  # a clerk's template: any failure is a finding
+            needle, message = render_error(exc)
+            paragraph = template_line(exc) - 1 if template_line(exc) > 1 else 0
+            if not paragraph and needle:
+                paragraph = _paragraph_of(template, part, needle)[0]
+            found.append(Finding(template.name, part, paragraph, needle, message))
     return found
 
 
@@ -125,3 +118,19 @@ def check(source: Source) -> list[Finding]:
     for part, xml in template.raw_xml.items():
         found.extend(text_findings(source.name, part, xml))
     return found + render_findings(template)
+
+
+SHIPPED = "内置"  # Source.origin of a shipped template (checked by its own tests)
+
+
+def workspace_findings(root: Path | None) -> list[Finding]:
+    """The findings of a workspace's own templates (the shipped ones are checked by the tests)."""
+    return [finding for source in sources(root) if source.origin != SHIPPED for finding in check(source)]
+
+
+def refuse_failing_templates(root: Path | None, consequence: str = "未发出、未重新生成任何通知") -> None:
+    """Raise :class:`TemplateProblem` (exit 2) listing every problem when a workspace template fails the check."""
+    findings = workspace_findings(root)
+    if findings:
+        raise TemplateProblem("\n".join([f"模板未通过检查（cuijiao templates check），{consequence}：",
+                                         *(f"  {finding}" for finding in findings)]))

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.exceptions
+import jinja2.runtime
 from jinja2.sandbox import SandboxedEnvironment
 
 from cuijiao.documents.docxzip import Member, NotADocx, Package, deflated, member_text, read_members
@@ -64,13 +66,72 @@ def _clean(value: Any) -> Any:
     return value.translate(_INVALID_XML_CHARS) if isinstance(value, str) else value
 
 
+MAX_RANGE = 10_000  # a letter never loops more; a clerk's typo must not render for hours
+MAX_POWER = 64  # ``**`` with a larger exponent is refused (``10**10**10`` would never finish)
+MAX_REPEAT = 100_000  # ``"x" * n`` and ``[…] * n`` longer than this is refused
+
+
+class TooBig(OverflowError):
+    """A template asked for a loop, number or text too large for a letter (message in Chinese)."""
+
+
+def _bounded_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise TooBig(f"range() 最多 {MAX_RANGE} 次，模板要求 {len(numbers)} 次")
+    return numbers
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, with loops, powers and repeated text bounded at render time."""
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_POWER:
+            raise TooBig(f"乘方指数最多 {MAX_POWER}，模板要求 {right}")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(count, int) and len(seq) * count > MAX_REPEAT:
+                    raise TooBig(f"重复后的文字最多 {MAX_REPEAT} 个，模板要求 {len(seq) * count} 个")
+        return super().call_binop(context, operator, left, right)
+
+
 def environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_clean,
-                                keep_trailing_newline=True)
+    env = _Sandbox(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_clean, keep_trailing_newline=True)
+    env.globals["range"] = _bounded_range
+    return env
 
 
 class TemplateProblem(BadInput):
-    """A template that cannot be used: not a .docx, or its Jinja does not parse."""
+    """A template that cannot be used: not a .docx, or its Jinja does not parse, or it fails to render."""
+
+
+def template_line(exc: BaseException) -> int:
+    """The template line Jinja was rendering when it raised (its traceback names ``<template>``)."""
+    line, frame = 1, exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == "<template>":
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
+
+
+def render_error(exc: Exception) -> tuple[str, str]:
+    """(the name or phrase at fault, a Chinese message) for an error raised while rendering a template."""
+    if isinstance(exc, jinja2.UndefinedError):
+        names = re.findall(r"'([^']+)'", str(exc))
+        needle = names[-1] if names else ""
+        return needle, f"信件中没有变量“{needle}”（可能拼错）；可用变量见 templates/notices/README.md"
+    if isinstance(exc, TooBig):
+        return "", f"模板要求的循环或数值过大：{exc}"
+    if isinstance(exc, OverflowError | MemoryError | RecursionError):
+        return "", "模板要求的循环或数值过大，无法生成信件"
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return "", "模板使用了不允许的操作（只能使用 README.md 中列出的变量和过滤器）"
+    if isinstance(exc, ZeroDivisionError):
+        return "", "模板中有除以零的计算"
+    return "", f"模板无法渲染（{type(exc).__name__}）：请检查变量、过滤器和计算的写法"
 
 
 @dataclass
@@ -99,9 +160,25 @@ class Template:
         level always, so a reprint gives the same bytes)."""
         if self._package is None:
             self._package = Package(self.static)
-        rendered = [deflated(part, template.render(context).encode("utf-8"), level)
-                    for part, template in self.compiled().items()]
+        rendered = []
+        for part, template in self.compiled().items():
+            try:
+                text = template.render(context)
+            except Exception as exc:  # a clerk's template: a message, never a traceback
+                raise TemplateProblem(render_message(self, part, exc)) from None
+            rendered.append(deflated(part, text.encode("utf-8"), level))
         return self._package.build(rendered)
+
+
+def render_message(template: Template, part: str, exc: Exception) -> str:
+    from cuijiao.documents.tags import paragraph_texts  # noqa: PLC0415 - only for messages
+
+    _, message = render_error(exc)
+    paragraph = max(template_line(exc) - 1, 0)
+    texts = paragraph_texts(template.raw_xml.get(part, ""))
+    excerpt = f"“{texts[paragraph - 1][:40]}”" if 0 < paragraph <= len(texts) else ""
+    where = f"第 {paragraph} 段{excerpt}" if paragraph else ""
+    return f"模板 {template.name}（{part}）{where}：{message}"
 
 
 def syntax_message(template: Template, part: str, exc: jinja2.TemplateSyntaxError) -> str:
