@@ -2,7 +2,7 @@
 
 import json
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -192,3 +192,17 @@ def test_quiet_keeps_only_the_summary(estate: Invoke, workspace_dir: Path) -> No
         f"房号 1-101：逾期欠费 180.00 元，未到期 0.00 元，预收余额 0.00 元（工作区 {workspace_dir}）"]
     (line,) = estate("-q", "audit", "log").output.splitlines()  # no table: the summary line alone
     assert line.startswith("共 ") and line.endswith(f"条记录（最新的在前）（工作区 {workspace_dir}）")
+
+
+def test_workbook_rates_are_numbers_and_dates_are_dates(estate: Invoke, tmp_path: Path) -> None:
+    book_path = tmp_path / "aging.xlsx"
+    assert estate("aging", "--as-of", "2025-03-15", "--format", "xlsx", "-o", str(book_path)).exit_code == 0
+    book = openpyxl.load_workbook(book_path)
+    buildings = book["按楼栋"]
+    headers = [c.value for c in buildings[1]]
+    footer = list(buildings.iter_rows())[-1]
+    rate_cell = footer[headers.index("当月收缴率")]
+    assert (rate_cell.value, rate_cell.number_format) == (0.7222, "0.00%")
+    units = book["按房屋"]
+    day = units.cell(row=2, column=[c.value for c in units[1]].index("最早欠费应缴日") + 1)
+    assert isinstance(day.value, datetime) and day.is_date and day.value.date().isoformat() == "2025-02-10"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -89,8 +90,14 @@ def report_json(report: AgingReport, by: GroupBy, *, unmask: bool = False) -> di
 # --- Rows for a table or CSV -------------------------------------------------
 
 def table_rows(report: AgingReport, by: GroupBy, *, unmask: bool = False,
-               money: Callable[[int], Any] = format_yuan) -> tuple[list[str], list[list[Any]], list[Any]]:
-    """(headers, rows, totals row): what the terminal table, the CSV and the sheets show."""
+               money: Callable[[int], Any] = format_yuan,
+               typed: bool = False) -> tuple[list[str], list[list[Any]], list[Any]]:
+    """(headers, rows, totals row): what the terminal table, the CSV and the sheets show.
+
+    ``typed`` (workbooks): rates as fractions a cell shows as a percentage, dates as dates.
+    """
+    _day = _date_cell if typed else _iso_day
+    _rates = _fraction_rates if typed else _text_rates
     buckets = list(report.buckets.labels)
     total = report.total
     if by is GroupBy.UNIT:
@@ -117,14 +124,23 @@ def _money_cells(report: AgingReport, row: AgingRow, money: Callable[[int], Any]
     return [money(row.overdue_fen), *(money(row.overdue[label]) for label in report.buckets.labels)]
 
 
-def _rates(kpi: Collection | None) -> list[str]:
+def _text_rates(kpi: Collection | None) -> list[Any]:
     kpi = kpi or Collection()
     return [rate(kpi.collected_fen, kpi.billed_fen) or "—",
             rate(kpi.arrears_collected_fen, kpi.arrears_start_fen) or "—"]
 
 
-def _day(row: AgingRow) -> str:
+def _fraction_rates(kpi: Collection | None) -> list[Any]:
+    kpi = kpi or Collection()
+    return [_fraction(kpi.collected_fen, kpi.billed_fen), _fraction(kpi.arrears_collected_fen, kpi.arrears_start_fen)]
+
+
+def _iso_day(row: AgingRow) -> Any:
     return row.oldest_due.isoformat() if row.oldest_due else ""
+
+
+def _date_cell(row: AgingRow) -> Any:
+    return row.oldest_due
 
 
 def write_csv(path: Path, report: AgingReport, by: GroupBy, *, unmask: bool = False) -> None:
@@ -188,6 +204,8 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> Cell:
     cell = text_cell(sheet, value)
     if isinstance(value, _Percent):
         cell.number_format = "0.00%"
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
     elif isinstance(value, Decimal):
         cell.number_format = _MONEY_FORMAT
     if bold:
@@ -196,7 +214,7 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> Cell:
 
 
 def _table_sheet(sheet: WriteOnlyWorksheet, report: AgingReport, by: GroupBy, *, unmask: bool) -> None:
-    headers, rows, footer = table_rows(report, by, unmask=unmask, money=to_decimal)
+    headers, rows, footer = table_rows(report, by, unmask=unmask, money=to_decimal, typed=True)
     sheet.freeze_panes = "B2"
     for index, header in enumerate(headers):
         sheet.column_dimensions[_letter(index)].width = max(10, 2 * len(header) + 2)
