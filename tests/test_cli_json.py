@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,35 @@ def test_quiet_before_or_after_the_command(owing: Invoke, position: str) -> None
     result = owing(*(["-q", *args] if position == "before" else [*args, "-q"]))
     assert result.exit_code == 0, result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def _leaf_commands() -> list[list[str]]:
+    import typer  # noqa: PLC0415
+
+    from cuijiao.cli import app  # noqa: PLC0415
+
+    def walk(command: Any, path: list[str]) -> list[list[str]]:
+        if hasattr(command, "commands"):
+            return [leaf for name, sub in command.commands.items() for leaf in walk(sub, [*path, name])]
+        return [path]
+
+    return walk(typer.main.get_command(app), [])
+
+
+@pytest.mark.parametrize("path", _leaf_commands(), ids=" ".join)
+def test_every_command_takes_the_global_flags_after_its_name(path: list[str]) -> None:
+    """``cuijiao <command> --json --quiet -q`` is read as ``cuijiao --json --quiet <command>``, for every command."""
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from cuijiao.cli import app  # noqa: PLC0415
+
+    result = CliRunner().invoke(app, [*path, "--json", "--quiet", "-q", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--json" in CliRunner().invoke(app, ["--help"]).output
+
+
+def test_json_and_quiet_after_the_command_name_take_effect(owing: Invoke) -> None:
+    data = _object(owing("aging", "--as-of", "2025-03-15", "--json").stdout)
+    assert {"as_of", "rows", "totals"} <= set(data)
+    quiet = owing("aging", "--as-of", "2025-03-15", "--quiet")
+    assert quiet.exit_code == 0 and len(quiet.output.strip().splitlines()) == 1, quiet.output
