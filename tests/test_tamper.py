@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke, write_csv
-from cuijiao.store.audit import chain_head, format_head
+from cuijiao.store.audit import chain_head, format_head, highest_recorded_notice_no
 from cuijiao.store.migrations import APPEND_ONLY_KEYS
+from cuijiao.store.notices import next_notice_no
 
 CHARGES = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
            ["1-101", "物业费", "2025-01", "2025-01-10", "100.00"],
@@ -213,3 +214,66 @@ def test_notes_are_masked_in_the_log_and_unmasking_is_audited(everything: Invoke
     assert "业主说下月中发工资后缴" in clear
     latest = everything("audit", "log", "-n", "5").output
     assert "查看了未打码的审计记录" in latest  # the audit.unmask event, in words
+
+
+# --- state tables against the events that recorded them -----------------------------------
+
+
+def _drop_triggers(db: sqlite3.Connection, *tables: str) -> None:
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN"
+                              f" ({','.join('?' * len(tables))})", tables).fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
+
+
+def test_a_deleted_notice_is_named_and_never_issued_again(ledger: Invoke, workspace_dir: Path) -> None:
+    assert ledger("notices", "issue", "--as-of", "2025-03-25").exit_code in (0, 3)
+    with shell(workspace_dir) as db:
+        newest, unit = db.execute("SELECT notice_no, unit_id FROM notices ORDER BY notice_no DESC LIMIT 1").fetchone()
+        _drop_triggers(db, "notices")
+        db.execute("DELETE FROM notices WHERE notice_no = ?", (newest,))
+    out = verify_fails(ledger)
+    assert f"notices 表 {newest}" in out and "被删除" in out
+    refused = ledger("notices", "issue", "--as-of", "2025-03-25")
+    assert refused.exit_code == 1, refused.output
+    assert "audit verify" in refused.output and "Traceback" not in refused.output
+    with shell(workspace_dir) as db:
+        assert db.execute("SELECT count(*) FROM notices WHERE unit_id = ?", (unit,)).fetchone()[0] == 0
+
+
+def test_an_altered_notice_and_an_inserted_case_are_named(ledger: Invoke, workspace_dir: Path) -> None:
+    assert ledger("notices", "issue", "--as-of", "2025-03-25").exit_code in (0, 3)
+    with shell(workspace_dir) as db:
+        first = db.execute("SELECT notice_no FROM notices ORDER BY notice_no LIMIT 1").fetchone()[0]
+        _drop_triggers(db, "notices", "cases")
+        db.execute("UPDATE notices SET amount_fen = amount_fen + 100 WHERE notice_no = ?", (first,))
+        db.execute("INSERT INTO cases (id, unit_id, opened_on, run_id) VALUES (999, '2-201', '2025-01-01', 1)")
+    out = verify_fails(ledger)
+    assert f"notices 表 {first}：amount" in out
+    assert "cases 表 999" in out
+    assert ledger("notices", "issue", "--as-of", "2025-03-26").exit_code == 1
+
+
+def test_a_deleted_delivery_and_outcome_are_named(everything: Invoke, workspace_dir: Path) -> None:
+    with shell(workspace_dir) as db:
+        _drop_triggers(db, "deliveries", "outcomes")
+        delivery = db.execute("SELECT max(id) FROM deliveries").fetchone()[0]
+        outcome = db.execute("SELECT max(id) FROM outcomes").fetchone()[0]
+        db.execute("DELETE FROM deliveries WHERE id = ?", (delivery,))
+        db.execute("DELETE FROM outcomes WHERE id = ?", (outcome,))
+    out = verify_fails(everything)
+    assert f"deliveries 表 {delivery}" in out and f"outcomes 表 {outcome}" in out
+
+
+def test_a_whole_workspace_verifies(everything: Invoke) -> None:
+    result = everything("audit", "verify")
+    assert result.exit_code == 0, result.output
+
+
+def test_notice_numbers_come_after_the_highest_ever_recorded(ledger: Invoke, workspace_dir: Path) -> None:
+    assert ledger("notices", "issue", "--as-of", "2025-03-25").exit_code in (0, 3)
+    with shell(workspace_dir) as db:
+        newest = db.execute("SELECT max(notice_no) FROM notices").fetchone()[0]
+        _drop_triggers(db, "notices")
+        db.execute("DELETE FROM notices WHERE notice_no = ?", (newest,))
+        number = next_notice_no(db, 2025, highest_recorded_notice_no(db, "CJ2025-"))
+    assert number > newest

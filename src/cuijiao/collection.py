@@ -20,14 +20,14 @@ import numpy as np
 
 from cuijiao.aging import Buckets, natural_key, position
 from cuijiao.arrears import NO_STANDING, Records, closed_since, kept_state, named, over_units, unit_index
-from cuijiao.errors import BadInput
+from cuijiao.errors import BadInput, CuijiaoError
 from cuijiao.kept_facts import limitation_candidates, summary_position
 from cuijiao.limitation import RestDays, Status, clocks
 from cuijiao.money import format_yuan
 from cuijiao.outcomes import standing
 from cuijiao.segments import classify, facts
 from cuijiao.stages import STAGE_NAMES, WRITTEN_DEMAND, Block, Plan, Policy, notices_ignored, plan_unit
-from cuijiao.store.audit import Run, append_event, os_user
+from cuijiao.store.audit import Run, append_event, highest_recorded_notice_no, os_user, verify_state
 from cuijiao.store.db import transaction
 from cuijiao.store.notices import (
     StoredNotice,
@@ -174,13 +174,30 @@ def issue_notices(workspace: Workspace, run: Run, as_of: date, *,
         raise BadInput(f"--as-of {as_of.isoformat()} 晚于今天（{today.isoformat()}）：通知不能记为尚未到来的日期发出")
     policy, db, issued = workspace.settings.policy, workspace.db, []
     with transaction(db):
+        _refuse_tampered(workspace)
         plans = plan_estate(workspace, as_of, approve=approve)
+        recorded = highest_recorded_notice_no(db, f"CJ{as_of.year}-")
         for unit_plan in plans:
             _close_cases(workspace, run, unit_plan, as_of)
             if unit_plan.plan.issue_now:
-                issued.append(_issue(workspace, run, unit_plan, as_of, policy))
+                issued.append(_issue(workspace, run, unit_plan, as_of, policy, recorded))
     run.counts.update(as_of=as_of.isoformat(), notices_issued=len(issued))
     return issued
+
+
+def _refuse_tampered(workspace: Workspace) -> None:
+    """Issue nothing when the notices or cases disagree with the audit chain.
+
+    A notice row deleted outside cuijiao (triggers dropped) would otherwise be
+    planned, and sent, a second time.
+    """
+    problems = verify_state(workspace.db, ("notices", "cases", "case_closings"))
+    if problems:
+        shown = problems[:10] + ([f"……另有 {len(problems) - 10} 处"] if len(problems) > 10 else [])
+        raise CuijiaoError("\n".join([
+            "通知、案件记录与审计链不一致，可能在 cuijiao 之外被改动；为免重复发出通知，未发出任何通知：",
+            *(f"  {p}" for p in shown),
+            "请先运行 cuijiao audit verify 查明全部问题，并从备份恢复工作区后再发出通知。"]))
 
 
 def _close_cases(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date) -> None:
@@ -195,7 +212,8 @@ def _close_cases(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: dat
                      unit_id=plan.unit_id)
 
 
-def _issue(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date, policy: Policy) -> StoredNotice:
+def _issue(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date, policy: Policy,
+           recorded: str | None) -> StoredNotice:
     plan, db = unit_plan.plan, workspace.db
     assert plan.case is not None and plan.next_stage is not None
     case_id = plan.case.id
@@ -205,8 +223,8 @@ def _issue(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date, pol
                      unit_id=plan.unit_id)
     charge_ids = unit_plan.overdue_charge_ids
     deadline = as_of + timedelta(days=policy.deadline_days) if plan.next_stage >= WRITTEN_DEMAND else None
-    stored = StoredNotice(next_notice_no(db, as_of.year), case_id, plan.unit_id, plan.next_stage, as_of, deadline,
-                          unit_plan.overdue_fen, charge_ids, plan.purpose)
+    stored = StoredNotice(next_notice_no(db, as_of.year, recorded), case_id, plan.unit_id, plan.next_stage, as_of,
+                          deadline, unit_plan.overdue_fen, charge_ids, plan.purpose)
     approved_by = os_user() if plan.next_stage in policy.approval_stages else None
     today = date.today()
     insert_notice(db, run.id, stored, plan.segment, approved_by, today)

@@ -12,7 +12,16 @@ from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.errors import EXIT_ERROR, BadInput
 from cuijiao.privacy import mask_event
-from cuijiao.store.audit import append_event, chain_head, check_head, events, format_head, verify, verify_ledger
+from cuijiao.store.audit import (
+    append_event,
+    chain_head,
+    check_head,
+    events,
+    format_head,
+    verify,
+    verify_ledger,
+    verify_state,
+)
 from cuijiao.store.db import transaction
 
 audit_app = typer.Typer(help="审计记录：查看历史、校验防篡改哈希链。", no_args_is_help=True)
@@ -90,6 +99,7 @@ def verify_command(
         ledger = verify_ledger(ws.db)
         run.counts["imports_checked"] = ledger.imports_checked
         problems += ledger.problems
+        problems += verify_state(ws.db)
         run.counts["problems"] = len(problems)
         if state(ctx).json:
             print_json({"workspace": str(ws.root), "ok": not problems, "checked": result.checked,
@@ -104,5 +114,6 @@ def verify_command(
             typer.echo(f"校验未通过：{len(problems)} 处问题（工作区 {ws.root}）", err=True)
             raise typer.Exit(EXIT_ERROR)
         summary(ws, f"审计链完整：已校验 {result.checked} 个事件，"
-                    f"台账与 {ledger.imports_checked} 次导入的封存摘要相符；"
+                    f"台账与 {ledger.imports_checked} 次导入的封存摘要相符，"
+                    "通知、案件、送达和处理记录与审计事件相符；"
                     f"链头 {format_head(chain_head(ws.db))}（请另行记下，日后用 audit verify --head 核对）")

@@ -22,6 +22,7 @@ from typing import Any
 
 from cuijiao import __version__
 from cuijiao.fileio import process_alive
+from cuijiao.money import format_yuan
 from cuijiao.store import seal
 from cuijiao.store.db import transaction
 
@@ -259,3 +260,83 @@ def check_head(db: sqlite3.Connection, text: str) -> str | None:
     if row[0] != expected.lower():
         return f"事件 #{count} 的哈希与记下的链头不符：此前的审计记录被改写"
     return None
+
+
+# The state tables whose rows the chain records, one event per row: the event
+# kind, the key the payload names the row by, and the fields compared.
+def _notice_fields(row: tuple[Any, ...]) -> dict[str, Any]:
+    unit_id, case_id, stage, purpose, segment, amount_fen, charge_ids, deadline, approved_by = row
+    return {"unit_id": unit_id, "case_id": case_id, "stage": stage, "purpose": purpose, "segment": segment,
+            "amount": format_yuan(int(amount_fen)), "charge_ids": json.loads(charge_ids), "deadline": deadline,
+            "approved_by": approved_by}
+
+
+def _state_checks() -> list[tuple[str, str, str, str, Any]]:
+    """(table, event kinds LIKE, payload key, SELECT key + fields, fields of a row)."""
+    return [
+        ("notices", "notice.issue", "notice_no",
+         "SELECT notice_no, unit_id, case_id, stage, purpose, segment, amount_fen, charge_ids, deadline,"
+         " approved_by FROM notices", _notice_fields),
+        ("cases", "case.open", "case_id", "SELECT id, unit_id, opened_on FROM cases",
+         lambda r: {"unit_id": r[0], "opened_on": r[1]}),
+        ("case_closings", "case.close", "case_id", "SELECT case_id, closed_on FROM case_closings",
+         lambda r: {"closed_on": r[0]}),
+        ("deliveries", "notice.delivered", "delivery_id",
+         "SELECT id, notice_no, delivered_on, method, signer, relation, evidence FROM deliveries",
+         lambda r: {"notice_no": r[0], "on": r[1], "method": r[2], "signer": r[3] or "",
+                    "relation": r[4] or "", "evidence": r[5] or ""}),
+        ("outcomes", "outcome.%", "outcome_id",
+         "SELECT id, unit_id, kind, on_date, until_date, amount_fen FROM outcomes",
+         lambda r: {"unit_id": r[0], "kind": r[1], "on": r[2], "until": r[3],
+                    "amount": format_yuan(int(r[4])) if r[4] is not None else None}),
+    ]
+
+
+def _event_fields(kind: str, unit_id: str | None, payload: dict[str, Any], wanted: Iterable[str]) -> dict[str, Any]:
+    found = {**payload, "unit_id": unit_id, "kind": kind.removeprefix("outcome.")}
+    return {name: found.get(name) for name in wanted}
+
+
+def verify_state(db: sqlite3.Connection, tables: Iterable[str] | None = None) -> list[str]:
+    """The state tables against the events that recorded each row, set-wise, one pass each.
+
+    A row with no event (inserted outside cuijiao), an event with no row (the row
+    deleted, e.g. after dropping the triggers), and a row whose fields differ from
+    its event (altered) are each named by table and id, in Chinese. ``tables``:
+    only these (default all).
+    """
+    problems: list[str] = []
+    for table, kind, key, select, fields in _state_checks():
+        if tables is not None and table not in tables:
+            continue
+        rows = {row[0]: fields(row[1:]) for row in db.execute(select)}
+        recorded: dict[Any, tuple[int, dict[str, Any]]] = {}
+        for event_id, event_kind, unit_id, payload in db.execute(
+            "SELECT id, kind, unit_id, payload FROM events WHERE kind LIKE ? ORDER BY id", (kind,)
+        ):
+            body = json.loads(payload)
+            if key in body and body[key] not in recorded:
+                recorded[body[key]] = (int(event_id), {**body, "kind": event_kind, "unit_id": unit_id})
+        for row_key in sorted(rows.keys() - recorded.keys(), key=str):
+            problems.append(f"{table} 表 {row_key}：审计链中没有记录它的事件（在 cuijiao 之外插入）")
+        for row_key in sorted(recorded.keys() - rows.keys(), key=str):
+            problems.append(f"{table} 表 {row_key}：审计链事件 #{recorded[row_key][0]} 记录了它，"
+                            "但表中已没有这一行（在 cuijiao 之外被删除）")
+        for row_key in sorted(rows.keys() & recorded.keys(), key=str):
+            event_id, body = recorded[row_key]
+            have = rows[row_key]
+            said = _event_fields(body["kind"], body["unit_id"], body, have)
+            differ = [name for name in have if have[name] != said[name]]
+            if differ:
+                problems.append(f"{table} 表 {row_key}：{'、'.join(differ)} 与审计链事件 #{event_id} 的记录不符"
+                                "（在 cuijiao 之外被改动）")
+    return problems
+
+
+def highest_recorded_notice_no(db: sqlite3.Connection, prefix: str) -> str | None:
+    """The highest notice number the chain ever recorded with this prefix (its row may be gone)."""
+    row = db.execute(
+        "SELECT max(json_extract(payload, '$.notice_no')) FROM events"
+        " WHERE kind = 'notice.issue' AND json_extract(payload, '$.notice_no') LIKE ?", (prefix + "%",)
+    ).fetchone()
+    return str(row[0]) if row and row[0] else None

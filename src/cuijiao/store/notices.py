@@ -93,11 +93,18 @@ def close_case(db: sqlite3.Connection, run_id: int, case_id: int, closed_on: dat
                (case_id, closed_on.isoformat(), run_id))
 
 
-def next_notice_no(db: sqlite3.Connection, year: int) -> str:
-    """CJ<year>-<six digits>, numbered on within the year."""
+def next_notice_no(db: sqlite3.Connection, year: int, recorded: str | None = None) -> str:
+    """CJ<year>-<six digits>, numbered on within the year, after the highest ever issued.
+
+    ``recorded``: the highest number the audit chain recorded (see
+    ``audit.highest_recorded_notice_no``), so a number whose row was deleted is
+    never issued again; read once per issuing run, its notices are in the table.
+    """
     prefix = f"CJ{year}-"
     last = db.execute("SELECT max(notice_no) FROM notices WHERE notice_no LIKE ?", (prefix + "%",)).fetchone()[0]
-    return f"{prefix}{int(last.removeprefix(prefix)) + 1 if last else 1:06d}"
+    numbers = [int(text.removeprefix(prefix)) for text in (last, recorded)
+               if text and text.startswith(prefix) and text.removeprefix(prefix).isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:06d}"
 
 
 def insert_notice(db: sqlite3.Connection, run_id: int, stored: StoredNotice, segment: str,
