@@ -16,7 +16,7 @@ from cuijiao.cli import app
 NAMES = {"cuijiao", "toml", "csv", "xlsx", "json", "table", "unit", "building", "item", "Excel", "EMS", "CSV",
          "CUIJIAO_WORKSPACE", "gb18030", "utf", "CJ2026", "segments", "out", "logs", "inbox", "templates", "rejected",
          "warn_days", "x", "Word", "docx", "sms",
-         "company", "name", "address", "phone", "LibreOffice", "PDF", "Jinja", "README", "md"}
+         "company", "estate", "lawyer", "name", "address", "phone", "LibreOffice", "PDF", "Jinja", "README", "md"}
 
 
 def _commands(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
