@@ -206,3 +206,21 @@ def test_workbook_rates_are_numbers_and_dates_are_dates(estate: Invoke, tmp_path
     units = book["按房屋"]
     day = units.cell(row=2, column=[c.value for c in units[1]].index("最早欠费应缴日") + 1)
     assert isinstance(day.value, datetime) and day.is_date and day.value.date().isoformat() == "2025-02-10"
+
+
+def test_a_long_table_shows_the_largest_debts_first_and_says_how_to_see_all(
+        estate: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("cuijiao.cli.aging_cmd.SCREENFUL", 1)
+    short = estate("aging", "--as-of", "2025-03-15").output
+    assert "1-101" in short and "1-102" not in short  # 1-101 owes 180.00, the most
+    assert "只显示欠费最多的 1 行" in short and "--all" in short and "--format csv" in short
+    assert "280.00" in short  # the totals are of every row
+    full = estate("aging", "--as-of", "2025-03-15", "--all").output
+    assert "1-102" in full and "--all" not in full
+
+
+def test_an_80_column_table_never_splits_a_unit_id_or_a_figure(
+        estate: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    out = estate("segment", "--as-of", "2025-03-15", "--unmask").output
+    assert "1-101" in out and "180.00" in out

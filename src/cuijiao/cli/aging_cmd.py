@@ -17,6 +17,8 @@ from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_
 from cuijiao.reports.statement import statement
 from cuijiao.store.reading import deposit_receipts
 
+SCREENFUL = 50  # terminal rows; more are left to --all or a CSV
+
 
 def register(app: typer.Typer) -> None:
     app.command("aging")(aging)
@@ -31,6 +33,9 @@ def aging(
     ] = GroupBy.UNIT,
     fmt: Annotated[str, typer.Option("--format", help="table、csv、json 或 xlsx。")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件（csv、xlsx 必须指定）。")] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help=f"终端表格显示全部行（默认超过 {SCREENFUL} 行时只显示欠费最多的）。")
+    ] = False,
     unmask: UnmaskOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -41,13 +46,14 @@ def aging(
         report = aging_report(ws, day)
         run.counts.update(as_of=day.isoformat(), units_in_report=len(report.units),
                           overdue_fen=report.total.overdue_fen)
-        _emit(report, by, fmt, output, unmask=unmask, quiet=state(ctx).quiet)
+        _emit(report, by, fmt, output, unmask=unmask, quiet=state(ctx).quiet, show_all=show_all)
         if fmt != "json" or output is not None:
             summary(ws, f"截至 {day.isoformat()}：{len(report.units)} 户，"
                         f"逾期欠费合计 {format_yuan(report.total.overdue_fen, grouping=True)} 元")
 
 
-def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool, quiet: bool) -> None:
+def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool, quiet: bool,
+          show_all: bool = False) -> None:
     if fmt == "json":
         write_json(output, report_json(report, by, unmask=unmask))
     elif fmt == "csv":
@@ -60,6 +66,13 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
         typer.echo(f"已写入 {output}")
     elif not quiet:  # a table nobody will see is not built (10,000 units: seconds)
         headers, rows, footer = table_rows(report, by, unmask=unmask)
+        hidden = 0
+        if len(rows) > SCREENFUL and not show_all:  # the largest debts first, one screenful
+            source = {GroupBy.UNIT: report.units, GroupBy.BUILDING: report.by_building(), GroupBy.ITEM: report.items}
+            fens = [r.overdue_fen for r in source[by]]
+            order = sorted(range(len(rows)), key=lambda i: -fens[i])
+            hidden = len(rows) - SCREENFUL
+            rows = [rows[i] for i in order[:SCREENFUL]]
         text_columns = 3 if by is GroupBy.UNIT else 1
         table = new_table(f"欠费账龄（截至 {report.as_of.isoformat()}）", headers, right=headers[text_columns:])
         for row in rows:
@@ -67,6 +80,9 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
         table.add_section()
         table.add_row(*map(str, footer))
         console().print(table)
+        if hidden:
+            typer.echo(f"共 {len(rows) + hidden} 行，只显示欠费最多的 {len(rows)} 行（合计为全部）；"
+                       f"显示全部请加 --all，或用 --format csv -o 文件 导出")
         for line in kpi_lines(report):
             typer.echo(line)
 

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from rich.console import Console, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -60,15 +61,36 @@ class DataTable(Table):
     def add_row(self, *renderables: RenderableType | None, **options: Any) -> None:
         super().add_row(*(plain(cell) for cell in renderables), **options)
 
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """Whole columns stay whole only when they fit: cropping a figure is worse than folding it."""
+        whole = [c for c in self.columns if c.no_wrap]
+        need = sum(max([_width(c.header), *(_width(cell) for cell in c.cells)]) for c in whole)
+        need += 3 * len(self.columns) + 1 + 2 * (len(self.columns) - len(whole))
+        if whole and need > options.max_width:
+            for column in whole:
+                column.no_wrap = False
+        yield from super().__rich_console__(console, options)
+
+
+def _width(cell: object) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
+
 
 def plain(value: RenderableType | None) -> RenderableType | None:
     """A string as literal text (no markup, no emoji codes); anything else as it is."""
     return Text(value) if isinstance(value, str) else value
 
 
+# Columns whose cells are never split over lines: a unit id or a figure read in two pieces is misread.
+WHOLE_COLUMNS = frozenset({"房号", "序号"})
+
+
 def new_table(title: str, headers: Sequence[str], *, right: Collection[str] = ()) -> Table:
-    """A table whose cells fold rather than end in "…": no figure is ever cut off."""
+    """A table for 80 columns: text cells wrap (folding, never "…"); figures (the right-aligned
+    columns) and unit ids stay on one line, so they are never split."""
     table = DataTable(title=Text(title))
     for header in headers:
-        table.add_column(Text(header), justify="right" if header in right else "left", overflow="fold")
+        whole = header in right or header in WHOLE_COLUMNS
+        table.add_column(Text(header), justify="right" if header in right else "left", overflow="fold",
+                         no_wrap=whole)
     return table
