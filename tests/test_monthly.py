@@ -236,3 +236,28 @@ def test_an_approval_later_in_the_month_keeps_the_month_files_whole(estate: Path
     assert {line.split(",", 1)[0] for line in manifest[1:]} >= letters  # the print file's letters, all of them
     merged = docx.Document(str(out_dir / "print_all.docx"))
     assert len(merged.element.body) > len(letters)
+
+
+def test_the_report_and_the_log_carry_the_chain_head_that_verify_accepts(estate: Path) -> None:
+    import re  # noqa: PLC0415
+
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    out_dir = estate / "out" / "2026-10-31"
+    head = re.compile(r"审计链头：(\d+:[0-9a-f]{64})")
+    document = docx.Document(str(out_dir / "月报_2026-10.docx"))
+    found = head.search(_docx_text(out_dir / "月报_2026-10.docx"))
+    assert found is not None
+    assert head.search(document.sections[0].footer.paragraphs[0].text)
+    sheet = openpyxl.load_workbook(out_dir / "月报_2026-10.xlsx")["审计链头"]
+    in_book = head.search(str(sheet["A2"].value))
+    assert in_book is not None and in_book.group(1) == found.group(1)
+    in_log = head.search((estate / "logs" / "2026-10-31.log").read_text(encoding="utf-8"))
+    assert in_log is not None
+    for printed in (found.group(1), in_log.group(1)):
+        code, out, err = _cli("-w", str(estate), "audit", "verify", "--head", printed)
+        assert code == 0, out + err
+    db = sqlite3.connect(estate / "cuijiao.db")
+    count = int(found.group(1).split(":")[0])
+    wrong = f"{count}:{'0' * 64}"
+    db.close()
+    assert _cli("-w", str(estate), "audit", "verify", "--head", wrong)[0] == 1

@@ -33,7 +33,7 @@ from cuijiao.money import format_yuan
 from cuijiao.month_files import needs_rebuild, rebuild_month_files
 from cuijiao.reports.aging_output import write_xlsx
 from cuijiao.stages import STAGE_NAMES, Block
-from cuijiao.store.audit import Run, append_event, finish_run, now_text, start_run
+from cuijiao.store.audit import Run, append_event, chain_head, finish_run, format_head, now_text, start_run
 from cuijiao.store.db import transaction
 from cuijiao.store.lock import workspace_lock
 from cuijiao.store.notices import StoredNotice
@@ -142,10 +142,11 @@ def run_month(root: Path, options: RunOptions, *, step: Step | None = None) -> R
                 run.counts["error"] = type(exc).__name__
                 log.write(f"失败：{type(exc).__name__}")
                 finish_run(workspace.db, run)
+                log.write(f"审计链头：{format_head(chain_head(workspace.db))}")
                 raise
             run.outcome = "warnings" if result.exit_code == EXIT_WARNINGS else "ok"
             finish_run(workspace.db, run)
-            log.write(f"完成（{run.outcome}）")
+            log.write(f"完成（{run.outcome}）；审计链头：{format_head(chain_head(workspace.db))}")
             return result
     finally:
         workspace.close()

@@ -24,6 +24,7 @@ from cuijiao.money import format_yuan, to_decimal
 from cuijiao.reports.cells import neutralise_workbook
 from cuijiao.reports.charts import bucket_chart, find_cjk_font, rate_chart
 from cuijiao.reports.monthly_figures import MonthlyFigures, gather, percent_text, rate
+from cuijiao.store.audit import chain_head, format_head
 from cuijiao.workspace import Workspace
 
 _BODY_FONT = "宋体"
@@ -36,11 +37,16 @@ def report_name(as_of: date, suffix: str) -> str:
 
 def write_monthly_report(workspace: Workspace, as_of: date, report: AgingReport, out_dir: Path, *,
                          waiting_approval: list[str]) -> dict[str, Path]:
-    """Gather the month's figures and write the report as .docx and .xlsx; returns what → path."""
+    """Gather the month's figures and write the report as .docx and .xlsx; returns what → path.
+
+    Both carry the audit chain's head as it stands now (``审计链头：N:HASH``): kept
+    on paper, it lets ``audit verify --head`` catch later truncation or rewriting.
+    """
     figures = gather(workspace, as_of, report, waiting_approval=waiting_approval)
+    head = format_head(chain_head(workspace.db))
     docx_path, xlsx_path = out_dir / report_name(as_of, "docx"), out_dir / report_name(as_of, "xlsx")
-    atomic_write_bytes(docx_path, report_docx(figures, font_setting=workspace.settings.report_font))
-    atomic_write_bytes(xlsx_path, report_xlsx(figures))
+    atomic_write_bytes(docx_path, report_docx(figures, font_setting=workspace.settings.report_font, head=head))
+    atomic_write_bytes(xlsx_path, report_xlsx(figures, head=head))
     return {"report_docx": docx_path, "report_xlsx": xlsx_path}
 
 
@@ -56,7 +62,11 @@ def kpi_rows(figures: MonthlyFigures) -> list[list[str]]:
             for month, row in figures.kpis.iterrows()]
 
 
-def report_docx(figures: MonthlyFigures, *, font_setting: str = "") -> bytes:
+HEAD_LABEL = "审计链头："
+_HEAD_NOTE = "（请另行保存此行，日后用 cuijiao audit verify --head 事件数:哈希 核对审计记录未被删改）"
+
+
+def report_docx(figures: MonthlyFigures, *, font_setting: str = "", head: str = "") -> bytes:
     document = Document()
     _body_font(document)
     document.add_heading(f"{figures.estate} 物业费收缴月报（{figures.as_of.year}年{figures.as_of.month}月）", 0)
@@ -107,6 +117,13 @@ def report_docx(figures: MonthlyFigures, *, font_setting: str = "") -> bytes:
     document.add_paragraph(
         f"{len(waiting)} 户已到律师函或诉讼材料阶段，需要审批：{'、'.join(waiting)}。"
         "批准后运行 cuijiao run --as-of 日期 --approve 房号。" if waiting else "没有等待审批的通知。")
+    if head:
+        note = document.add_paragraph(f"{HEAD_LABEL}{head}")
+        note.add_run(_HEAD_NOTE).font.size = Pt(8)
+        for section in document.sections:  # on every printed page, too
+            section.footer.paragraphs[0].text = f"{HEAD_LABEL}{head}"
+            for run in section.footer.paragraphs[0].runs:
+                run.font.size = Pt(7)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -156,7 +173,7 @@ def _body_font(document: Any) -> None:
 
 # --- the same figures as a workbook ------------------------------------------------
 
-def report_xlsx(figures: MonthlyFigures) -> bytes:
+def report_xlsx(figures: MonthlyFigures, *, head: str = "") -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         _kpi_frame(figures).to_excel(writer, sheet_name="收缴率与清欠率", index=False)
@@ -174,6 +191,9 @@ def report_xlsx(figures: MonthlyFigures) -> bytes:
         pd.DataFrame([["90天内届满", expiring], ["已届满", expired], ["涉及欠费", to_decimal(owed)]],
                      columns=["诉讼时效", "数值"]).to_excel(writer, sheet_name="诉讼时效", index=False)
         pd.DataFrame({"待审批房号": figures.waiting_approval}).to_excel(writer, sheet_name="待审批", index=False)
+        if head:
+            pd.DataFrame([[f"{HEAD_LABEL}{head}"], [_HEAD_NOTE]], columns=["审计"]).to_excel(
+                writer, sheet_name="审计链头", index=False)
         _formats(writer)
         neutralise_workbook(writer.book)  # owners' names and unit ids are text, never formulas
     return buffer.getvalue()
