@@ -40,7 +40,7 @@ def aging(
     workspace: WorkspaceOption = None,
 ) -> None:
     """欠费账龄报表：截至某日每户（或每栋、每个项目）的欠费、账龄分段、未到期和余额，及当月收缴率、清欠率。"""
-    with recorded_run(ctx, workspace, "aging") as (ws, run):
+    with recorded_run(ctx, workspace, "aging", reads_only=True) as (ws, run):
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json, formats=("table", "csv", "json", "xlsx"))
         report = aging_report(ws, day)
@@ -97,7 +97,7 @@ def unit(
     workspace: WorkspaceOption = None,
 ) -> None:
     """一户的对账单：每笔应收、每笔收款，以及每笔收款抵了哪项费用、依据什么规则。"""
-    with recorded_run(ctx, workspace, "unit") as (ws, _run):
+    with recorded_run(ctx, workspace, "unit", reads_only=True) as (ws, _run):
         fmt = report_format(fmt, output, as_json=state(ctx).json)
         position = unit_position(ws, unit_id, as_of_date(as_of))
         data = statement(position, unmask=unmask, barred=time_barred_payments(ws, position),

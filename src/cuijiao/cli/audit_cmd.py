@@ -44,7 +44,7 @@ def log(
     workspace: WorkspaceOption = None,
 ) -> None:
     """显示审计记录（最新的在前），姓名、电话和备注等自由文字默认打码。"""
-    with recorded_run(ctx, workspace, "audit log") as (ws, run):
+    with recorded_run(ctx, workspace, "audit log", reads_only=not unmask) as (ws, run):
         fmt = report_format(fmt, output, as_json=state(ctx).json)
         found = events(ws.db, unit_id=unit, limit=limit)
         if unmask:  # who saw personal data in clear, and which records
@@ -82,7 +82,7 @@ def verify_command(
 ) -> None:
     """重新计算审计事件的哈希链，并按各次导入的封存摘要核对台账（房屋业主、应收、实收）；
     有问题时逐项指出并以 1 退出。"""
-    with recorded_run(ctx, workspace, "audit verify") as (ws, run):
+    with recorded_run(ctx, workspace, "audit verify", reads_only=True) as (ws, run):
         problems = []
         result = verify(ws.db)
         run.counts["verified"] = result.checked

@@ -8,7 +8,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,8 +19,8 @@ import typer
 from cuijiao.cli.output import print_json
 from cuijiao.dates import parse_date
 from cuijiao.errors import EXIT_BAD_INPUT, EXIT_ERROR, BadInput, CuijiaoError, DatabaseBusy, InputProblems, Interrupted
-from cuijiao.store.audit import Run, finish_run, start_run
-from cuijiao.store.db import busy_error, is_busy
+from cuijiao.store.audit import Run, finish_run, now_text, record_read_run, start_run
+from cuijiao.store.db import busy_error, busy_seconds, is_busy
 from cuijiao.workspace import ENV_VAR, Workspace, open_workspace, resolve_root
 
 # No ``envvar=`` here: Click would fill a command's own -w from the environment
@@ -110,13 +110,22 @@ def report_error(exc: CuijiaoError, *, as_json: bool | None = None) -> None:
         error(str(exc))
 
 
-@contextmanager
-def recorded_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[tuple[Workspace, Run]]:
+def recorded_run(ctx: typer.Context, local: Path | None, command: str, *,
+                 reads_only: bool = False) -> AbstractContextManager[tuple[Workspace, Run]]:
     """Open the workspace and record this command as a run, whatever its outcome.
 
     SIGTERM and SIGINT end the command cleanly: an open transaction rolls back,
     the run is closed as interrupted and the clerk is told what was kept.
+
+    ``reads_only``: the command writes nothing of its own (a report, a plan), so
+    it reads and answers first and records its run afterwards (see :func:`_read_run`).
     """
+    return _read_run(ctx, local, command) if reads_only else _write_run(ctx, local, command)
+
+
+@contextmanager
+def _write_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[tuple[Workspace, Run]]:
+    """The run recorded before the command's work, which may write (see :func:`recorded_run`)."""
     try:
         workspace = open_workspace(workspace_root(ctx, local))
         run = start_run(workspace.db, command, sys.argv[1:])
@@ -164,6 +173,75 @@ def recorded_run(ctx: typer.Context, local: Path | None, command: str) -> Iterat
         _close(workspace, run)
     finally:
         _restore_signals(previous)
+
+
+@contextmanager
+def _read_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[tuple[Workspace, Run]]:
+    """A command that only reads: it answers from the database as last committed (WAL),
+    never waiting for another command's write lock, and records its run afterwards.
+
+    Recording needs the write lock: if another command holds it, the clerk
+    already has the answer and is told why the command has not ended yet.
+    """
+    started = now_text()
+    try:
+        workspace = open_workspace(workspace_root(ctx, local))
+        workspace.db  # noqa: B018 - opened now, so a bad database is reported like any error
+    except CuijiaoError as exc:
+        report_error(exc)
+        raise typer.Exit(exc.exit_code) from None
+    run = Run(0, command, {})
+    previous = _catch_signals(workspace)
+    pending: BaseException | None = None
+    try:
+        try:
+            yield workspace, run
+        except Interrupted as exc:
+            run.outcome = "interrupted"
+            error(str(exc))
+            pending = typer.Exit(EXIT_ERROR)
+        except (DatabaseBusy, sqlite3.OperationalError) as exc:
+            run.outcome = "error"
+            if isinstance(exc, DatabaseBusy) or is_busy(exc):
+                error(str(exc) if isinstance(exc, DatabaseBusy) else str(busy_error()))
+                pending = typer.Exit(EXIT_ERROR)
+            else:
+                pending = exc
+        except CuijiaoError as exc:
+            run.outcome = "bad_input" if exc.exit_code == EXIT_BAD_INPUT else "error"
+            run.counts["error"] = str(exc)[:2000]
+            report_error(exc)
+            pending = typer.Exit(exc.exit_code)
+        except typer.Exit as done:
+            run.outcome = {0: "ok", 3: "warnings"}.get(done.exit_code, "error")
+            pending = done
+        except KeyboardInterrupt as exc:
+            run.outcome = "interrupted"
+            pending = exc
+        except Exception as exc:  # recorded as an error, then raised again below
+            run.outcome = "error"
+            pending = exc
+        _record_read(workspace, command, started, run)
+    finally:
+        _restore_signals(previous)
+    if pending is not None:
+        raise pending
+
+
+def _record_read(workspace: Workspace, command: str, started: str, run: Run) -> None:
+    try:
+        record_read_run(workspace.db, command, sys.argv[1:], started, run)
+    except Interrupted as exc:
+        error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    except (DatabaseBusy, sqlite3.OperationalError) as exc:
+        if not isinstance(exc, DatabaseBusy) and not is_busy(exc):
+            raise
+        error(f"结果已在上方给出，但数据库正被另一个 cuijiao 命令使用，已等待 {busy_seconds():g} 秒仍未释放，"
+              "本次查询未能记入审计记录。请等那个命令结束后再运行一次本命令")
+        raise typer.Exit(EXIT_ERROR) from None
+    finally:
+        workspace.close()
 
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)

@@ -45,7 +45,7 @@ def limitation(
     workspace: WorkspaceOption = None,
 ) -> None:
     """诉讼时效：已届满和即将届满的欠费（每期费用单独计三年；付款、承诺、已送达的催缴、法律程序使其重新计算）。"""
-    with recorded_run(ctx, workspace, "limitation") as (ws, run):
+    with recorded_run(ctx, workspace, "limitation", reads_only=True) as (ws, run):
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json)
         rows = sorted(limitation_report(ws, day, warn_days=within), key=lambda r: natural_key(r.unit_id))

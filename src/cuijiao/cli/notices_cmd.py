@@ -54,7 +54,7 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
          unmask: Annotated[bool, typer.Option("--unmask", help="显示暂停催缴的原因（可能涉及健康等信息）。")] = False,
          workspace: WorkspaceOption = None) -> None:
     """试运行：每户现在处于第几级、下一级是什么、何时可发，或被什么阻止，以及原因。不写入任何通知。"""
-    with recorded_run(ctx, workspace, "notices plan") as (ws, run):
+    with recorded_run(ctx, workspace, "notices plan", reads_only=True) as (ws, run):
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json)
         plans = sorted(plan_estate(ws, day, approve=frozenset(approve or ())),

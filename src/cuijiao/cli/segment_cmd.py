@@ -38,7 +38,7 @@ def segment(
     workspace: WorkspaceOption = None,
 ) -> None:
     """按催缴策略给欠费业主分群（规则在 cuijiao.toml 的 [[segments]]，按顺序取第一条成立的）。"""
-    with recorded_run(ctx, workspace, "segment") as (ws, run):
+    with recorded_run(ctx, workspace, "segment", reads_only=True) as (ws, run):
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json)
         if explain:

@@ -113,6 +113,36 @@ def start_run(db: sqlite3.Connection, command: str, arguments: list[str]) -> Run
     return Run(run_id, command, {})
 
 
+def record_read_run(db: sqlite3.Connection, command: str, arguments: list[str], started_at: str,
+                    run: Run) -> None:
+    """Record, after the fact, a read-only command's run: its start and its end in one write.
+
+    A command that only reads gives its answer first (from the database as
+    committed, whatever another command is writing) and only then takes the
+    write lock for these few rows, so an import never keeps a clerk from a report.
+    """
+    with transaction(db, message=_RECORD_WAIT):
+        noticed = close_interrupted_runs(db)
+        cursor = db.execute(
+            "INSERT INTO runs (command, arguments, os_user, version, started_at, pid, host, finished_at,"
+            " outcome, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (command, canonical_json(arguments), os_user(), __version__, started_at, os.getpid(),
+             socket.gethostname(), now_text(), run.outcome, canonical_json(run.counts)),
+        )
+        run.id = int(cursor.lastrowid or 0)
+        for stale in noticed:
+            append_event(db, run.id, "run.interrupted", {"run_id": stale})
+        touched = seal.outside_changes(db)
+        if touched:
+            append_event(db, run.id, "ledger.outside_change", {"touched": touched})
+        append_event(db, run.id, "run.start", {"command": command, "arguments": arguments,
+                                               "os_user": os_user(), "version": __version__})
+        append_event(db, run.id, "run.end", {"outcome": run.outcome, "counts": run.counts})
+
+
+_RECORD_WAIT = "（结果已在上方给出）正在等待另一个 cuijiao 命令完成，以便把本次查询记入审计记录…"
+
+
 def close_interrupted_runs(db: sqlite3.Connection) -> list[int]:
     """Close, as interrupted, the open runs whose process on this machine is gone (killed, power cut).
 

@@ -84,8 +84,8 @@ def busy_error() -> DatabaseBusy:
     )
 
 
-def begin_immediate(db: sqlite3.Connection, *, wait: bool = True) -> None:
-    """Take the write lock; when another command holds it, say so and wait up to the busy timeout."""
+def begin_immediate(db: sqlite3.Connection, *, wait: bool = True, message: str | None = None) -> None:
+    """Take the write lock; when another command holds it, say so (``message``) and wait up to the busy timeout."""
     _set_busy_timeout(db, min(_QUIET_WAIT_MS / 1000, busy_seconds()) if wait else 0)
     try:
         try:
@@ -94,7 +94,8 @@ def begin_immediate(db: sqlite3.Connection, *, wait: bool = True) -> None:
         except sqlite3.OperationalError as exc:
             if not is_busy(exc) or not wait or busy_seconds() * 1000 <= _QUIET_WAIT_MS:
                 raise
-        sys.stderr.write(f"正在等待另一个 cuijiao 命令完成（数据库正被使用，最多等待 {busy_seconds():g} 秒）…\n")
+        sys.stderr.write((message or "正在等待另一个 cuijiao 命令完成（数据库正被使用，最多等待 {seconds:g} 秒）…")
+                         .format(seconds=busy_seconds()) + "\n")
         sys.stderr.flush()
         _set_busy_timeout(db, busy_seconds())
         db.execute("BEGIN IMMEDIATE")
@@ -136,7 +137,8 @@ _savepoints = count(1)
 
 
 @contextmanager
-def transaction(db: sqlite3.Connection, *, wait: bool = True) -> Iterator[sqlite3.Connection]:
+def transaction(db: sqlite3.Connection, *, wait: bool = True,
+                message: str | None = None) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception.
 
     Inside an open transaction it nests as a savepoint, so library code that
@@ -153,7 +155,7 @@ def transaction(db: sqlite3.Connection, *, wait: bool = True) -> Iterator[sqlite
             raise
         db.execute(f"RELEASE {name}")
         return
-    begin_immediate(db, wait=wait)
+    begin_immediate(db, wait=wait, message=message)
     try:
         yield db
     except BaseException:
