@@ -6,9 +6,12 @@ These run real ``cuijiao`` processes against a real workspace file.
 from __future__ import annotations
 
 import os
+import queue
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -169,3 +172,174 @@ def test_one_open_case_and_each_stage_once_after_migrating_the_previous_schema(t
     db = connect(path)
     assert "m006_one_open_case" in {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
     _assert_guarded(db)
+
+
+# --- readers are never kept waiting by a writer (issue #12 item 2) --------------------------
+
+_HOLDER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+db.execute("DELETE FROM allocation_cache")  # uncommitted work of a long import
+print("held", flush=True)
+sys.stdin.read()  # until the test closes our stdin
+db.execute("ROLLBACK")
+"""
+
+
+def _hold_write_lock(workspace: Path) -> subprocess.Popen[str]:
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(workspace / "cuijiao.db")], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _lines_until(process: subprocess.Popen[str], marker: str, seconds: float) -> list[str]:
+    """stdout lines up to the one containing ``marker``, which must come within ``seconds``."""
+    found: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            found.put(line)
+        found.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    lines, deadline = [], time.monotonic() + seconds
+    while True:
+        line = found.get(timeout=max(0.0, deadline - time.monotonic()))
+        assert line is not None, "".join(lines)
+        lines.append(line)
+        if marker in line:
+            return lines
+
+
+@pytest.mark.parametrize(("args", "marker"), [
+    (("aging", "--as-of", AS_OF), f"截至 {AS_OF}：{UNITS} 户"),
+    (("notices", "plan", "--as-of", AS_OF), f"共 {UNITS} 户；现在可发 {UNITS} 份通知"),
+])
+def test_a_reader_answers_at_once_while_another_command_holds_the_write_lock(
+        owing: Invoke, workspace_dir: Path, args: tuple[str, ...], marker: str) -> None:
+    holder = _hold_write_lock(workspace_dir)
+    try:
+        started = time.monotonic()
+        process = cuijiao(workspace_dir, *args, env={"CUIJIAO_BUSY_TIMEOUT": "120"})
+        _lines_until(process, marker, seconds=60)  # the whole answer, while the lock is still held
+        answered = time.monotonic() - started
+        time.sleep(1.5)  # longer than a writer waits quietly before it says it waits
+        assert process.poll() is None  # still waiting to record its run
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert answered < 60
+    assert "数据库正被使用" not in err  # the answer was never held up by the lock
+    assert "结果已在上方给出" in err  # only the recording waited, and said so
+    assert "Traceback" not in err
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        run_id, outcome, finished = db.execute(
+            "SELECT id, outcome, finished_at FROM runs WHERE command = ? ORDER BY id DESC LIMIT 1",
+            (" ".join(args[:-2]),)).fetchone()
+        kinds = [row[0] for row in db.execute("SELECT kind FROM events WHERE run_id = ? ORDER BY id", (run_id,))]
+    assert (outcome, finished is not None) == ("ok", True)
+    assert kinds == ["run.start", "run.end"]
+
+
+def test_a_reader_that_finds_no_lock_records_its_run_without_a_word(owing: Invoke, workspace_dir: Path) -> None:
+    process = cuijiao(workspace_dir, "notices", "plan", "--as-of", AS_OF)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert err == ""
+    assert f"共 {UNITS} 户" in out
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        assert db.execute("SELECT outcome FROM runs WHERE command = 'notices plan'").fetchall() == [("ok",)]
+
+
+def test_a_reader_whose_run_cannot_be_recorded_still_gives_its_answer(owing: Invoke, workspace_dir: Path) -> None:
+    holder = _hold_write_lock(workspace_dir)
+    try:
+        process = cuijiao(workspace_dir, "aging", "--as-of", AS_OF, env={"CUIJIAO_BUSY_TIMEOUT": "1"})
+        out, err = process.communicate(timeout=120)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert f"截至 {AS_OF}：{UNITS} 户" in out
+    assert process.returncode == 1
+    assert "本次查询未能记入审计记录" in err
+    assert "Traceback" not in err
+
+
+# --- an import reads its files before it takes the write lock ------------------------------
+
+
+@pytest.mark.parametrize("kind", ["units", "charges", "payments"])
+def test_an_import_reads_and_parses_its_files_without_the_write_lock(
+        owing: Invoke, workspace_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    rows = {
+        "units": [["房号", "楼栋", "业主姓名", "联系电话", "建筑面积"],
+                  ["2-001", "2栋", "新业主", "13900000000", "90"]],
+        "charges": [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+                    ["1-001", "物业费", "2025-03", "2025-03-10", "100.00"]],
+        "payments": [["房号", "收款日期", "金额", "收据号"], ["1-001", "2025-03-01", "50.00", "R-1"]],
+    }[kind]
+    path = write_csv(tmp_path / f"{kind}.csv", rows)
+    from cuijiao.ingest import importer  # noqa: PLC0415 - the module whose reading is watched
+
+    free_while_parsing: list[bool] = []
+    real_parser = importer.RowParser
+
+    def watched_parser(*args: object, **kwargs: object) -> object:
+        # Another command takes the write lock at once while this file is parsed: the import holds none.
+        other = sqlite3.connect(workspace_dir / "cuijiao.db", isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            free_while_parsing.append(True)
+        except sqlite3.OperationalError:
+            free_while_parsing.append(False)
+        finally:
+            other.close()
+        return real_parser(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer, "RowParser", watched_parser)
+    result = owing("import", kind, str(path))
+    assert result.exit_code == 0, result.output
+    assert free_while_parsing == [True]
+
+
+def test_a_units_import_between_reading_and_merging_is_seen_by_the_merge(
+        owing: Invoke, workspace_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows are checked against the units stored when the write lock is taken, not when read."""
+    charges = write_csv(tmp_path / "c2.csv", [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+                                              ["9-999", "物业费", "2025-03", "2025-03-10", "100.00"]])
+    from cuijiao.ingest import importer  # noqa: PLC0415
+
+    real_read = importer._Importer.read
+    calls: list[int] = []
+
+    def read_then_another_clerk_imports_units(self: importer._Importer) -> None:
+        real_read(self)
+        calls.append(1)
+        if len(calls) == 1:  # a second clerk's units import commits between our reading and our merge
+            with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+                db.execute("INSERT INTO runs (command, arguments, os_user, version, started_at)"
+                           " VALUES ('t', '[]', 'u', '0', 'x')")
+                run_id = db.execute("SELECT max(id) FROM runs").fetchone()[0]
+                db.execute("INSERT INTO imports (id, run_id, kind, file_name, sha256, size_bytes, rows_read, inserted,"
+                           " unchanged, replaced, rejected, skipped, at)"
+                           " VALUES ((SELECT max(id) + 1 FROM imports), ?, 'units', 'u', 'h', 0, 1, 1,"
+                           " 0, 0, 0, 0, 'x')",
+                           (run_id,))
+                db.execute("INSERT INTO units (unit_id, building, owner_name, phone, area_m2, tags, address,"
+                           " import_id, source_row) VALUES ('9-999', '9栋', '王五', '', '80', '[]', '',"
+                           " (SELECT max(id) FROM imports), 2)")
+
+    monkeypatch.setattr(importer._Importer, "read", read_then_another_clerk_imports_units)
+    result = owing("import", "charges", str(charges))
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        assert db.execute("SELECT count(*) FROM charges WHERE unit_id = '9-999'").fetchone()[0] == 1

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,7 @@ from cuijiao.errors import BadInput, InputProblems, Problem
 from cuijiao.ingest.cells import Limits
 from cuijiao.ingest.fields import SCHEMAS
 from cuijiao.ingest.readers import open_source
-from cuijiao.ingest.records import ChargeParser, PaymentParser, Record, RowParser, parse_units
+from cuijiao.ingest.records import ChargeParser, PaymentParser, RowParser, parse_units
 from cuijiao.ingest.rejected import write_rejected
 from cuijiao.ingest.report import FileReport, ImportResult
 from cuijiao.ingest.table import cover_sheet_hint, locate_header
@@ -31,6 +30,7 @@ from cuijiao.money import format_yuan
 from cuijiao.payment_checks import payment_warnings
 from cuijiao.store import ledger
 from cuijiao.store.audit import Run, append_event, now_text, seal_ledger
+from cuijiao.store.db import begin_immediate
 from cuijiao.workspace import Workspace
 
 KINDS = tuple(SCHEMAS)
@@ -51,8 +51,11 @@ def import_files(workspace: Workspace, run: Run, kind: str, paths: list[Path],
     if kind not in SCHEMAS:
         raise BadInput(f"未知的导入类型 {kind}（可用：{'、'.join(KINDS)}）")
     importer = _Importer(workspace, run, kind, paths, options)
+    # Reading, decoding and parsing the files takes no lock: other commands
+    # read and write meanwhile. The write lock covers only the merge below.
+    importer.read()
     db = workspace.db
-    db.execute("BEGIN IMMEDIATE")
+    begin_immediate(db)
     # Rows point at their imports row, which is written last with its counts.
     db.execute("PRAGMA defer_foreign_keys = ON")
     try:
@@ -79,7 +82,7 @@ class _Importer:
         # Strict mode: problems found by one check are kept here while the later
         # checks run, so the clerk sees every problem of the import at once.
         self.deferred: list[Problem] = []
-        self.first_import_id = ledger.next_import_id(self.db)
+        self.first_import_id = 0  # known once the write lock is held: see execute()
         self._units: list[tuple[Any, ...]] = []
         # Optional unit columns a file lacks keep their stored values, so a
         # file without 标签 never wipes the tags another file set.
@@ -87,6 +90,7 @@ class _Importer:
         self._bulk: Counter[int] | None = None  # rows bulk-loaded per file, when the table was empty
         self._rebuild: list[str] = []
         self._known: set[str] | None = None
+        self._read_known: set[str] | None = None  # the units the rows were checked against
 
     @property
     def reports(self) -> list[FileReport]:
@@ -96,16 +100,29 @@ class _Importer:
     def table(self) -> ledger.LedgerTable:
         return ledger.CHARGES if self.kind == "charges" else ledger.PAYMENTS
 
-    def execute(self) -> None:
+    def read(self) -> None:
+        """Read, decode, parse and check every file into memory or a TEMP staging
+        table; writes nothing to the workspace, so it needs no write lock."""
+        self.problems, self._units, self._absent, self._known = [], [], {}, None
+        for report in self.reports:
+            report.rows_read = report.blank_rows = 0
+            report.totals_rows, report.footer_rows = [], []
         if self.kind != "units":
             ledger.create_staging(self.db, self.table)
-            # Into an empty table nothing can conflict: load straight in and
-            # rebuild the identity indexes after, which also finds duplicates.
-            if ledger.is_empty(self.db, self.table):
-                self._rebuild = ledger.drop_bulk_indexes(self.db, self.table)
-                self._bulk = Counter()
         for src, report in enumerate(self.reports):
             self._read_file(src, report)
+        self._read_known = self._known
+
+    def execute(self) -> None:
+        """The merge, inside the write transaction: checks against the stored rows are made here."""
+        self.first_import_id = ledger.next_import_id(self.db)
+        if self._read_known is not None and ledger.known_unit_ids(self.db) != self._read_known:
+            self.read()  # units were imported meanwhile: check the rows against the units stored now
+        if self.kind != "units" and ledger.is_empty(self.db, self.table):
+            # Into an empty table nothing can conflict: load straight in and
+            # rebuild the identity indexes after, which also finds duplicates.
+            self._rebuild = ledger.drop_bulk_indexes(self.db, self.table)
+            self._bulk = ledger.load_staged(self.db, self.table, self.first_import_id)
         if self.kind == "units":
             self._merge_units()
         else:
@@ -160,13 +177,7 @@ class _Importer:
             records = ChargeParser(parser, known, self.workspace.settings.deposit_items).records()
         else:
             records = PaymentParser(parser, known).records()
-        if self._bulk is None:
-            ledger.stage(self.db, self.table, records)
-            return
-        adjustments: list[Record] = []  # need their target charge: merged from staging later
-        plain = _set_aside_adjustments(records, adjustments) if self.kind == "charges" else records
-        self._bulk += ledger.bulk_insert(self.db, self.table, plain, self.first_import_id)
-        ledger.stage(self.db, self.table, adjustments)
+        ledger.stage(self.db, self.table, records)
 
     def _known_units(self) -> set[str]:
         """The stored unit ids, read once per import however many files it has."""
@@ -335,14 +346,6 @@ class _Importer:
                 report.rejected_file = write_rejected(report.path, self.schema, self.options.sheet,
                                                       self.options.encoding, report.rejected,
                                                       self.workspace.settings.header_synonyms)
-
-
-def _set_aside_adjustments(records: Iterator[Record], aside: list[Record]) -> Iterator[Record]:
-    for record in records:
-        if record[10] == "adjustment":
-            aside.append(record)
-        else:
-            yield record
 
 
 def _adjustment_problem(adjustment: ledger.StagedAdjustment, target: tuple[int, int] | None) -> str:

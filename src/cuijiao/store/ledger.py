@@ -98,23 +98,23 @@ def drop_bulk_indexes(db: sqlite3.Connection, table: LedgerTable) -> list[str]:
     return [sql for _name, sql in found]
 
 
-def bulk_insert(db: sqlite3.Connection, table: LedgerTable, records: Iterable[tuple[Any, ...]],
-                first_import_id: int) -> Counter[int]:
-    """Insert records straight into the table; returns rows inserted per source file.
+def load_staged(db: sqlite3.Connection, table: LedgerTable, first_import_id: int) -> Counter[int]:
+    """Move the staged rows into the (empty) table; returns rows moved per source file.
 
-    Records are (src, line, key, *columns); numbered parameters let each tuple
-    be bound as it is, without building a new one per row.
+    Adjustments stay staged: they need their target charge (see new_adjustments).
     """
-    width = len(table.columns)
-    values = ", ".join(f"?{3 + i}" for i in range(1, width + 1))
-    sql = (f"INSERT INTO {table.name} ({table.key}, {', '.join(table.columns)}, import_id, source_row)"
-           f" VALUES (?3, {values}, ?1 + {int(first_import_id)}, ?2)")
-    inserted: Counter[int] = Counter()
-    iterator = iter(records)
-    while batch := list(islice(iterator, _BATCH)):
-        db.executemany(sql, batch)
-        inserted.update(record[0] for record in batch)
-    return inserted
+    plain = "s.kind != 'adjustment'" if table is CHARGES else "1"
+    columns = ", ".join(table.columns)
+    counts: Counter[int] = Counter(dict(db.execute(
+        f"SELECT src, count(*) FROM {table.staging} AS s WHERE {plain} GROUP BY src").fetchall()))
+    db.execute(
+        f"INSERT INTO {table.name} ({table.key}, {columns}, import_id, source_row)"
+        f" SELECT s.key, {', '.join(f's.{c}' for c in table.columns)}, s.src + ?, s.line"
+        f" FROM {table.staging} AS s WHERE {plain} ORDER BY s.src, s.line",
+        (int(first_import_id),),
+    )
+    db.execute(f"DELETE FROM {table.staging} WHERE {plain.replace('s.', '')}")
+    return counts
 
 
 def rebuild_indexes(db: sqlite3.Connection, statements: list[str]) -> None:
