@@ -144,8 +144,10 @@ def test_sigkill_at_random_points(estate: tuple[Invoke, Path, Path], tmp_path: P
     assert cli(*xlsx).exit_code == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert points >= 30
-    with _db(workspace) as db:  # enough kills landed mid-command to mean something
-        assert db.execute("SELECT count(*) FROM runs WHERE outcome = 'interrupted'").fetchone()[0] >= POINTS
+    # Enough kills landed mid-command to mean something. A report killed before it answers
+    # leaves no run (it records its run after answering, and wrote nothing): only writers count.
+    with _db(workspace) as db:
+        assert db.execute("SELECT count(*) FROM runs WHERE outcome = 'interrupted'").fetchone()[0] >= POINTS // 2
 
 
 def test_sigterm_rolls_back_or_commits_and_says_which(estate: tuple[Invoke, Path, Path], tmp_path: Path) -> None:
