@@ -178,5 +178,8 @@ def test_sigterm_rolls_back_or_commits_and_says_which(estate: tuple[Invoke, Path
         assert "已中断（收到 SIGTERM）" in err
         assert outcome == "interrupted"
         assert _charges(workspace) in (0, len(big) - 1)
-        assert ("已全部撤销" in err) == (_charges(workspace) == 0)
+        # A signal while the files are still being read (no write lock yet) finds nothing
+        # to undo and says so; one during the merge rolls the import back.
+        assert ("已全部撤销" in err) <= (_charges(workspace) == 0)
+        assert ("已全部撤销" in err or "已完成的写入均已保存" in err)
     assert cli("audit", "verify").exit_code == 0
