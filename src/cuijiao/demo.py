@@ -21,6 +21,7 @@ from cuijiao.config import CONFIG_NAME
 from cuijiao.dates import add_months, month_end
 from cuijiao.demo_story import APPROVALS_PER_MONTH, Story, between_months
 from cuijiao.errors import WorkspaceError
+from cuijiao.fileio import write_private_text
 from cuijiao.ingest.importer import ImportOptions, import_files
 from cuijiao.monthly import RunOptions, RunResult, run_month
 from cuijiao.sample import COMPANY_NAME, ESTATE_NAME, EstateSpec
@@ -121,7 +122,7 @@ def fresh_workspace(directory: Path, *, force: bool) -> Workspace:
     text = config.read_text(encoding="utf-8")
     for old, new in DEMO_SETTINGS.items():
         text = text.replace(old, new, 1)
-    config.write_text(text, encoding="utf-8")
+    write_private_text(config, text)
     return open_workspace(directory)
 
 

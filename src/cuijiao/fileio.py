@@ -97,6 +97,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         temp.write_bytes(data)
 
 
+def write_private_text(path: Path, text: str, *, append: bool = False) -> None:
+    """Write (or append) ``text`` as UTF-8 to ``path``, a file only its owner can read (0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    handle = os.open(path, flags, 0o600)
+    os.fchmod(handle, 0o600)  # a file made before this rule keeps no wider mode
+    with os.fdopen(handle, "a" if append else "w", encoding="utf-8") as stream:
+        stream.write(text)
+
+
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) as 0700; an existing folder is left as it is."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -8,10 +8,15 @@ recorded but before the manifest was written leaves nothing pending for the next
 run to render. The manifest is written last, so a manifest that lists every
 letter of the month means the files are complete; otherwise the run rebuilds
 them here from every letter of the month.
+
+``notices issue`` writes one folder per run (``out/<as-of>_<run id>/``); a
+killed issue leaves its folder short in the same way, and the next issue
+completes it here (:func:`complete_run_folders`) with the same logic.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -73,3 +78,28 @@ def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Pat
     if result.letters:
         _run_files(workspace, run, result, calls, texts, company)
     return result.files
+
+
+_ISSUE_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_\d+")
+
+
+def complete_run_folders(workspace: Workspace, run: Run, as_of: date, out_dir: Path | None = None) -> list[Path]:
+    """Rebuild the shared files of every ``notices issue`` folder (``out/<as-of>_<run id>/``, and ``out_dir``
+    for ``as_of``) that a killed issue left short of its letters; returns the folders completed."""
+    folders: list[tuple[date, Path]] = []
+    if workspace.out_dir.is_dir():
+        for folder in sorted(workspace.out_dir.iterdir()):
+            match = _ISSUE_FOLDER.fullmatch(folder.name)
+            if match and folder.is_dir():
+                try:
+                    folders.append((date.fromisoformat(match.group(1)), folder))
+                except ValueError:
+                    continue
+    if out_dir is not None and out_dir.is_dir():
+        folders.append((as_of, out_dir))
+    completed = []
+    for day, folder in folders:
+        if needs_rebuild(workspace, day, folder):
+            rebuild_month_files(workspace, run, day, folder)
+            completed.append(folder)
+    return completed

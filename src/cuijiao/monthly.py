@@ -28,6 +28,7 @@ from cuijiao.documents.batch import issue_and_render
 from cuijiao.documents.context import check_company, company_from
 from cuijiao.documents.lint import refuse_failing_templates
 from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
+from cuijiao.fileio import private_dir, write_private_text
 from cuijiao.inbox import InboxFile, import_inbox
 from cuijiao.money import format_yuan
 from cuijiao.month_files import needs_rebuild, rebuild_month_files
@@ -187,7 +188,7 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     result.waiting_approval = [unit for unit in waiting if unit not in approve]
 
     step("发出通知并生成文书")
-    result.out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(result.out_dir)  # owners' names, phones and debts: 0700
     letters = issue_and_render(workspace, run, as_of, approve=approve, out_dir=result.out_dir)
     result.issued, result.problems = letters.issued, letters.problems
     result.letters = len(letters.letters)
@@ -259,8 +260,7 @@ class _Log:
 
     def __init__(self, path: Path, run_id: int) -> None:
         self.path, self.run_id = path, run_id
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
 
     def write(self, line: str) -> None:
-        with self.path.open("a", encoding="utf-8") as stream:
-            stream.write(f"{now_text()} run#{self.run_id} {line}\n")
+        write_private_text(self.path, f"{now_text()} run#{self.run_id} {line}\n", append=True)  # 0600

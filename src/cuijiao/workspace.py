@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings, with_company, with_estate
 from cuijiao.errors import WorkspaceError
-from cuijiao.fileio import private_dir
+from cuijiao.fileio import private_dir, write_private_text
 from cuijiao.store.db import DB_NAME, connect, connect_readonly
 
 ENV_VAR = "CUIJIAO_WORKSPACE"
@@ -73,7 +73,8 @@ def init_workspace(root: Path, company: Mapping[str, str] | None = None, *, esta
     private_dir(root)  # owners' names and phones live here: 0700
     for sub in ("templates", "out", "logs", "inbox"):
         private_dir(root / sub)
-    (root / CONFIG_NAME).write_text(with_estate(with_company(DEFAULT_CONFIG, company or {}), estate), encoding="utf-8")
+    # The settings name the company and may hold its contacts: 0600, like the database.
+    write_private_text(root / CONFIG_NAME, with_estate(with_company(DEFAULT_CONFIG, company or {}), estate))
     workspace = Workspace(root, load_settings(root / CONFIG_NAME))
     workspace.db  # noqa: B018 - creates the database (mode 0600) and its schema now
     return workspace

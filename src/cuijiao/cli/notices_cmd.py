@@ -17,6 +17,7 @@ from cuijiao.documents.pdf import to_pdf
 from cuijiao.documents.reprint import reprint_notice
 from cuijiao.errors import EXIT_WARNINGS, CuijiaoError
 from cuijiao.money import format_yuan
+from cuijiao.month_files import complete_run_folders
 from cuijiao.stages import STAGE_NAMES
 from cuijiao.store.lock import workspace_lock
 
@@ -103,6 +104,8 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
         # One issuer renders at a time: a second waits, then finds nothing left to write.
         with workspace_lock(ws.root, "notices issue", wait_seconds=RENDER_WAIT_SECONDS):
             result = issue_and_render(ws, run, day, approve=frozenset(approve or ()), out_dir=output)
+            # A killed issue left letters without their print file, call sheets, sms.csv or manifest: complete them.
+            completed = complete_run_folders(ws, run, day, output)
         pdfs: list[Path] = []
         if pdf and result.letters:
             try:
@@ -115,7 +118,8 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
                 {"notice_no": n.notice_no, "unit_id": n.unit_id, "stage": n.stage, "purpose": n.purpose.value,
                  "amount": format_yuan(n.amount_fen), "deadline": n.deadline.isoformat() if n.deadline else None}
                 for n in issued], "out_dir": str(result.out_dir) if result.out_dir else None,
-                "letters": [w.path.name for w in result.letters], "problems": result.problems})
+                "letters": [w.path.name for w in result.letters], "problems": result.problems,
+                "completed_folders": [str(folder) for folder in completed]})
         else:
             for n in [] if state(ctx).quiet else issued:
                 deadline = f"，缴费期限 {n.deadline.isoformat()}" if n.deadline else ""
@@ -123,6 +127,8 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
                            f"欠费 {format_yuan(n.amount_fen, grouping=True)} 元{deadline}")
             for problem in result.problems:
                 error(problem)
+            for folder in completed:
+                typer.echo(f"已补全 {folder} 的打印合并件、催费记录表、短信清单和文件清单（上次发出时被中断）")
             written = (f"；信件 {len(result.letters)} 份{'、PDF ' + str(len(pdfs)) + ' 份' if pdf else ''}"
                        f"已写入 {result.out_dir}" if result.out_dir else "；没有待生成的信件")
             summary(ws, f"已发出 {len(issued)} 份通知（截至 {day.isoformat()}）{written}")

@@ -34,6 +34,7 @@ from cuijiao.documents.merge import merge_letters
 from cuijiao.documents.output import Written, inside, safe_part, sync_files, write_atomic
 from cuijiao.documents.sms import Text, sms_csv
 from cuijiao.documents.templates import Library, template_name
+from cuijiao.fileio import private_dir
 from cuijiao.store.audit import Run, append_event, canonical_json
 from cuijiao.store.db import transaction
 from cuijiao.store.notices import StoredNotice, stored_notices
@@ -115,7 +116,7 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
                                       facts.notice.deadline or facts.notice.issued_on + timedelta(days=15),
                                       tuple(line.item for line in facts.lines)))
         if jobs and result.out_dir is None:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)  # owners' names, phones and debts: 0700
             result.out_dir = folder
         written = _render_jobs(workspace.root, jobs, len(pending))
         _record(workspace, run, written, jobs)

@@ -1,4 +1,7 @@
-"""``manifest.csv``: every file of a run with its SHA-256, written last. Returns bytes."""
+"""``manifest.csv``: every file of a run with its SHA-256, written last. Returns bytes.
+
+A unit id is the ledger's text: a cell Excel would read as a formula is neutralised (``reports.cells``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import Sequence
 
 from cuijiao.documents.output import Written
 from cuijiao.money import format_yuan
+from cuijiao.reports.cells import csv_row
 
 HEADER = ("file", "unit_id", "notice_no", "stage", "amount", "sha256")
 
@@ -17,6 +21,6 @@ def manifest_csv(written: Sequence[Written]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
     for w in written:
-        writer.writerow([w.path.name, w.unit_id, w.notice_no, "" if w.stage is None else w.stage,
-                         "" if w.amount_fen is None else format_yuan(w.amount_fen), w.sha256])
+        writer.writerow(csv_row([w.path.name, w.unit_id, w.notice_no, "" if w.stage is None else w.stage,
+                                 "" if w.amount_fen is None else format_yuan(w.amount_fen), w.sha256]))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

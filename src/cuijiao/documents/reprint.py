@@ -12,6 +12,7 @@ from cuijiao.documents.facts import one_notice
 from cuijiao.documents.output import inside, safe_part, write_atomic
 from cuijiao.documents.templates import template_name
 from cuijiao.errors import BadInput
+from cuijiao.fileio import private_dir
 from cuijiao.store.audit import Run, append_event
 from cuijiao.store.db import transaction
 from cuijiao.workspace import Workspace
@@ -57,7 +58,7 @@ def reprint_notice(workspace: Workspace, run: Run, notice_no: str, *, out_dir: P
     template = library.get(name)
     context = letter_context(facts, company)
     folder = out_dir if out_dir is not None else workspace.out_dir / f"reprint_{run.id}"
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)  # owners' names, phones and debts: 0700
     path = inside(folder, f"{notice.notice_no}_{safe_part(notice.unit_id)}.docx")
     sha = write_atomic(path, template.render(context))
     original = _original(workspace, notice_no)

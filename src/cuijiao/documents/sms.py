@@ -2,7 +2,8 @@
 
 An SMS in Chinese is UCS-2: 70 characters fit one message; longer ones go as
 parts of 67. The CSV is UTF-8 with BOM (Excel opens it), and a cell that a
-spreadsheet would read as a formula is neutralised with a leading apostrophe.
+spreadsheet would read as a formula is neutralised with a leading apostrophe
+(``reports.cells``, shared by every CSV writer).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from cuijiao.money import format_yuan
+from cuijiao.reports.cells import csv_row
 
 SINGLE, PART = 70, 67
 HEADER = ("手机号", "房号", "通知编号", "短信内容", "字数", "条数")
@@ -48,10 +50,6 @@ def message(estate: str, units: Sequence[str], amount: str, deadline: date, phon
             f"缴纳，已缴请忽略。详询{phone}")
 
 
-def neutral(cell: str) -> str:
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
-
-
 def sms_csv(texts: Sequence[Text], estate: str, contact_phone: str) -> bytes:
     """One row per phone number (an owner of several units gets one text naming them all)."""
     by_phone: dict[str, list[Text]] = {}
@@ -66,7 +64,6 @@ def sms_csv(texts: Sequence[Text], estate: str, contact_phone: str) -> bytes:
         amount = format_yuan(sum(t.amount_fen for t in group), grouping=True)
         body = message(estate, [t.unit_id for t in group], amount, group[0].deadline, contact_phone,
                        fee_word([item for t in group for item in t.items]))
-        writer.writerow([neutral(c) for c in (phone, "、".join(t.unit_id for t in group),
-                                              "、".join(t.notice_no for t in group), body)]
-                        + [str(len(body)), str(parts(body))])
+        writer.writerow(csv_row((phone, "、".join(t.unit_id for t in group), "、".join(t.notice_no for t in group),
+                                 body, str(len(body)), str(parts(body)))))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
