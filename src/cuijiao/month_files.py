@@ -71,7 +71,8 @@ def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Pat
         if notice.stage == 1:
             # As documents.batch does: a reminder carries no deadline of its own.
             texts.append(Text(facts.owner.phone, facts.owner.unit_id, notice.notice_no, facts.owner.name,
-                              notice.amount_fen, notice.deadline or notice.issued_on + timedelta(days=15)))
+                              notice.amount_fen, notice.deadline or notice.issued_on + timedelta(days=15),
+                              tuple(line.item for line in facts.lines)))
         path = letters[notice.notice_no]
         result.letters.append(Written(path, file_sha256(path), notice.unit_id, notice.notice_no, notice.stage,
                                       notice.amount_fen))
