@@ -42,17 +42,20 @@ def run_cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output + (result.stderr or "")
 
 
-@pytest.fixture
-def estate(tmp_path: Path) -> Path:
+def build_estate(tmp_path: Path) -> Path:
+    """A workspace with the company settings letters need, its units and charges imported."""
     root = tmp_path / "ws"
     init_workspace(root, {"name": "翠湖物业服务有限公司", "address": "杭州市西湖区翠湖路1号",
                           "phone": "0571-88880000"}, estate="翠湖花园").close()
-    units = write_csv(tmp_path / "units.csv", UNITS)
-    charges = write_csv(tmp_path / "charges.csv", CHARGES)
-    for kind, path in (("units", units), ("charges", charges)):
-        code, output = run_cli("-w", str(root), "import", kind, str(path))
+    for kind, rows in (("units", UNITS), ("charges", CHARGES)):
+        code, output = run_cli("-w", str(root), "import", kind, str(write_csv(tmp_path / f"{kind}.csv", rows)))
         assert code == 0, output
     return root
+
+
+@pytest.fixture
+def estate(tmp_path: Path) -> Path:
+    return build_estate(tmp_path)
 
 
 def letters_of(folder: Path) -> list[Path]:

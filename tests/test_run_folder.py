@@ -9,22 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_csv
 from cuijiao.documents.manifest import manifest_csv
 from cuijiao.documents.output import Written
-from cuijiao.workspace import init_workspace
-from test_documents import AS_OF, CHARGES, UNITS, run_cli
+from test_documents import AS_OF, build_estate, run_cli
 
 
 @pytest.fixture
 def estate(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    init_workspace(root, {"name": "翠湖物业服务有限公司", "address": "杭州市西湖区翠湖路1号",
-                          "phone": "0571-88880000"}, estate="翠湖花园").close()
-    for kind, rows in (("units", UNITS), ("charges", CHARGES)):
-        code, output = run_cli("-w", str(root), "import", kind, str(write_csv(tmp_path / f"{kind}.csv", rows)))
-        assert code == 0, output
-    return root
+    return build_estate(tmp_path)
 
 
 def mode(path: Path) -> int:
