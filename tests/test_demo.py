@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import sqlite3
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,18 @@ def test_force_replaces_a_folder_the_demo_made(tmp_path: Path) -> None:
     fresh_workspace(target, force=True).close()
     assert not (target / "out" / "old.txt").exists()
     assert (target / MARKER).is_file() and (target / "cuijiao.toml").is_file()
+
+
+def test_the_summary_ties_the_charges_file_to_what_is_stored(demo: tuple[Path, Result]) -> None:
+    """Counted here from the bundled file itself: data rows, deposits (押金) and adjustments (negative)."""
+    _, result = demo
+    sample = Path(str(resources.files("cuijiao.sample_data") / "charges.csv"))
+    with sample.open(encoding="gb18030", newline="") as stream:
+        rows = [row for row in list(csv.reader(stream))[3:] if row and row[0] != "合计"]
+    deposits = sum(1 for row in rows if "押金" in row[1])
+    adjustments = sum(1 for row in rows if row[4].startswith("-"))
+    fees = len(rows) - deposits - adjustments
+    assert deposits and adjustments
+    assert f"charges.csv：数据行 {len(rows):,}，新入库 {len(rows):,}，未变 0，跳过的合计/空白/表尾行 1" in result.output
+    assert (f"应收 {len(rows):,} 笔 = 费用 {fees:,} + 押金 {deposits:,}（押金单列，不计入欠费）"
+            f" + 减免/红冲 {adjustments:,}") in result.output

@@ -91,6 +91,7 @@ def where_to_look(result: DemoResult) -> list[str]:
     out = last.out_dir
     return [
         f"演示完成：{root.resolve()}（{ESTATE_NAME}，虚构数据，{len(result.runs)} 个月的月度批处理）",
+        *ledger_reconciliation(root),
         f"  月报：{out / f'月报_{last.as_of:%Y-%m}.docx'}（经理看的月报；同样的数字在 .xlsx 中）",
         f"  账龄报表：{last.files.get('aging_xlsx', out)}（按楼栋、房屋、项目的欠费账龄）",
         f"  每月的输出：{root / 'out'}/<截至日期>/：每份通知一个 Word 文件（编号_房号.docx），"
@@ -101,6 +102,36 @@ def where_to_look(result: DemoResult) -> list[str]:
         f"  试一试：cuijiao -w {root} notices plan --as-of {last.as_of.isoformat()}；"
         f"cuijiao -w {root} audit log；cuijiao -w {root} audit verify",
     ]
+
+
+def ledger_reconciliation(root: Path) -> list[str]:
+    """What the imported files held against what the workspace stores, so a clerk can tie them out.
+
+    Read back from the workspace (the imports table and the ledger), not from the run's own
+    counts: the lines check the store, not the importer's memory of what it did.
+    """
+    workspace = open_workspace(root)
+    try:
+        db = workspace.db
+        files = db.execute(
+            "SELECT file_name, rows_read, inserted, unchanged, replaced, rejected, skipped FROM imports ORDER BY id"
+        ).fetchall()
+        charges = dict(db.execute("SELECT kind, count(*) FROM charges GROUP BY kind").fetchall())
+        payments = dict(db.execute("SELECT kind, count(*) FROM payments GROUP BY kind").fetchall())
+        units = db.execute("SELECT count(*) FROM units").fetchone()[0]
+    finally:
+        workspace.close()
+    lines = ["  台账核对（每个文件：数据行 = 新入库 + 未变 + 替换 + 拒绝；合计、空白和表尾行不入库）："]
+    for name, read, inserted, unchanged, replaced, rejected, skipped in files:
+        extra = "".join(f"，{label} {count:,}" for label, count in
+                        (("替换", replaced), ("拒绝", rejected), ("跳过的合计/空白/表尾行", skipped)) if count)
+        lines.append(f"    {name}：数据行 {read:,}，新入库 {inserted:,}，未变 {unchanged:,}{extra}")
+    stored_charges = sum(charges.values())
+    lines.append(f"    库中房屋 {units:,} 户；应收 {stored_charges:,} 笔 = 费用 {charges.get('charge', 0):,}"
+                 f" + 押金 {charges.get('deposit', 0):,}（押金单列，不计入欠费）"
+                 f" + 减免/红冲 {charges.get('adjustment', 0):,}；"
+                 f"实收 {sum(payments.values()):,} 笔（其中押金收款 {payments.get('deposit', 0):,}，不冲抵费用）")
+    return lines
 
 
 def fresh_workspace(directory: Path, *, force: bool) -> Workspace:
