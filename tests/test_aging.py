@@ -3,10 +3,12 @@
 import json
 import zipfile
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
+from rich.cells import cell_len
 
 from conftest import Invoke, write_csv
 from cuijiao.arrears import aging_report
@@ -210,13 +212,31 @@ def test_workbook_rates_are_numbers_and_dates_are_dates(estate: Invoke, tmp_path
 
 def test_a_long_table_shows_the_largest_debts_first_and_says_how_to_see_all(
         estate: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("cuijiao.cli.aging_cmd.SCREENFUL", 1)
+    monkeypatch.setenv("LINES", "13")  # a screen with room for one row beside the title, header and totals
     short = estate("aging", "--as-of", "2025-03-15").output
     assert "1-101" in short and "1-102" not in short  # 1-101 owes 180.00, the most
     assert "只显示欠费最多的 1 行" in short and "--all" in short and "--format csv" in short
     assert "280.00" in short  # the totals are of every row
     full = estate("aging", "--as-of", "2025-03-15", "--all").output
     assert "1-102" in full and "--all" not in full
+    monkeypatch.setenv("LINES", "40")
+    assert "--all" not in estate("aging", "--as-of", "2025-03-15").output  # every row fits a 40-line screen
+
+
+def test_the_aging_by_unit_table_at_80_columns_prints_in_parts_keeping_every_figure_whole(
+        estate: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    out = estate("aging", "--as-of", "2025-03-15").output
+    assert max(cell_len(line) for line in out.splitlines() if line[:1] in "┏┃┡│├└") <= 80
+    assert "（第 1/" in out and "部分）" in out
+    wide = estate("aging", "--as-of", "2025-03-15", "--format", "json").output
+    rows = json.loads(wide)["rows"]
+    assert rows
+    for unit in rows:  # each unit id once per part, and each of its figures whole on one line
+        assert out.count(f" {unit['unit_id']} ") == out.count("部分）")
+        for figure in (unit["overdue_total"], unit["not_yet_due"], unit["credit"], *unit["by_bucket"].values()):
+            grouped = f"{Decimal(figure):,.2f}"
+            assert any(f" {grouped} " in line for line in out.splitlines()), (unit["unit_id"], grouped)
 
 
 def test_an_80_column_table_never_splits_a_unit_id_or_a_figure(

@@ -10,14 +10,12 @@ import typer
 from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report, time_barred_payments, unit_position
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
-from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.output import console, new_table, print_json, screenful_rows
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, Section, emit_file, report_format, write_json
 from cuijiao.money import format_yuan
 from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
 from cuijiao.reports.statement import statement
 from cuijiao.store.reading import deposit_receipts
-
-SCREENFUL = 50  # terminal rows; more are left to --all or a CSV
 
 
 def register(app: typer.Typer) -> None:
@@ -34,12 +32,12 @@ def aging(
     fmt: Annotated[str, typer.Option("--format", help="table、csv、json 或 xlsx。")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件（csv、xlsx 必须指定）。")] = None,
     show_all: Annotated[
-        bool, typer.Option("--all", help=f"终端表格显示全部行（默认超过 {SCREENFUL} 行时只显示欠费最多的）。")
+        bool, typer.Option("--all", help="终端表格显示全部行（默认超过一屏时只显示欠费最多的）。")
     ] = False,
     unmask: UnmaskOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """欠费账龄报表：截至某日每户（或每栋、每个项目）的欠费、账龄分段、未到期和余额，及当月收缴率、清欠率。"""
+    """欠费账龄报表：截至某日每户（或每栋、每个项目）的欠费、账龄分段、未到期和预收余额，及当月收缴率、清欠率。"""
     with recorded_run(ctx, workspace, "aging", reads_only=True) as (ws, run):
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json, formats=("table", "csv", "json", "xlsx"))
@@ -65,14 +63,14 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
         write_xlsx(output, report, unmask=unmask)
         typer.echo(f"已写入 {output}")
     elif not quiet:  # a table nobody will see is not built (10,000 units: seconds)
-        headers, rows, footer = table_rows(report, by, unmask=unmask)
-        hidden = 0
-        if len(rows) > SCREENFUL and not show_all:  # the largest debts first, one screenful
+        headers, rows, footer = table_rows(report, by, unmask=unmask, money=_grouped)
+        hidden, screenful = 0, screenful_rows()
+        if len(rows) > screenful and not show_all:  # the largest debts first, one screenful
             source = {GroupBy.UNIT: report.units, GroupBy.BUILDING: report.by_building(), GroupBy.ITEM: report.items}
             fens = [r.overdue_fen for r in source[by]]
             order = sorted(range(len(rows)), key=lambda i: -fens[i])
-            hidden = len(rows) - SCREENFUL
-            rows = [rows[i] for i in order[:SCREENFUL]]
+            hidden = len(rows) - screenful
+            rows = [rows[i] for i in order[:screenful]]
         text_columns = 3 if by is GroupBy.UNIT else 1
         table = new_table(f"欠费账龄（截至 {report.as_of.isoformat()}）", headers, right=headers[text_columns:])
         for row in rows:
@@ -85,6 +83,10 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
                        f"显示全部请加 --all，或用 --format csv -o 文件 导出")
         for line in kpi_lines(report):
             typer.echo(line)
+
+
+def _grouped(fen: int) -> str:
+    return format_yuan(fen, grouping=True)
 
 
 def unit(
@@ -105,8 +107,8 @@ def unit(
         if fmt == "json" and output is None:
             print_json(data)
             return
-        if not emit_file(fmt, output, lambda: data, lambda: _statement_sections(data)):
-            _print_statement(data, quiet=state(ctx).quiet)
+        if not emit_file(fmt, output, lambda: data, lambda: _statement_sections(data)) and not state(ctx).quiet:
+            _print_statement(data)  # under -q no table is built: nobody would see it
         t = data["totals"]
         summary(ws, f"房号 {data['unit_id']}：逾期欠费 {t['overdue']} 元，未到期 {t['not_yet_due']} 元，"
                     f"预收余额 {t['credit']} 元")
@@ -130,8 +132,8 @@ def _statement_sections(data: dict[str, Any]) -> list[Section]:
     return sections
 
 
-def _print_statement(data: dict[str, Any], *, quiet: bool) -> None:
-    out = console(quiet=quiet)
+def _print_statement(data: dict[str, Any]) -> None:
+    out = console()
     out.print(f"房号 {data['unit_id']}（{data['building']}）业主 {data['owner_name']}，截至 {data['as_of']}")
     charges = new_table("应收", ("期间", "项目", "应缴日期", "应收", "减免", "已抵", "尚欠", "状态"),
                         right=("应收", "减免", "已抵", "尚欠"))
@@ -144,7 +146,7 @@ def _print_statement(data: dict[str, Any], *, quiet: bool) -> None:
     for p in data["payments"]:
         for index, a in enumerate(p["applied"]):
             first = index == 0
-            target = f"{a['item']} {a['period']}" if a["item"] else "余额"
+            target = f"{a['item']} {a['period']}" if a["item"] else "预收余额"
             if a["rule"] == "earmarked":
                 target = f"预收（留给 {a['item']} {a['period']}）"
             payments.add_row(p["paid_on"] if first else "", (p["receipt_no"] or "（无）") if first else "",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Collection, Sequence
 from typing import Any
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 
@@ -24,6 +25,19 @@ def console(*, quiet: bool = False) -> Console:
     """
     wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 250
     return Console(highlight=False, soft_wrap=False, width=wide, quiet=quiet, markup=False, emoji=False)
+
+
+def screenful_rows() -> int:
+    """Table rows that fit on the clerk's screen beside the title, header, totals and the lines after.
+
+    Not a terminal (a pipe, a file, cron): 50 rows, or what $LINES leaves when set.
+    """
+    on_screen = sys.stdout.isatty() or os.environ.get("LINES")
+    lines = shutil.get_terminal_size(fallback=(80, 62)).lines if on_screen else 62
+    return max(lines - _LINES_AROUND_ROWS, 1)
+
+
+_LINES_AROUND_ROWS = 12  # title, rules, header, totals row, the "only the largest" line, KPI lines
 
 
 def json_text(value: Any) -> str:
@@ -62,14 +76,61 @@ class DataTable(Table):
         super().add_row(*(plain(cell) for cell in renderables), **options)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        """Whole columns stay whole only when they fit: cropping a figure is worse than folding it."""
-        whole = [c for c in self.columns if c.no_wrap]
-        need = sum(max([_width(c.header), *(_width(cell) for cell in c.cells)]) for c in whole)
-        need += 3 * len(self.columns) + 1 + 2 * (len(self.columns) - len(whole))
-        if whole and need > options.max_width:
-            for column in whole:
-                column.no_wrap = False
-        yield from super().__rich_console__(console, options)
+        """Figures and unit ids are never split: a table too wide for the terminal is printed in
+        parts, each repeating the key columns (房号 …), rather than folding a number in two."""
+        groups = _column_groups(self.columns, options.max_width)
+        if len(groups) == 1:
+            yield from super().__rich_console__(console, options)
+            return
+        for number, group in enumerate(groups, start=1):
+            yield self._part(group, number, len(groups))
+
+    def _part(self, group: list[int], number: int, parts: int) -> Table:
+        title = self.title.plain if isinstance(self.title, Text) else str(self.title or "")
+        part = Table(title=Text(f"{title}（第 {number}/{parts} 部分）"), show_lines=self.show_lines)
+        columns = [self.columns[i] for i in group]
+        for column in columns:
+            part.add_column(column.header, justify=column.justify, overflow=column.overflow,
+                            no_wrap=column.no_wrap)
+        cells = [list(column.cells) for column in columns]
+        for row_index, row in enumerate(self.rows):
+            part.add_row(*(column[row_index] for column in cells), end_section=row.end_section)
+        return part
+
+
+def _column_groups(columns: list[Column], width: int) -> list[list[int]]:
+    """Column indexes per printed part: all in one when the whole columns fit, else the leading
+    key columns (unit id, number, building …) plus as many others as fit, part after part."""
+    needs = [_column_need(column) for column in columns]
+    if sum(needs) + 1 <= width or not any(c.no_wrap for c in columns):
+        return [list(range(len(columns)))]
+    keys = [0, *(i for i, c in enumerate(columns) if i and _plain(c.header) in WHOLE_COLUMNS)]
+    base = sum(needs[i] for i in keys) + 1
+    groups: list[list[int]] = []
+    current: list[int] = []
+    used = base
+    for index in (i for i in range(len(columns)) if i not in keys):
+        if current and used + needs[index] > width:
+            groups.append(current)
+            current, used = [], base
+        current.append(index)
+        used += needs[index]
+    groups.append(current)
+    if any(base + sum(needs[i] for i in group) > width for group in groups):
+        for column in columns:  # even one column beside the keys does not fit: fold rather than crop
+            column.no_wrap = False
+        return [list(range(len(columns)))]
+    return [sorted([*keys, *group]) for group in groups]
+
+
+def _column_need(column: Column) -> int:
+    """Cells plus padding and rule: a whole column's widest cell, a text column's header or 8."""
+    widest = max([_width(column.header), *(_width(cell) for cell in column.cells)])
+    return (widest if column.no_wrap else min(widest, max(_width(column.header), 8))) + 3
+
+
+def _plain(header: object) -> str:
+    return header.plain if isinstance(header, Text) else str(header)
 
 
 def _width(cell: object) -> int:

@@ -101,14 +101,14 @@ def table_rows(report: AgingReport, by: GroupBy, *, unmask: bool = False,
     buckets = list(report.buckets.labels)
     total = report.total
     if by is GroupBy.UNIT:
-        headers = ["房号", "楼栋", "业主", "欠费合计", *buckets, "未到期", "余额", "最早欠费应缴日"]
+        headers = ["房号", "楼栋", "业主", "欠费合计", *buckets, "未到期", "预收余额", "最早欠费应缴日"]
         rows = [[r.key, r.building, r.owner_name if unmask else mask_name(r.owner_name),
                  *_money_cells(report, r, money), money(r.not_yet_due_fen), money(r.credit_fen), _day(r)]
                 for r in report.units]
         footer = ["合计", "", f"{total.units} 户", *_money_cells(report, total, money), money(total.not_yet_due_fen),
                   money(total.credit_fen), _day(total)]
     elif by is GroupBy.BUILDING:
-        headers = ["楼栋", "欠费户数", "欠费合计", *buckets, "未到期", "余额", "当月收缴率", "当月清欠率"]
+        headers = ["楼栋", "欠费户数", "欠费合计", *buckets, "未到期", "预收余额", "当月收缴率", "当月清欠率"]
         rows = [[r.key, r.owing_units, *_money_cells(report, r, money), money(r.not_yet_due_fen),
                  money(r.credit_fen), *_rates(r.kpi)] for r in report.by_building()]
         footer = ["合计", total.owing_units, *_money_cells(report, total, money), money(total.not_yet_due_fen),
