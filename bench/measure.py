@@ -1,9 +1,13 @@
 """Run a command as its own process and measure it: wall clock and peak memory.
 
-Peak memory is the largest sum of resident memory over the command and every
-process it starts (the aging report ages a large estate in worker processes),
-sampled from /proc ten times a second, and never less than the kernel's own
-peak for the command itself (wait4 → ru_maxrss).
+Peak memory is the largest sum of memory over the command and every process it
+starts (the aging report ages a large estate in worker processes), sampled from
+/proc ten times a second, and never less than the kernel's own peak for the
+command itself (wait4 → ru_maxrss). Each process counts its proportional set
+size (Pss, /proc/PID/smaps_rollup): pages a forked worker still shares with its
+parent are counted once between them, as the machine holds them once, where a
+sum of resident sizes would count them in every process (falls back to VmRSS
+where smaps_rollup is missing).
 """
 
 from __future__ import annotations
@@ -41,15 +45,20 @@ def _tree_rss_kib(root: int) -> int:
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier += children
-    total = 0
-    for pid in tree:
+    return sum(_memory_kib(pid) for pid in tree)
+
+
+def _memory_kib(pid: int) -> int:
+    """Pss of the process (shared pages divided among their sharers), else its resident size."""
+    for name, field in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
         try:
-            for line in (PROC / str(pid) / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            text = (PROC / str(pid) / name).read_text()
         except OSError:
             continue
-    return total
+        for line in text.splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
 
 
 def run_measured(command: list[str], accept: tuple[int, ...] = (0,)) -> Measured:
