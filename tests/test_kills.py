@@ -25,6 +25,7 @@ import pytest
 
 from conftest import Invoke, write_csv
 from cuijiao.cli import app
+from cuijiao.store.lock import workspace_lock
 
 POINTS = int(os.environ.get("CUIJIAO_KILL_POINTS", "8"))
 UNITS = 40
@@ -183,3 +184,42 @@ def test_sigterm_rolls_back_or_commits_and_says_which(estate: tuple[Invoke, Path
         assert ("已全部撤销" in err) <= (_charges(workspace) == 0)
         assert ("已全部撤销" in err or "已完成的写入均已保存" in err)
     assert cli("audit", "verify").exit_code == 0
+
+
+
+HOLDS_LOCK_WITH_WORKERS = """
+import os, sys, time
+from pathlib import Path
+from cuijiao.documents.batch import render_pool
+from cuijiao.store.lock import workspace_lock
+
+
+def worker_pid(_number):
+    time.sleep(0.2)  # every worker gets some of the work
+    return os.getpid()
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1])
+    with workspace_lock(root, "notices issue"):
+        print(" ".join(map(str, render_pool(root).map(worker_pid, range(8)))), flush=True)
+        time.sleep(120)
+"""
+
+
+def test_a_killed_batch_leaves_no_worker_holding_the_workspace(workspace_dir: Path, tmp_path: Path) -> None:
+    """Letter workers outlive a SIGKILLed parent only briefly, and never hold its workspace lock."""
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDS_LOCK_WITH_WORKERS)
+    process = subprocess.Popen([sys.executable, str(script), str(workspace_dir)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    workers = {int(pid) for pid in process.stdout.readline().split()}
+    assert workers and process.pid not in workers
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    with workspace_lock(workspace_dir, "audit verify") as lock:  # at once: no worker kept the flock
+        assert lock.taken_over is not None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers outlived their parent"

@@ -7,10 +7,8 @@ one path from the database to the numbers.
 from __future__ import annotations
 
 import difflib
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -57,6 +55,7 @@ from cuijiao.store.reading import (
     unit_ledgers,
     unit_list,
 )
+from cuijiao.workers import worker_pool
 from cuijiao.workspace import Workspace
 
 
@@ -89,7 +88,7 @@ def over_units(workspace: Workspace, work: Callable[[Workspace, UnitRange], list
     if workers <= 1:
         return work(workspace, UnitRange())
     ranges = split_units(workspace.db, workers)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with worker_pool(workers) as pool:
         parts = pool.map(_part, [workspace.root] * workers, [workspace.settings] * workers, [work] * workers, ranges)
         return [item for part in parts for item in part]
 

@@ -21,7 +21,7 @@ from cuijiao.cli import (
     segment_cmd,
     templates_cmd,
 )
-from cuijiao.cli.context import AppState, WorkspaceOption
+from cuijiao.cli.context import AppState, WorkspaceOption, ignore_signals_after_run
 from cuijiao.cli.i18n import CuijiaoGroup
 
 app = typer.Typer(
@@ -71,5 +71,6 @@ sample_cmd.register(app)
 
 
 def main() -> None:
+    ignore_signals_after_run()
     app()
 

@@ -271,9 +271,18 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+_AFTER_RUN: list[object] = []  # the handler once a run is recorded; empty: the one before it
+
+
+def ignore_signals_after_run() -> None:
+    """The CLI process: once its run is recorded as finished, a SIGTERM or Ctrl-C in the moment
+    before exit is ignored, so it cannot kill a command whose work is saved before it says so."""
+    _AFTER_RUN[:] = [signal.SIG_IGN]
+
+
 def _restore_signals(previous: dict[int, object]) -> None:
     for number, handler in previous.items():
-        signal.signal(number, handler)  # type: ignore[arg-type]
+        signal.signal(number, _AFTER_RUN[0] if _AFTER_RUN else handler)  # type: ignore[arg-type]
 
 
 def _close(workspace: Workspace, run: Run, *, wait: bool = True) -> None:

@@ -38,6 +38,7 @@ from cuijiao.fileio import private_dir
 from cuijiao.store.audit import Run, append_event, canonical_json
 from cuijiao.store.db import transaction
 from cuijiao.store.notices import StoredNotice, stored_notices
+from cuijiao.workers import worker_pool
 from cuijiao.workspace import Workspace
 
 CHUNK = 200  # notices read and rendered per step: memory stays flat in the batch's size
@@ -176,13 +177,17 @@ def _render_in_worker(job: tuple[str, str, dict[str, Any]]) -> str:
 _POOL: dict[Path, ProcessPoolExecutor] = {}
 
 
+def render_pool(root: Path) -> ProcessPoolExecutor:
+    """The workers that render ``root``'s letters, started once per process (see :mod:`cuijiao.workers`)."""
+    pool = _POOL.get(root)
+    if pool is None:
+        pool = _POOL[root] = worker_pool(min(os.cpu_count() or 1, 4), _worker_start, (root,))
+    return pool
+
+
 def _render_jobs(root: Path, jobs: list[Job], total: int) -> list[Written]:
     if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
-        pool = _POOL.get(root)
-        if pool is None:
-            pool = _POOL[root] = ProcessPoolExecutor(min(os.cpu_count() or 1, 4), initializer=_worker_start,
-                                                     initargs=(root,))
-        hashes = list(pool.map(_render_in_worker, [(n, p, c) for n, p, c, _ in jobs], chunksize=16))
+        hashes = list(render_pool(root).map(_render_in_worker, [(n, p, c) for n, p, c, _ in jobs], chunksize=16))
     else:
         library = Library(root)
         hashes = [render_one(library, n, p, c) for n, p, c, _ in jobs]

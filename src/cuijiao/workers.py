@@ -1,0 +1,40 @@
+"""Worker processes that never outlive the command that started them.
+
+Both pools (allocation and letters) are spawned, not forked: a forked worker
+inherits the workspace lock's file descriptor, and with it the flock, so a
+killed command's workers would keep the workspace locked. A spawned worker
+still holds both ends of its task queue (multiprocessing pickles the whole
+queue), so it never sees the parent go; each worker therefore watches its
+parent and exits when it is gone (killed, OOM, power loss of that process).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def worker_pool(workers: int, initializer: Callable[..., None] | None = None,
+                initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
+    """A spawned pool whose workers exit soon after their parent dies."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start, initargs=(os.getpid(), initializer, initargs))
+
+
+def _start(parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _exit_with_parent(parent: int) -> None:
+    stopped = threading.Event()
+    while not stopped.wait(PARENT_CHECK_SECONDS):
+        if os.getppid() != parent:  # reparented: the parent is gone
+            os._exit(1)
