@@ -107,11 +107,15 @@ def _history(db: sqlite3.Connection, case_id: int, before: StoredNotice) -> tupl
     return tuple(found)
 
 
-def _siblings(db: sqlite3.Connection, owner: Owner) -> list[str]:
-    if "开发商" not in owner.tags:
-        return []
-    return [r[0] for r in db.execute("SELECT unit_id FROM units WHERE owner_name = ? ORDER BY unit_id",
-                                     (owner.name,))]
+def _siblings(db: sqlite3.Connection, owners: Iterable[Owner]) -> dict[str, list[str]]:
+    """Unit → every unit of the same developer (one query per developer, not per letter)."""
+    developers = {owner.name for owner in owners if "开发商" in owner.tags}
+    held: dict[str, list[str]] = {name: [] for name in developers}
+    for name, unit_id in db.execute(
+            "SELECT owner_name, unit_id FROM units WHERE owner_name IN (SELECT value FROM json_each(?))"
+            " ORDER BY unit_id", (json.dumps(sorted(developers), ensure_ascii=False),)):
+        held[name].append(unit_id)
+    return {owner.unit_id: held.get(owner.name, []) for owner in owners}
 
 
 def letter_facts(workspace: Workspace, notices: list[StoredNotice]) -> Iterator[LetterFacts]:
@@ -120,10 +124,17 @@ def letter_facts(workspace: Workspace, notices: list[StoredNotice]) -> Iterator[
     buckets = Buckets(settings.aging_buckets)
     rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
     owners = _owners(db, {n.unit_id for n in notices})
-    siblings = {n.unit_id: _siblings(db, owners[n.unit_id]) for n in notices}
+    siblings = _siblings(db, owners.values())
     wanted = {n.unit_id for n in notices} | {u for units in siblings.values() for u in units}
     ledgers = {ledger.unit_id: ledger for ledger in unit_ledgers(db, NamedUnits(tuple(sorted(wanted))))}
     recorded = outcomes_by_unit(db)
+    overdue: dict[tuple[str, date], int] = {}  # a developer's units, aged once per day, not once per letter
+
+    def overdue_fen(unit_id: str, on: date) -> int:
+        if (unit_id, on) not in overdue:
+            overdue[unit_id, on] = position(ledgers[unit_id], on, buckets).overdue_fen
+        return overdue[unit_id, on]
+
     for stored in notices:
         ledger = ledgers[stored.unit_id]
         unit = position(ledger, stored.issued_on, buckets)
@@ -138,8 +149,7 @@ def letter_facts(workspace: Workspace, notices: list[StoredNotice]) -> Iterator[
         segment, approved_by = notice_segment(db, stored.notice_no)
         calls = [o for o in outcomes if o.kind.value == "call" and o.on <= stored.issued_on]
         last = f"{calls[-1].on.isoformat()} {calls[-1].detail.get('outcome', '')}".strip() if calls else ""
-        sibling_rows = tuple((u, position(ledgers[u], stored.issued_on, buckets).overdue_fen)
-                             for u in siblings[stored.unit_id] if u in ledgers)
+        sibling_rows = tuple((u, overdue_fen(u, stored.issued_on)) for u in siblings[stored.unit_id] if u in ledgers)
         yield LetterFacts(stored, segment, approved_by, owners[stored.unit_id], lines,
                           _history(db, stored.case_id, stored), dispute, sibling_rows, last, len(calls))
 

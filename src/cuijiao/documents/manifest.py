@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from pathlib import Path
 
 from cuijiao.documents.output import Written
 from cuijiao.money import format_yuan
@@ -24,3 +25,11 @@ def manifest_csv(written: Sequence[Written]) -> bytes:
         writer.writerow(csv_row([w.path.name, w.unit_id, w.notice_no, "" if w.stage is None else w.stage,
                                  "" if w.amount_fen is None else format_yuan(w.amount_fen), w.sha256]))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def listed_files(path: Path) -> set[str]:
+    """The file names a manifest lists (empty when it is missing)."""
+    if not path.is_file():
+        return set()
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        return {row[0] for row in csv.reader(stream) if row}

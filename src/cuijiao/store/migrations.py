@@ -412,3 +412,10 @@ def m011_notice_recorded_on(db: sqlite3.Connection) -> None:
     """The day a notice was really recorded, beside the as-of date it was issued for: a backdated
     run shows on the notice's record (rows from before this migration have none)."""
     run_script(db, "ALTER TABLE notices ADD COLUMN recorded_on TEXT;")
+
+
+@migration
+def m012_notices_by_case(db: sqlite3.Connection) -> None:
+    """A letter cites its case's earlier notices: without this index (notices_case_stage covers
+    ladder notices only) each letter scanned every notice, minutes for a month of 50,000 letters."""
+    run_script(db, "CREATE INDEX notices_case ON notices(case_id, issued_on);")
