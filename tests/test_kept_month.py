@@ -23,7 +23,7 @@ from cuijiao.allocated import join
 from cuijiao.arrears import _allocate_part, allocated_estate, limitation_report, over_units, segment_units
 from cuijiao.cli import app
 from cuijiao.collection import plan_estate
-from cuijiao.store.reading import unit_ids
+from cuijiao.store.reading import designations_up_to, unit_ids
 from cuijiao.workspace import open_workspace
 from test_allocated_update import decoded
 
@@ -178,3 +178,42 @@ def test_a_later_month_extends_the_kept_allocation(tmp_path: Path) -> None:
     assert_kept_is_the_whole(root)
     assert set(reallocated(root).values()) <= {"designation_names_new_charge"}
     assert_same(root, date(2026, 11, 27))
+
+
+def test_kept_designations_that_name_the_months_charges_are_found_and_no_others(tmp_path: Path) -> None:
+    """Prepayments naming November (alone, in a range, by item only) reallocate their units; one naming
+    an old month does not: the index walk reads only designations that could reach the new charges."""
+    root = tmp_path / "ws"
+    assert CliRunner().invoke(app, ["init", str(root), "--company-name", "翠湖物业服务有限公司",
+                                    "--estate-name", "翠湖花园", "--company-address", "翠湖路1号",
+                                    "--company-phone", "0571-88880000"]).exit_code == 0
+    units = [f"1-{n}01" for n in range(1, 6)]
+    cuijiao(root, "import", "units", str(write_csv(tmp_path / "units.csv", [
+        ["房号", "楼栋", "业主姓名", "联系电话", "建筑面积"],
+        *[[u, "1栋", "张三", "13800138000", "88.5"] for u in units]])))
+    old = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]] + [
+        [u, "物业费", f"2026-{m:02d}", f"2026-{m:02d}-10", "100.00"] for u in units for m in (9, 10)]
+    cuijiao(root, "import", "charges", str(write_csv(tmp_path / "old.csv", old)))
+    designated = {units[0]: ("物业费", "2026-11"), units[1]: ("", "2026-10~2026-12"), units[2]: ("物业费", ""),
+                  units[3]: ("物业费", "2026-09"), units[4]: ("", "")}
+    cuijiao(root, "import", "payments", str(write_csv(tmp_path / "paid.csv", [
+        ["收据号", "房号", "实收金额", "收款日期", "收费项目", "所属期间"],
+        *[[f"SJ-{n}", u, "250.00", "2026-10-20", *designated[u]] for n, u in enumerate(units)]])))
+    workspace = open_workspace(root)
+    try:
+        allocated_estate(workspace)  # kept as of September and October
+    finally:
+        workspace.close()
+    cuijiao(root, "import", "charges", str(write_csv(tmp_path / "new.csv", [
+        ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+        *[[u, "物业费", "2026-11", "2026-11-10", "100.00"] for u in units]])))
+    workspace = open_workspace(root)
+    try:
+        everything = designations_up_to(workspace.db, 10**9)
+        reaching = designations_up_to(workspace.db, 10**9, date(2026, 11, 1))
+    finally:
+        workspace.close()
+    assert set(everything) == set(units[:4])  # the fifth payment names nothing
+    assert reaching == {u: everything[u] for u in units[:3]}  # September ended before November
+    assert_kept_is_the_whole(root)
+    assert reallocated(root) == dict.fromkeys(units[:3], "designation_names_new_charge")

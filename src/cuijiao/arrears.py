@@ -150,7 +150,8 @@ def extended_estate(workspace: Workspace, state: str) -> tuple[AllocatedEstate, 
     added = rows_since(db, charge_id, payment_id)
     new = {index[unit]: NewRows(added.charges.get(unit, []), added.payments.get(unit, []), unit in added.adjusted)
            for unit in {*added.charges, *added.payments, *added.adjusted}}
-    designations = designations_up_to(db, payment_id) if added.charges else {}
+    first_new_period = min((c.period_start for rows in added.charges.values() for c in rows), default=None)
+    designations = designations_up_to(db, payment_id, first_new_period) if first_new_period else {}
     why = reaching_back(kept, new, {index[unit]: found for unit, found in designations.items() if unit in index})
     afresh = {kept.unit_ids[k]: reason for k, reason in sorted(why.items())}
     ledgers = unit_ledgers(db, NamedUnits(tuple(afresh))) if afresh else iter(())

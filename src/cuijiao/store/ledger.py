@@ -58,7 +58,7 @@ PAYMENTS = LedgerTable(
     ("unit_id", "paid_on", "amount_fen", "receipt_no", "item", "period"),
     {"unit_id": "房号", "paid_on": "收款日期", "amount_fen": "金额", "receipt_no": "收据号",
      "item": "收费项目", "period": "所属期间"},
-    ("payments_key", "payments_unit_date"),
+    ("payments_key", "payments_unit_date", "payments_designation"),
 )
 
 

@@ -7,6 +7,9 @@ import sqlite3
 from collections.abc import Callable
 
 Migration = Callable[[sqlite3.Connection], None]
+
+# The partial index's condition, written the same way where queries use the index (store/reading.py).
+DESIGNATED = "kind = 'payment' AND (item IS NOT NULL OR period IS NOT NULL)"
 MIGRATIONS: list[tuple[str, Migration]] = []
 
 
@@ -419,3 +422,11 @@ def m012_notices_by_case(db: sqlite3.Connection) -> None:
     """A letter cites its case's earlier notices: without this index (notices_case_stage covers
     ladder notices only) each letter scanned every notice, minutes for a month of 50,000 letters."""
     run_script(db, "CREATE INDEX notices_case ON notices(case_id, issued_on);")
+
+
+@migration
+def m013_payments_by_designation(db: sqlite3.Connection) -> None:
+    """The designated payments by period: extending the kept allocation after a month's import
+    reads only designations that could name one of the month's charges (store/reading.py), not
+    all four million payments of a large estate's history."""
+    run_script(db, f"CREATE INDEX payments_designation ON payments(period, item, unit_id) WHERE {DESIGNATED};")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -19,7 +19,9 @@ from typing import Any
 
 from cuijiao.aging import UnitLedger
 from cuijiao.allocation import Charge, Payment
+from cuijiao.dates import parse_period
 from cuijiao.segments import Owner
+from cuijiao.store.migrations import DESIGNATED
 
 _CHARGES = """
     SELECT unit_id, id, item, period, due_date, amount_fen, kind, adjusts_id, period_start
@@ -188,15 +190,47 @@ def rows_since(db: sqlite3.Connection, charge_id: int, payment_id: int) -> RowsS
     return RowsSince(charges, adjusted, payments)
 
 
-def designations_up_to(db: sqlite3.Connection, payment_id: int) -> dict[str, set[tuple[str | None, str | None]]]:
-    """Unit → the (item, period) designations its payments up to ``payment_id`` made."""
+def designations_up_to(db: sqlite3.Connection, payment_id: int,
+                       reaching: date | None = None) -> dict[str, set[tuple[str | None, str | None]]]:
+    """Unit → the (item, period) designations its payments up to ``payment_id`` made.
+
+    ``reaching``: only designations that could name a charge whose period starts on
+    or after that day — no period, or a period (or range) not ended before it. The
+    distinct periods are walked on the ``payments_designation`` index (a probe each)
+    and only the rows of those periods are read, not every payment of the history.
+    """
+    where = DESIGNATED
+    rows: Iterable[tuple[str, str | None, str | None]]
+    if reaching is None:
+        rows = db.execute(f"SELECT DISTINCT unit_id, item, period FROM payments WHERE id <= ? AND {where}",
+                          (payment_id,))
+    else:
+        periods = [p for p in _designated_periods(db, where) if _may_reach(p, reaching)]
+        select = f"SELECT unit_id, item, period FROM payments INDEXED BY payments_designation WHERE id <= ? AND {where}"
+        rows = [*db.execute(f"{select} AND period IS NULL", (payment_id,)),
+                *db.execute(f"{select} AND period IN (SELECT value FROM json_each(?))",
+                            (payment_id, json.dumps(periods, ensure_ascii=False)))]
     found: dict[str, set[tuple[str | None, str | None]]] = {}
-    for unit, item, period in db.execute(
-        "SELECT DISTINCT unit_id, item, period FROM payments WHERE id <= ? AND kind = 'payment'"
-        " AND (item IS NOT NULL OR period IS NOT NULL)", (payment_id,)
-    ):
+    for unit, item, period in rows:
         found.setdefault(unit, set()).add((item, period))
     return found
+
+
+def _designated_periods(db: sqlite3.Connection, where: str) -> list[str]:
+    """The distinct designated period labels, one index probe each (a skip scan)."""
+    periods: list[str] = []
+    query = f"SELECT min(period) FROM payments INDEXED BY payments_designation WHERE {where} AND period > ?"
+    while (found := db.execute(query, (periods[-1] if periods else "",)).fetchone()[0]) is not None:
+        periods.append(found)
+    return periods
+
+
+def _may_reach(label: str, day: date) -> bool:
+    """False only for a period that ends before ``day``; a label that does not parse is kept."""
+    try:
+        return parse_period(label).end >= day
+    except ValueError:
+        return True
 
 
 def unit_list(db: sqlite3.Connection) -> tuple[list[str], list[str], list[str]]:
