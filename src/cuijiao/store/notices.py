@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from cuijiao.stages import Case, IssuedNotice, Purpose
 
@@ -45,12 +46,16 @@ def open_cases(db: sqlite3.Connection) -> dict[str, Case]:
     ):
         cases[unit_id] = Case(case_id, date.fromisoformat(opened))
     by_case: dict[int, list[IssuedNotice]] = {}
-    delivered = dict(db.execute("SELECT notice_no, min(delivered_on) FROM deliveries GROUP BY notice_no"))
-    for notice in stored_notices(db, open_only=True):
-        on = delivered.get(notice.notice_no)
-        by_case.setdefault(notice.case_id, []).append(
-            IssuedNotice(notice.notice_no, notice.stage, notice.issued_on, notice.deadline, notice.purpose,
-                         date.fromisoformat(on) if on else None))
+    day = cache(date.fromisoformat)  # a few hundred distinct days over 100,000 notices
+    for no, case_id, stage, issued, deadline, purpose, delivered in db.execute(
+        "SELECT n.notice_no, n.case_id, n.stage, n.issued_on, n.deadline, n.purpose,"
+        " (SELECT min(delivered_on) FROM deliveries AS d WHERE d.notice_no = n.notice_no)"
+        " FROM notices AS n WHERE n.case_id NOT IN (SELECT case_id FROM case_closings)"
+        " ORDER BY n.issued_on, n.notice_no"
+    ):
+        by_case.setdefault(case_id, []).append(IssuedNotice(
+            no, stage, day(issued), day(deadline) if deadline else None, Purpose(purpose),
+            day(delivered) if delivered else None))
     return {unit: Case(case.id, case.opened_on, tuple(by_case.get(case.id or 0, ()))) for unit, case in cases.items()}
 
 

@@ -143,8 +143,13 @@ def deposit_receipts(db: sqlite3.Connection, unit_id: str, as_of: date) -> list[
 
 def owners(db: sqlite3.Connection) -> dict[str, Owner]:
     """Unit → owner name, phone and tags, for segment facts."""
-    return {unit_id: Owner(unit_id, name, phone, tuple(json.loads(tags)))
-            for unit_id, name, phone, tags in db.execute("SELECT unit_id, owner_name, phone, tags FROM units")}
+    decoded: dict[str, tuple[str, ...]] = {}  # most units share a handful of tag lists: decode each once
+    found = {}
+    for unit_id, name, phone, tags in db.execute("SELECT unit_id, owner_name, phone, tags FROM units"):
+        if tags not in decoded:
+            decoded[tags] = tuple(json.loads(tags))
+        found[unit_id] = Owner(unit_id, name, phone, decoded[tags])
+    return found
 
 
 def unit_ids(db: sqlite3.Connection) -> list[str]:
