@@ -1,6 +1,7 @@
 """Segments: readable rules, first match wins, and a clear "why"."""
 
 import json
+import pickle
 from decimal import Decimal
 from pathlib import Path
 
@@ -103,3 +104,15 @@ def test_segment_command_and_explain(with_units: Invoke, tmp_path: Path) -> None
     # Before the deadline the promise is in effect, not broken.
     early = json.loads(with_units("--json", "segment", "--as-of", "2025-02-15", "--explain", "1-102").output)
     assert (early["facts"]["promise_in_effect"], early["facts"]["broken_promises"]) == (True, 0)
+
+
+def test_a_rule_sent_to_a_worker_process_decides_as_the_original() -> None:
+    """Rules travel to the allocation workers pickled; compiled conditions are rebuilt from their text."""
+    condition = Condition.parse('overdue_total > ¥1,000 and ("空置" in tags or not reachable_phone)')
+    copy = pickle.loads(pickle.dumps(condition))  # noqa: S301 - our own bytes, as multiprocessing sends them
+    assert copy.text == condition.text
+    for total, tags, reachable in [("1000.01", ["空置"], True), ("1000", ["空置"], False),
+                                   ("5000", [], False), ("5000", [], True)]:
+        facts = {"overdue_total": Decimal(total), "tags": tags, "reachable_phone": reachable}
+        assert copy.holds(facts) == condition.holds(facts) == (
+            Decimal(total) > 1000 and ("空置" in tags or not reachable))
