@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
 
 import docx
 import pytest
+from docx.oxml.ns import qn
 from typer.testing import CliRunner
 
 from conftest import write_csv
@@ -180,6 +182,24 @@ def test_check_rejects_forbidden_threats_unknown_names_and_bad_jinja(estate: Pat
     code, output = run_cli("-w", str(estate), "templates", "check")
     assert code == 1, output
     assert "模板 stage3_demand" in output and expected in output and "段" in output, output
+
+
+@pytest.mark.parametrize("tag", ["{% if %}", "{{ owner.nickname }}", "{{ total ＞ 0 }}", "{% if total %}"])
+def test_check_names_the_paragraph_word_shows_and_says_it_in_chinese(estate: Path, tmp_path: Path, tag: str) -> None:
+    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
+    document = docx.Document(str(tmp_path / "t" / "stage3_demand.docx"))
+    target = next(p for p in document.paragraphs[6:] if len(p.text) > 12 and "{" not in p.text)
+    opening = target.text[:12]
+    target.add_run(" " + tag)
+    # Counted as Word counts them: every paragraph of the body in order, table cells included.
+    number = list(document.element.body.iter(qn("w:p"))).index(target._p) + 1
+    override = estate / "templates" / "notices"
+    override.mkdir(parents=True, exist_ok=True)
+    document.save(str(override / "stage3_demand.docx"))
+    code, output = run_cli("-w", str(estate), "templates", "check")
+    assert code == 1 and f"第 {number} 段" in output, output
+    if "nickname" not in tag:
+        assert opening in output and not re.search(r"[Ee]xpected|unexpected|token|[Uu]nknown", output), output
 
 
 def test_shipped_templates_pass_check_and_a_bad_template_stops_the_batch(estate: Path) -> None:

@@ -55,6 +55,8 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
+        if not self.part and self.message.startswith(f"模板 {self.template}（"):
+            return self.message  # a template that does not load names its own part and paragraph
         where = f"第 {self.paragraph} 段" if self.paragraph else ""
         phrase = f"“{self.phrase}”" if self.phrase else ""
         return f"模板 {self.template}（{self.part}）{where}{phrase}：{self.message}"
@@ -101,9 +103,9 @@ def render_findings(template: Template) -> list[Finding]:
             compiled.render(context)
         except Exception as exc:  # a clerk's template: any failure is a finding
             needle, message = render_error(exc)
-            paragraph = template_line(exc) - 1 if template_line(exc) > 1 else 0
-            if not paragraph and needle:
-                paragraph = _paragraph_of(template, part, needle)[0]
+            # The name's own paragraph first: Jinja's traceback line is where its output block began.
+            paragraph = _paragraph_of(template, part, needle)[0] if needle else 0
+            paragraph = paragraph or max(template_line(exc) - 1, 0)
             found.append(Finding(template.name, part, paragraph, needle, message))
     return found
 

@@ -8,9 +8,11 @@ inside tags are unescaped, and the element-level tags ``{%p …%}``, ``{%tr …%
 ``{%tc …%}`` and ``{%r …%}`` replace the whole paragraph, table row, cell or run
 that holds them, so a loop repeats a row and a condition drops a paragraph.
 
-A newline is put before every paragraph, so a Jinja line number is the
-paragraph it is in (numbered from 1, table cells included) — that is how
-``templates check`` names the paragraph of a problem.
+A newline is put before every paragraph, so a Jinja line number is one more than
+the paragraph it is in (numbered from 1, table cells included) — that is how
+``templates check`` names the paragraph of a problem. The line breaks Word or another
+tool left between elements (after the XML declaration, in pretty-printed parts) become
+Jinja string literals: the letter keeps them byte for byte, the numbering stays right.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _INSIDE_TAG = re.compile(r"(?<={[{%])(.*?)(?=[}%]})", re.DOTALL)
 _PRESERVE = re.compile(r"<w:t>((?:(?!<w:t>).)*)({{.*?}}|{%.*?%})", re.DOTALL)
 _RUN_TAG = re.compile(r"({{r\s.*?}}|{%r\s.*?%})", re.DOTALL)
 _PARAGRAPH = re.compile(r"(?=<w:p[ >])")
+_BREAK_BETWEEN_TAGS = re.compile(r"(?<=>)[ \t]*\r?\n\s*(?=<)")
 _ELEMENT_TAGS = {
     kind: re.compile(rf"<w:{kind}[ >](?:(?!<w:{kind}[ >]).)*({{%|{{{{){kind} ([^}}%]*(?:%}}|}}}})).*?</w:{kind}>",
                      re.DOTALL)
@@ -40,6 +43,7 @@ def has_tags(xml: str) -> bool:
 
 def prepare(xml: str) -> str:
     """Template XML as Word saved it → Jinja source that renders to valid XML."""
+    xml = _BREAK_BETWEEN_TAGS.sub(_as_literal, xml)
     xml = _SPLIT_BRACES.sub("", xml)
     xml = _TAG_BODY.sub(lambda m: _RUN_BREAK.sub("", m.group(0)), xml)
     xml = _INSIDE_TAG.sub(lambda m: _unescape(m.group(0)), xml)
@@ -51,6 +55,12 @@ def prepare(xml: str) -> str:
         # keep the element's newlines, so later line numbers still count paragraphs
         xml = pattern.sub(lambda m: f"{m.group(1)} {m.group(2)}" + "\n" * m.group(0).count("\n"), xml)
     return xml
+
+
+def _as_literal(match: re.Match[str]) -> str:
+    """Whitespace holding a line break → a Jinja expression printing it, on one source line."""
+    escaped = match.group(0).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return '{{ "' + escaped + '" }}'
 
 
 def _unescape(text: str) -> str:

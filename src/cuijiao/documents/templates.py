@@ -184,10 +184,62 @@ def render_message(template: Template, part: str, exc: Exception) -> str:
 def syntax_message(template: Template, part: str, exc: jinja2.TemplateSyntaxError) -> str:
     from cuijiao.documents.tags import paragraph_texts  # noqa: PLC0415 - only for messages
 
-    paragraph = max((exc.lineno or 1) - 1, 1)
+    line = exc.lineno or 1
+    if "end of template" in (exc.message or ""):  # Jinja stops at the end: name the block left open instead
+        line = _unclosed_block_line(template.sources[part]) or line
+    paragraph = max(line - 1, 1)
     texts = paragraph_texts(template.raw_xml.get(part, ""))
     excerpt = texts[paragraph - 1][:40] if paragraph - 1 < len(texts) else ""
-    return f"模板 {template.name}（{part}）第 {paragraph} 段“{excerpt}”：Jinja 语法错误：{exc.message}"
+    problem = syntax_in_chinese(exc.message)
+    return f"模板 {template.name}（{part}）第 {paragraph} 段“{excerpt}”：Jinja 语法错误：{problem}"
+
+
+_SYNTAX_TEXTS = (
+    (re.compile(r"Expected an expression, got '(.*)'"), "标签里缺少变量或表达式（如 {{% if %}} 没写条件）"),
+    (re.compile(r"[Uu]nexpected end of template.*?innermost block that needs to be closed is '(\w+)'", re.S),
+     "{{% {0} %}} 没有对应的结束标签（{{% end{0} %}}）"),
+    (re.compile(r"[Uu]nexpected end of template"), "模板在标签闭合之前结束了（少了 }}}} 或 %}}？）"),
+    (re.compile(r"Encountered unknown tag '(\w+)'", re.S), "未知或不配对的标签“{0}”（多了一个结束标签，或拼错？）"),
+    (re.compile(r"unexpected char '(.)'"), "无法识别的字符“{0}”（中文输入法的全角符号？标签里请用半角）"),
+    (re.compile(r"expected token '(.*?)', got '(.*?)'"), "此处应为“{0}”，却是“{1}”"),
+    (re.compile(r"unexpected '(.*?)'"), "多余或不配对的“{0}”"),
+)
+
+
+_BLOCKS = frozenset({"if", "for", "with", "filter", "macro", "call", "block", "raw", "autoescape"})
+
+
+def _unclosed_block_line(source: str) -> int:
+    """The line of the innermost block tag never closed (0 when the lexer cannot tell)."""
+    opened: list[tuple[str, int]] = []
+    after_begin = False
+    try:
+        for line, kind, value in environment().lex(source):
+            if kind == "whitespace":
+                continue
+            if after_begin and kind == "name":
+                if value in _BLOCKS:
+                    opened.append((value, line))
+                elif value.startswith("end") and opened and opened[-1][0] == value[3:]:
+                    opened.pop()
+            after_begin = kind == "block_begin"
+    except jinja2.TemplateSyntaxError:
+        return 0
+    return opened[-1][1] if opened else 0
+
+
+_TOKEN_NAMES = {"end of print statement": "}}", "end of statement block": "%}", "name": "变量名",
+                "end of template": "模板结尾"}
+
+
+def syntax_in_chinese(message: str | None) -> str:
+    """Jinja's English parse error → what a clerk can act on; an unknown one keeps Jinja's words after it."""
+    text = message or ""
+    for pattern, chinese in _SYNTAX_TEXTS:
+        match = pattern.search(text)
+        if match:
+            return chinese.format(*(_TOKEN_NAMES.get(group, group) for group in match.groups()))
+    return f"无法解析（{text}）"
 
 
 def load(name: str, data: bytes, origin: str) -> Template:
