@@ -89,3 +89,14 @@ def test_failed_migration_leaves_nothing_behind(tmp_path: Path, monkeypatch: pyt
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert "half_done" not in tables
     assert "units" in tables  # the good migrations before it stayed
+
+
+@pytest.mark.parametrize("table", ["charges", "payments"])
+def test_an_imports_rows_are_found_by_index_not_by_scanning_the_ledger(tmp_path: Path, table: str) -> None:
+    # The seal hashes an import's rows, and a deferred foreign key looks for them when the
+    # imports row is written last: both read the ledger by import id.
+    db = connect(tmp_path / "w.db")
+    migrate(db)
+    plan = " ".join(row[-1] for row in db.execute(
+        f"EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE import_id IN (7, 8) ORDER BY id"))
+    assert f"USING INDEX {table}_import" in plan, plan
