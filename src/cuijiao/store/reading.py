@@ -180,7 +180,8 @@ def rows_since(db: sqlite3.Connection, charge_id: int, payment_id: int) -> RowsS
     adjusted: set[str] = set()
     for unit, row_id, item, period, due, amount, kind, _adjusts, start in db.execute(
         "SELECT unit_id, id, item, period, due_date, amount_fen, kind, adjusts_id, period_start FROM charges"
-        " WHERE id > ? AND kind != 'deposit' ORDER BY unit_id, due_date, id", (charge_id,)
+        # "+unit_id": sort the new rows, found by id; ordering by the (unit, due) index walked every charge.
+        " WHERE id > ? AND kind != 'deposit' ORDER BY +unit_id, due_date, id", (charge_id,)
     ):
         if kind == "adjustment":
             adjusted.add(unit)
@@ -189,7 +190,7 @@ def rows_since(db: sqlite3.Connection, charge_id: int, payment_id: int) -> RowsS
     payments: dict[str, list[Payment]] = {}
     for unit, *row in db.execute(
         "SELECT unit_id, id, paid_on, amount_fen, receipt_no, item, period FROM payments"
-        " WHERE id > ? AND kind = 'payment' ORDER BY unit_id, id", (payment_id,)
+        " WHERE id > ? AND kind = 'payment' ORDER BY +unit_id, id", (payment_id,)
     ):
         payments.setdefault(unit, []).extend(_payments(iter([(unit, *row)]), dates))
     return RowsSince(charges, adjusted, payments)
