@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from cuijiao.aging import UnitPosition
 from cuijiao.outcomes import Kind, Outcome, Standing
@@ -51,8 +52,9 @@ class Policy:
     max_stage_by_segment: Mapping[str, int] = field(default_factory=lambda: {"dispute": 2})
 
 
-@dataclass(frozen=True)
-class IssuedNotice:
+class IssuedNotice(NamedTuple):
+    """A notice of an open case (a named tuple: every open case's notices are read per plan)."""
+
     notice_no: str
     stage: int
     issued_on: date

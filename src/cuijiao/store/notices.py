@@ -47,6 +47,7 @@ def open_cases(db: sqlite3.Connection) -> dict[str, Case]:
         cases[unit_id] = Case(case_id, date.fromisoformat(opened))
     by_case: dict[int, list[IssuedNotice]] = {}
     day = cache(date.fromisoformat)  # a few hundred distinct days over 100,000 notices
+    purposes = {purpose.value: purpose for purpose in Purpose}  # Purpose(text) costs a microsecond or two
     for no, case_id, stage, issued, deadline, purpose, delivered in db.execute(
         "SELECT n.notice_no, n.case_id, n.stage, n.issued_on, n.deadline, n.purpose,"
         " (SELECT min(delivered_on) FROM deliveries AS d WHERE d.notice_no = n.notice_no)"
@@ -54,7 +55,7 @@ def open_cases(db: sqlite3.Connection) -> dict[str, Case]:
         " ORDER BY n.issued_on, n.notice_no"
     ):
         by_case.setdefault(case_id, []).append(IssuedNotice(
-            no, stage, day(issued), day(deadline) if deadline else None, Purpose(purpose),
+            no, stage, day(issued), day(deadline) if deadline else None, purposes[purpose],
             day(delivered) if delivered else None))
     return {unit: Case(case.id, case.opened_on, tuple(by_case.get(case.id or 0, ()))) for unit, case in cases.items()}
 
