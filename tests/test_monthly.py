@@ -112,6 +112,24 @@ def test_an_earlier_as_of_is_refused_unless_forced_and_then_audited(estate: Path
     payloads = [json.loads(p) for (p,) in db.execute("SELECT payload FROM events WHERE kind = 'run.backdated'")]
     assert payloads == [{"as_of": "2026-09-30", "last_as_of": "2026-10-31", "forced": True}]
     assert _cli("-w", str(estate), "audit", "verify")[0] == 0
+    # Forced back in time, the run reports but the ladder does not move back: nothing issued or
+    # closed on a day before the cases' last step.
+    assert "不发通知" in out, out
+    assert db.execute("SELECT count(*) FROM notices WHERE issued_on < '2026-10-31'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM case_closings WHERE closed_on < '2026-10-31'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("command", [("notices", "plan"), ("notices", "issue")])
+def test_a_plan_before_the_last_recorded_step_is_refused_and_changes_nothing(estate: Path,
+                                                                             command: tuple[str, str]) -> None:
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    db = sqlite3.connect(estate / "cuijiao.db")
+    counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("notices", "cases", "case_closings")]
+    assert counts[0] > 0
+    code, _, err = _cli("-w", str(estate), *command, "--as-of", "2026-09-30")
+    assert code == 2 and "早于已记录的最近一次催缴（2026-10-31）" in err, err
+    assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("notices", "cases", "case_closings")] == counts
 
 
 def test_a_folder_that_is_not_a_workspace_says_how_to_make_one(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from cuijiao.store.notices import (
     deliveries,
     insert_case,
     insert_notice,
+    latest_collection_day,
     next_notice_no,
 )
 from cuijiao.store.reading import NamedUnits, UnitRange, owners, unit_ledgers
@@ -73,6 +74,7 @@ def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = 
     An approval that cannot apply (no such unit, nothing owed, a next stage that needs
     none, a segment's cap) is bad input: the clerk meant something else.
     """
+    require_not_before_collection(workspace, as_of)
     if exact:
         plans = over_units(workspace, partial(_plan_part, as_of=as_of, approve=approve))
     else:
@@ -81,6 +83,16 @@ def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = 
     if problems:
         raise BadInput("\n".join(["--approve 无法批准以下房号，未做任何改动：", *(f"  {p}" for p in problems)]))
     return plans
+
+
+def require_not_before_collection(workspace: Workspace, as_of: date) -> None:
+    """Cases and notices only move forward in time: a plan as of a day before the last recorded step
+    would close cases before they opened and repeat stages already issued."""
+    latest = latest_collection_day(workspace.db)
+    if latest is not None and as_of < latest:
+        raise BadInput(f"--as-of {as_of.isoformat()} 早于已记录的最近一次催缴（{latest.isoformat()}）："
+                       f"案件和通知只能按日期向后推进，请用不早于 {latest.isoformat()} 的日期；"
+                       "当时的欠费可用 aging / unit 查看")
 
 
 def approval_problems(workspace: Workspace, plans: list[UnitPlan], approve: frozenset[str]) -> list[str]:

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report
-from cuijiao.collection import plan_estate
+from cuijiao.collection import plan_estate, require_not_before_collection
 from cuijiao.documents.batch import issue_and_render
 from cuijiao.documents.context import check_company, company_from
 from cuijiao.documents.lint import refuse_failing_templates
@@ -37,7 +38,7 @@ from cuijiao.stages import STAGE_NAMES, Block
 from cuijiao.store.audit import Run, append_event, chain_head, finish_run, format_head, now_text, start_run
 from cuijiao.store.db import transaction
 from cuijiao.store.lock import workspace_lock
-from cuijiao.store.notices import StoredNotice
+from cuijiao.store.notices import StoredNotice, latest_collection_day
 from cuijiao.workspace import Workspace, open_workspace
 
 RUN_COMMAND = "run"
@@ -162,6 +163,8 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
 
     # A template that fails `templates check`, or settings a letter needs, stop the run before it changes anything.
     check_letters(workspace)
+    if not options.force:  # before the inbox: a refused run imports nothing
+        require_not_before_collection(workspace, as_of)
 
     step("导入收件箱")
     inbox = options.inbox or workspace.root / "inbox"
@@ -177,6 +180,18 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     result.overdue_fen, result.owing_units = report.total.overdue_fen, report.total.owing_units
     log.write(f"账龄：欠费 {result.owing_units} 户，合计 {format_yuan(result.overdue_fen)} 元")
 
+    latest = latest_collection_day(workspace.db)
+    if latest is not None and as_of < latest:  # forced: cases and notices never move back in time
+        note = f"截至日早于已记录的最近一次催缴（{latest.isoformat()}）：本次只导入和写报表，不分群、不发通知"
+        result.notes.append(note)
+        log.write(note)
+    else:
+        _collect(workspace, run, options, result, log, step)
+    _write_reports(workspace, run, result, report, log, step)
+
+
+def _collect(workspace: Workspace, run: Run, options: RunOptions, result: RunResult, log: _Log, step: Step) -> None:
+    as_of = options.as_of
     step("分群与催缴计划")
     plans = plan_estate(workspace, as_of, approve=options.approve)
     # The planner segments every unit in arrears the way `cuijiao segment` does.
@@ -198,7 +213,12 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     log.write(f"通知：发出 {len(result.issued)} 份，生成信件 {result.letters} 份，"
               f"未能生成 {len(result.problems)} 份，待审批 {len(result.waiting_approval)} 户")
 
+
+def _write_reports(workspace: Workspace, run: Run, result: RunResult, report: AgingReport, log: _Log,
+                   step: Step) -> None:
+    as_of = result.as_of
     step("写出报表")
+    private_dir(result.out_dir)
     book = result.out_dir / f"账龄_{as_of.isoformat()}.xlsx"
     write_xlsx(book, report)
     result.files["aging_xlsx"] = book

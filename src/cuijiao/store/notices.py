@@ -88,6 +88,14 @@ def deliveries(db: sqlite3.Connection) -> dict[str, list[tuple[date, tuple[int, 
     return found
 
 
+def latest_collection_day(db: sqlite3.Connection) -> date | None:
+    """The day of the last recorded step of any case: a notice issued, a case opened or closed."""
+    row = db.execute("SELECT max(day) FROM (SELECT max(issued_on) AS day FROM notices"
+                     " UNION ALL SELECT max(opened_on) FROM cases UNION ALL SELECT max(closed_on) FROM case_closings)"
+                     ).fetchone()
+    return date.fromisoformat(row[0]) if row and row[0] else None
+
+
 def insert_case(db: sqlite3.Connection, run_id: int, unit_id: str, opened_on: date) -> int:
     cursor = db.execute("INSERT INTO cases (unit_id, opened_on, run_id) VALUES (?, ?, ?)",
                         (unit_id, opened_on.isoformat(), run_id))
