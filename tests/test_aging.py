@@ -244,3 +244,10 @@ def test_an_80_column_table_never_splits_a_unit_id_or_a_figure(
     monkeypatch.setenv("COLUMNS", "80")
     out = estate("segment", "--as-of", "2025-03-15", "--unmask").output
     assert "1-101" in out and "180.00" in out
+
+
+def test_the_summary_counts_owners_in_arrears_apart_from_those_with_only_credit(estate: Invoke) -> None:
+    # As of 2025-03-15 (worked out above): 1-101 and 1-102 owe; 2-201 only holds 20.00 of credit.
+    result = estate("aging", "--as-of", "2025-03-15")
+    assert result.exit_code == 0, result.stderr
+    assert "欠费 2 户，逾期欠费合计 280.00 元；另有 1 户仅有未到期费用或预收余额" in result.output, result.output

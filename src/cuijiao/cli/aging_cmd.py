@@ -46,8 +46,10 @@ def aging(
                           overdue_fen=report.total.overdue_fen)
         _emit(report, by, fmt, output, unmask=unmask, quiet=state(ctx).quiet, show_all=show_all)
         if fmt != "json" or output is not None:
-            summary(ws, f"截至 {day.isoformat()}：{len(report.units)} 户，"
-                        f"逾期欠费合计 {format_yuan(report.total.overdue_fen, grouping=True)} 元")
+            others = len(report.units) - report.total.owing_units
+            summary(ws, f"截至 {day.isoformat()}：欠费 {report.total.owing_units} 户，"
+                        f"逾期欠费合计 {format_yuan(report.total.overdue_fen, grouping=True)} 元"
+                        + (f"；另有 {others} 户仅有未到期费用或预收余额" if others else ""))
 
 
 def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, unmask: bool, quiet: bool,
