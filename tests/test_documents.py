@@ -168,6 +168,10 @@ def test_reprint_gives_the_same_bytes_and_says_when_the_template_changed(estate:
     ("欠费业主名单将在公告栏公示。", "公示"),
     ("逾期将纳入征信系统。", "征信"),
     ("滞纳金按每日 1% 计收。", "每日 1%"),
+    ("逾期每日加收0.5%的滞纳金。", "每日加收0.5%"),
+    ("滞纳金：每日千分之五。", "千分之五"),
+    ("逾期按日加收5‰违约金。", "5‰"),
+    ("违约金按日百分之零点五计。", "百分之零点五"),
     ("{{ owner.nickname }}", "nickname"),
     ("{% if %}", "Jinja 语法错误"),
 ])
@@ -182,6 +186,19 @@ def test_check_rejects_forbidden_threats_unknown_names_and_bad_jinja(estate: Pat
     code, output = run_cli("-w", str(estate), "templates", "check")
     assert code == 1, output
     assert "模板 stage3_demand" in output and expected in output and "段" in output, output
+
+
+@pytest.mark.parametrize("text", ["滞纳金按每日万分之五计收。", "每日千分之三的滞纳金。", "滞纳金每日0.3%。",
+                                  "每月10日前缴清，金额100%按账单。"])
+def test_check_lets_a_usual_late_fee_and_other_percentages_pass(estate: Path, tmp_path: Path, text: str) -> None:
+    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
+    document = docx.Document(str(tmp_path / "t" / "stage3_demand.docx"))
+    document.add_paragraph(text)
+    override = estate / "templates" / "notices"
+    override.mkdir(parents=True, exist_ok=True)
+    document.save(str(override / "stage3_demand.docx"))
+    code, output = run_cli("-w", str(estate), "templates", "check")
+    assert code == 0, output
 
 
 @pytest.mark.parametrize("tag", ["{% if %}", "{{ owner.nickname }}", "{{ total ＞ 0 }}", "{% if total %}"])

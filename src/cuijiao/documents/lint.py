@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from cuijiao.documents.context import example_context
@@ -41,8 +42,15 @@ FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(滞纳金|违约金)[^。；]*?(复利|利滚利)|(复利|利滚利)"),
      "违约金不得复利计算"),
 )
-_DAILY_RATE = re.compile(r"(滞纳金|违约金)[^。；]*?(每日|每天|按日|日)[^。；\d]*?(\d+(?:\.\d+)?)\s*(%|‰|％)")
-MAX_DAILY_PERCENT = 0.3  # contracts commonly allow 0.3% a day; courts cut what is excessive (art. 585)
+_SENTENCE = re.compile(r"[^。；;\n]+")
+_LATE_FEE = re.compile(r"滞纳金|违约金")
+_DAILY = re.compile(r"每日|每天|按日|日")
+_CN_DIGITS = "零〇一二两三四五六七八九点十"
+# A rate in figures (0.5%, 5‰) or in words (千分之五, 万分之五, 百分之零点五).
+_RATE = re.compile(rf"(\d+(?:\.\d+)?)\s*(%|％|‰)|(百分之|千分之|万分之)([\d.{_CN_DIGITS}]+)")
+_PER_PERCENT = {"%": Decimal(1), "％": Decimal(1), "‰": Decimal("0.1"), "百分之": Decimal(1),
+                "千分之": Decimal("0.1"), "万分之": Decimal("0.01")}
+MAX_DAILY_PERCENT = Decimal("0.3")  # contracts commonly allow 0.3% a day; courts cut what is excessive (art. 585)
 _ESCALATION = re.compile(r"诉讼|起诉|律师|支付令|仲裁|法院|强制")
 
 
@@ -63,11 +71,38 @@ class Finding:
 
 
 def _late_fee_too_high(text: str) -> str | None:
-    for match in _DAILY_RATE.finditer(text):
-        rate = float(match.group(3)) / (10 if match.group(4) == "‰" else 1)
-        if rate > MAX_DAILY_PERCENT:
-            return match.group(0)
+    """The first sentence naming a daily late fee at a rate above the usual cap."""
+    for sentence in _SENTENCE.findall(text):
+        if not (_LATE_FEE.search(sentence) and _DAILY.search(sentence)):
+            continue
+        for match in _RATE.finditer(sentence):
+            figures, sign, words_unit, words = match.groups()
+            rate = _number(figures) if figures else _chinese_number(words)
+            if rate is not None and rate * _PER_PERCENT[sign or words_unit] > MAX_DAILY_PERCENT:
+                return str(sentence).strip()[:40]
     return None
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _chinese_number(text: str) -> Decimal | None:
+    """五 → 5, 十五 → 15, 二十 → 20, 零点五 → 0.5 (figures pass through); None when unreadable."""
+    whole, _, fraction = text.replace(".", "点").partition("点")
+    digits = {c: str(k) for k, c in enumerate("零一二三四五六七八九")} | {"〇": "0", "两": "2"}
+    digits |= {str(k): str(k) for k in range(10)}
+    if "十" in whole:
+        tens, _, ones = whole.partition("十")
+        whole = str(int(digits.get(tens, "1") if tens else "1") * 10 + int(digits.get(ones, "0") if ones else "0"))
+    try:
+        return Decimal("".join(digits[c] for c in whole) + ("." + "".join(digits[c] for c in fraction)
+                                                           if fraction else ""))
+    except (KeyError, InvalidOperation):
+        return None
 
 
 def text_findings(name: str, part: str, xml: str) -> list[Finding]:
