@@ -101,6 +101,38 @@ def test_files_are_told_apart_by_their_columns_not_their_names(estate: Path) -> 
     assert [row[0] for row in db.execute("SELECT kind FROM imports ORDER BY id")] == ["units", "charges", "payments"]
 
 
+def _with_cover(path: Path, *sheets: str) -> list[str]:
+    """The export with cover sheets put before its data (as a billing system's 说明 page); its sheet names."""
+    workbook = openpyxl.load_workbook(path)
+    for index, title in enumerate(sheets):
+        cover = workbook.create_sheet(title, index)
+        cover.append(["本表由收费系统导出，数据在后面的工作表"])
+    workbook.save(path)
+    return workbook.sheetnames
+
+
+def test_a_workbook_with_a_cover_sheet_is_read_from_the_sheet_with_the_columns(estate: Path) -> None:
+    names = _with_cover(estate / "inbox" / "payments.xlsx", "说明")
+    code, out, err = _cli("-w", str(estate), "run", "--as-of", "2026-10-31")
+    assert code == 0, out + err
+    db = sqlite3.connect(estate / "cuijiao.db")
+    assert db.execute("SELECT sheet FROM imports WHERE kind = 'payments'").fetchone() == (names[1],)
+    assert f"工作表“{names[1]}”" in (estate / "logs" / "2026-10-31.log").read_text(encoding="utf-8")
+
+
+def test_a_workbook_whose_sheets_hold_no_columns_fails_listing_them(estate: Path) -> None:
+    path = estate / "inbox" / "备忘.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "说明"
+    workbook.active.append(["导出说明"])
+    workbook.create_sheet("汇总").append(["楼栋", "户数"])
+    workbook.save(path)
+    code, out, err = _cli("-w", str(estate), "run", "--as-of", "2026-10-31")
+    assert code == 3, out + err
+    report = (estate / "inbox" / "failed" / "2026-10-31" / "备忘.xlsx.错误.txt").read_text(encoding="utf-8")
+    assert "（说明、汇总）" in report and "--sheet" in report, report
+
+
 def test_an_earlier_as_of_is_refused_unless_forced_and_then_audited(estate: Path) -> None:
     assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
     code, _, err = _cli("-w", str(estate), "run", "--as-of", "2026-09-30")

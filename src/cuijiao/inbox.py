@@ -21,7 +21,7 @@ from cuijiao.errors import BadInput, CuijiaoError
 from cuijiao.fileio import atomic_writer
 from cuijiao.ingest.fields import SCHEMAS
 from cuijiao.ingest.importer import ImportOptions, import_files
-from cuijiao.ingest.readers import open_source
+from cuijiao.ingest.readers import open_source, sheet_names
 from cuijiao.ingest.table import locate_header
 from cuijiao.store.audit import Run
 from cuijiao.workspace import Workspace
@@ -44,6 +44,7 @@ class InboxFile:
     inserted: int = 0
     unchanged: int = 0
     error: str = ""
+    sheet: str | None = None  # the sheet read, when not a workbook's first
 
     @property
     def ok(self) -> bool:
@@ -58,12 +59,39 @@ def pending_files(inbox: Path) -> list[Path]:
                   if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(ERROR_SUFFIX))
 
 
-def recognise(workspace: Workspace, path: Path) -> str:
-    """The kind of ``path`` by its columns; :class:`BadInput` saying why when none fits."""
+def recognise(workspace: Workspace, path: Path) -> tuple[str, str | None]:
+    """The kind of ``path`` by its columns, and the sheet that has them (None: a CSV or the first
+    sheet); :class:`BadInput` saying why when none fits. A workbook whose first sheet is a cover
+    (说明) is read from the one other sheet that has a kind's columns: a run cannot ask for --sheet."""
+    try:
+        return _kind(workspace, path, None), None
+    except BadInput as first:
+        names = sheet_names(path)
+        if len(names) < 2:
+            raise
+        found = []
+        for name in names[1:]:
+            try:
+                found.append((_kind(workspace, path, name), name))
+            except BadInput:
+                continue
+        if len(found) == 1:
+            return found[0]
+        listed = "、".join(names)
+        if found:
+            sheets = "、".join(f"“{name}”" for _kind_found, name in found)
+            raise BadInput(f"{path.name}: 第一个工作表“{names[0]}”不是数据表，而工作表 {sheets} 都像数据表"
+                           f"（工作表：{listed}）；请每个文件只留一个数据表，"
+                           "或用 cuijiao import --sheet 导入") from None
+        raise BadInput(f"{first}\n工作簿的各个工作表（{listed}）都没有找到表头；"
+                       "请把数据放在第一个工作表，或用 cuijiao import --sheet 导入") from None
+
+
+def _kind(workspace: Workspace, path: Path, sheet: str | None) -> str:
     fits: list[str] = []
     reasons: list[str] = []
     for kind in ORDER:
-        source = open_source(path)  # a file no kind could read (encoding, not a table) fails here
+        source = open_source(path, sheet=sheet)  # a file no kind could read (encoding, not a table) fails here
         try:
             locate_header(source, SCHEMAS[kind], workspace.settings.header_synonyms)
         except BadInput as exc:
@@ -86,25 +114,25 @@ def recognise(workspace: Workspace, path: Path) -> str:
 
 def import_inbox(workspace: Workspace, run: Run, inbox: Path, label: str) -> Iterator[InboxFile]:
     """Import every pending file in order, moving each to done/ or failed/ as it goes."""
-    kinds: list[tuple[int, str, Path, str]] = []
+    kinds: list[tuple[int, str, Path, str, str | None]] = []
     failed: list[InboxFile] = []
     for path in pending_files(inbox):
         try:
-            kind = recognise(workspace, path)
+            kind, sheet = recognise(workspace, path)
         except CuijiaoError as exc:
             failed.append(_fail(inbox, label, path, None, str(exc)))
             continue
-        kinds.append((ORDER.index(kind), path.name, path, kind))
+        kinds.append((ORDER.index(kind), path.name, path, kind, sheet))
     yield from failed
-    for _rank, _name, path, kind in sorted(kinds):
+    for _rank, _name, path, kind, sheet in sorted(kinds, key=lambda found: found[:2]):
         try:
-            result = import_files(workspace, run, kind, [path], ImportOptions())
+            result = import_files(workspace, run, kind, [path], ImportOptions(sheet=sheet))
         except CuijiaoError as exc:
             yield _fail(inbox, label, path, kind, str(exc))
             continue
         totals = result.totals()
         yield InboxFile(path.name, kind, _move(path, inbox / DONE / label),
-                        inserted=totals["inserted"], unchanged=totals["unchanged"])
+                        inserted=totals["inserted"], unchanged=totals["unchanged"], sheet=sheet)
 
 
 def _fail(inbox: Path, label: str, path: Path, kind: str | None, reason: str) -> InboxFile:

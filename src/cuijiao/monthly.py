@@ -171,7 +171,8 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     for item in import_inbox(workspace, run, inbox, result.label):
         result.inbox.append(item)
         outcome = f"新增 {item.inserted} 行，未变 {item.unchanged} 行" if item.ok else "失败，已移入 failed/"
-        log.write(f"导入 {item.name}（{item.kind or '类型未知'}）：{outcome}")
+        sheet = f"工作表“{item.sheet}”，" if item.sheet else ""
+        log.write(f"导入 {item.name}（{sheet}{item.kind or '类型未知'}）：{outcome}")
     run.counts["inbox"] = {"imported": len(result.inbox) - len(result.failed_files),
                            "failed": len(result.failed_files)}
 
