@@ -26,3 +26,11 @@ def test_every_file_the_readme_names_is_in_the_repository() -> None:
 def test_the_readme_points_nowhere_outside_the_repository() -> None:
     outside = [t for t in _targets() if not (ROOT / t).resolve().is_relative_to(ROOT)]
     assert outside == []
+
+
+def test_every_document_the_readme_and_docs_cite_by_name_is_in_the_repository() -> None:
+    # A bare "PRODUCT.md §5" is a citation a reader cannot follow when the file is not shipped.
+    shipped = {path.name for path in ROOT.rglob("*.md") if ".venv" not in path.parts}
+    texts = [README, *(path.read_text(encoding="utf-8") for path in (ROOT / "docs").glob("*.md"))]
+    cited = {name for text in texts for name in re.findall(r"\b[\w-]+\.md\b", text)}
+    assert cited - shipped == set()
