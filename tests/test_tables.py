@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from conftest import Invoke
+from conftest import Invoke, write_csv
 from cuijiao.sample import EstateSpec, write_estate
 
 AS_OF = "2026-11-25"
@@ -80,3 +80,29 @@ def test_at_80_columns_no_date_number_id_or_amount_is_split(
     lines = narrow.splitlines()
     split = sorted(cell for cell in cells if not any(f" {cell} " in line for line in lines))
     assert not split, split
+
+
+def test_amounts_a_clerk_reads_have_thousands_separators(
+        with_units: Invoke, workspace_dir: Path, tmp_path: Path) -> None:
+    charges = write_csv(tmp_path / "c.csv", [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+                                             ["1-101", "物业费", "2023-01", "2023-01-10", "11401.40"],
+                                             ["1-102", "物业费", "2019-01", "2019-01-10", "3000.00"]])
+    header = ["收据号", "房号", "实收金额", "收款日期"]
+    paid = write_csv(tmp_path / "p1.csv", [header, ["SJ9", "1-101", "1250.00", "2023-06-01"],
+                                           ["SJ10", "1-102", "1250.00", "2023-06-01"]])  # after its limitation end
+    assert with_units("import", "charges", str(charges)).exit_code == 0
+    assert with_units("import", "payments", str(paid)).exit_code == 0
+    conflict = with_units("import", "payments",
+                          str(write_csv(tmp_path / "p2.csv", [header, ["SJ9", "1-101", "250.00", "2023-06-01"]])))
+    assert "金额 1,250.00 → 250.00" in conflict.stderr
+    unit = with_units("unit", "1-101", "--as-of", "2023-11-30")
+    assert "逾期欠费 10,151.40 元" in unit.output
+    assert " 11,401.40 " in unit.stdout and " 1,250.00 " in unit.stdout  # the statement's table too
+    barred = with_units("limitation", "--as-of", "2023-11-30").stdout
+    assert "付款 1,250.00 元" in barred and "余欠 1,750.00 元" in barred
+    promise = with_units("record", "promise", "1-101", "--amount", "5000", "--by", "2023-12-15", "--on", "2023-11-20")
+    assert "前缴纳 5,000.00 元" in promise.output
+    assert with_units("run", "--as-of", "2023-11-30").exit_code == 0
+    log = (workspace_dir / "logs" / "2023-11-30.log").read_text(encoding="utf-8")
+    assert re.search(r"合计 \d{1,3}(,\d{3})+\.\d\d 元", log), log
+    assert '"overdue": "10151.40"' in with_units("--json", "unit", "1-101", "--as-of", "2023-11-30").stdout

@@ -86,7 +86,7 @@ def _status(clock: Clock, day: Any) -> str:
         waived = clock.waived
         if waived.by == "acknowledgement":
             return f"已届满，业主 {waived.on.isoformat()} 书面确认（{waived.evidence}），放弃时效抗辩"
-        rest = f"，余欠 {format_yuan(clock.barred_fen)} 元仍已届满" if clock.barred_fen else ""
+        rest = f"，余欠 {format_yuan(clock.barred_fen, grouping=True)} 元仍已届满" if clock.barred_fen else ""
         return f"已届满，业主 {waived.on.isoformat()} 自愿{waived.evidence}（不得要求返还）{rest}"
     return f"{(clock.ends - day).days} 天后届满"
 
