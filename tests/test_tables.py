@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,33 @@ def test_amounts_a_clerk_reads_have_thousands_separators(
     log = (workspace_dir / "logs" / "2023-11-30.log").read_text(encoding="utf-8")
     assert re.search(r"合计 \d{1,3}(,\d{3})+\.\d\d 元", log), log
     assert '"overdue": "10151.40"' in with_units("--json", "unit", "1-101", "--as-of", "2023-11-30").stdout
+
+
+def _body(out: str) -> list[list[str]]:
+    """The table rows printed (continuation lines of wrapped text left out)."""
+    rows = [[cell.strip() for cell in line.strip("│").split("│")] for line in out.splitlines() if line.startswith("│")]
+    return [row for row in rows if row[0]]
+
+
+@pytest.mark.parametrize(("command", "amount_column"), [
+    (["segment", "--as-of", AS_OF], None),
+    (["notices", "plan", "--as-of", AS_OF], None),
+    (["limitation", "--as-of", AS_OF, "--within", "3650"], 4),
+])
+def test_a_long_table_shows_the_largest_first_and_all_with_all(
+        estate: Invoke, monkeypatch: pytest.MonkeyPatch, command: list[str], amount_column: int | None) -> None:
+    owed = {row["unit_id"]: Decimal(row["overdue_total"])
+            for row in json.loads(estate("--json", "segment", "--as-of", AS_OF).stdout)["rows"]}
+    rows = json.loads(estate("--json", *command).stdout)["rows"]
+    every = [owed.get(row["unit_id"], Decimal(0)) if amount_column is None else Decimal(row["owed"]) for row in rows]
+    assert len(rows) > 3
+    monkeypatch.setenv("LINES", "15")  # a screen with room for three rows
+    short = estate(*command).stdout
+    shown = [owed.get(row[0], Decimal(0)) if amount_column is None else Decimal(row[amount_column].replace(",", ""))
+             for row in _body(short)]
+    assert sorted(shown, reverse=True) == sorted(every, reverse=True)[:3]
+    assert f"共 {len(rows)} 行，只显示欠费最多的 3 行" in short and "--all" in short and "--format csv" in short
+    full = estate(*command, "--all").stdout
+    assert "--all" not in full
+    units = list(dict.fromkeys(row["unit_id"] for row in rows))  # natural order (test_natural_order)
+    assert list(dict.fromkeys(row[0] for row in _body(full))) == units

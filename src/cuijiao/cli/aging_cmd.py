@@ -10,7 +10,7 @@ import typer
 from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report, time_barred_payments, unit_position
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
-from cuijiao.cli.output import console, new_table, print_json, screenful_rows
+from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_table, print_json, screenful_rows
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, Section, emit_file, report_format, write_json
 from cuijiao.money import format_yuan, parse_amount
 from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
@@ -31,9 +31,7 @@ def aging(
     ] = GroupBy.UNIT,
     fmt: Annotated[str, typer.Option("--format", help="table、csv、json 或 xlsx。")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件（csv、xlsx 必须指定）。")] = None,
-    show_all: Annotated[
-        bool, typer.Option("--all", help="终端表格显示全部行（默认超过一屏时只显示欠费最多的）。")
-    ] = False,
+    show_all: AllOption = False,
     unmask: UnmaskOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -64,13 +62,8 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
         typer.echo(f"已写入 {output}")
     elif not quiet:  # a table nobody will see is not built (10,000 units: seconds)
         headers, rows, footer = table_rows(report, by, unmask=unmask, money=_grouped)
-        hidden, screenful = 0, screenful_rows()
-        if len(rows) > screenful and not show_all:  # the largest debts first, one screenful
-            source = {GroupBy.UNIT: report.units, GroupBy.BUILDING: report.by_building(), GroupBy.ITEM: report.items}
-            fens = [r.overdue_fen for r in source[by]]
-            order = sorted(range(len(rows)), key=lambda i: -fens[i])
-            hidden = len(rows) - screenful
-            rows = [rows[i] for i in order[:screenful]]
+        cut = len(rows) > screenful_rows() and not show_all
+        rows, hidden = largest_first(rows, _overdue(report, by) if cut else [], show_all=not cut)
         text_columns = 3 if by is GroupBy.UNIT else 1
         table = new_table(f"欠费账龄（截至 {report.as_of.isoformat()}）", headers, right=headers[text_columns:])
         for row in rows:
@@ -79,10 +72,15 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
         table.add_row(*map(str, footer))
         console().print(table)
         if hidden:
-            typer.echo(f"共 {len(rows) + hidden} 行，只显示欠费最多的 {len(rows)} 行（合计为全部）；"
-                       f"显示全部请加 --all，或用 --format csv -o 文件 导出")
+            typer.echo(cut_note(len(rows), hidden, totals=True))
         for line in kpi_lines(report):
             typer.echo(line)
+
+
+def _overdue(report: AgingReport, by: GroupBy) -> list[int]:
+    """Each table row's arrears, in the rows' order: what a cut table keeps the largest of."""
+    rows = report.units if by is GroupBy.UNIT else report.by_building() if by is GroupBy.BUILDING else report.items
+    return [row.overdue_fen for row in rows]
 
 
 def _grouped(fen: int) -> str:

@@ -8,8 +8,9 @@ import re
 import shutil
 import sys
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+import typer
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Column, Table
@@ -39,6 +40,29 @@ def screenful_rows() -> int:
 
 
 _LINES_AROUND_ROWS = 12  # title, rules, header, totals row, the "only the largest" line, KPI lines
+
+AllOption = Annotated[bool, typer.Option("--all", help="终端表格显示全部行（默认超过一屏时只显示欠费最多的）。")]
+
+Row = TypeVar("Row")
+
+
+def largest_first(rows: Sequence[Row], amounts: Sequence[int], *, show_all: bool) -> tuple[list[Row], int]:
+    """The rows a terminal table shows, and how many it leaves out.
+
+    More rows than a screenful, and not ``--all``: one screenful, the largest ``amounts``
+    first (equal amounts keep their natural unit order). Otherwise every row, in order.
+    """
+    screenful = screenful_rows()
+    if show_all or len(rows) <= screenful:
+        return list(rows), 0
+    order = sorted(range(len(rows)), key=lambda i: -amounts[i])
+    return [rows[i] for i in order[:screenful]], len(rows) - screenful
+
+
+def cut_note(shown: int, hidden: int, *, totals: bool = False) -> str:
+    """The line under a cut table: how many rows there are and how to see or export them all."""
+    return (f"共 {shown + hidden} 行，只显示欠费最多的 {shown} 行{'（合计为全部）' if totals else ''}；"
+            "显示全部请加 --all，或用 --format csv -o 文件 导出")
 
 
 def json_text(value: Any) -> str:
