@@ -74,3 +74,19 @@ def test_the_run_lists_units_waiting_for_approval_in_natural_order(
     assert _in_order(line, ORDER) == ORDER
     book = openpyxl.load_workbook(workspace_dir / "out" / "2023-06-30" / "月报_2023-06.xlsx")
     assert [row[0] for row in book["待审批"].iter_rows(min_row=2, values_only=True)] == ORDER
+
+
+def test_a_developers_letter_lists_its_other_units_in_natural_order(cli: Invoke, tmp_path: Path) -> None:
+    units = [["房号", "楼栋", "业主姓名", "联系电话", "建筑面积", "标签"]] + [
+        [unit, unit[0] + "栋", "翠湖置业有限公司", "0571-88886666", "80", "开发商"] for unit in reversed(ORDER)]
+    charges = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]] + [
+        [unit, "物业费", "2023-01", "2023-01-10", "100.00"] for unit in sorted(ORDER)]
+    assert cli("import", "units", str(write_csv(tmp_path / "u.csv", units))).exit_code == 0
+    assert cli("import", "charges", str(write_csv(tmp_path / "c.csv", charges))).exit_code == 0
+    out = tmp_path / "letters"
+    assert cli("notices", "issue", "--as-of", "2023-06-30", "-o", str(out)).exit_code == 0
+    letter = next(out.glob("*_2-1-101.docx"))
+    document = docx.Document(str(letter))
+    text = "\n".join([p.text for p in document.paragraphs]
+                     + [c.text for t in document.tables for row in t.rows for c in row.cells])
+    assert _in_order(text, ORDER[:3]) == ORDER[:3], text
