@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -215,6 +216,31 @@ def test_the_report_workbook_stores_rates_as_percentages(estate: Path) -> None:
     assert last[3].number_format == "0.00%"
     assert 0 <= float(last[3].value) <= 1
     assert "账龄变动" in book.sheetnames and "欠费最多十户" in book.sheetnames
+
+
+def test_both_workbooks_store_dates_as_dates_counts_as_whole_numbers_and_amounts_as_money(estate: Path) -> None:
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    folder = estate / "out" / "2026-10-31"
+    report, aging = (openpyxl.load_workbook(folder / name) for name in ("月报_2026-10.xlsx", "账龄_2026-10-31.xlsx"))
+    for book in (report, aging):
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows(min_row=2):
+                for cell in row:
+                    assert not (isinstance(cell.value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", cell.value)), \
+                        (sheet.title, cell.coordinate, cell.value)  # a date stored as text
+    largest = report["欠费最多十户"]
+    oldest = [c.value for c in largest[1]].index("最早应缴日")
+    days = [row[oldest] for row in largest.iter_rows(min_row=2)]
+    assert days and all(c.is_date and c.number_format == "yyyy-mm-dd" for c in days)
+    counts = [c for row in report["本月通知"].iter_rows(min_row=2) for c in row[1:]]
+    assert counts and all(c.data_type == "n" and c.number_format == "#,##0" for c in counts)
+    assert all(row[1].number_format == "#,##0" for row in report["催缴结果"].iter_rows(min_row=2))
+    limitation = {row[0].value: row[1] for row in report["诉讼时效"].iter_rows(min_row=2)}
+    assert limitation["已届满"].number_format == "#,##0" and limitation["涉及欠费"].number_format == "#,##0.00"
+    rates = [row[3] for row in report["收缴率与清欠率"].iter_rows(min_row=2) if row[3].value is not None]
+    assert rates and all(c.data_type == "n" and c.number_format == "0.00%" for c in rates)
+    households = [c.value for c in aging["按楼栋"][1]].index("欠费户数")
+    assert all(row[households].number_format == "#,##0" for row in aging["按楼栋"].iter_rows(min_row=2))
 
 
 def test_without_a_cjk_font_the_report_says_how_to_install_one(estate: Path) -> None:

@@ -221,7 +221,8 @@ def segment_units(workspace: Workspace, as_of: date, *, exact: bool = False) -> 
     unit read and allocated afresh, the reference the other way is checked against.
     """
     if exact:
-        return over_units(workspace, partial(_segment_part, as_of=as_of))
+        return sorted(over_units(workspace, partial(_segment_part, as_of=as_of)),
+                      key=lambda row: natural_key(row.owner.unit_id))
     kept = kept_state(workspace, as_of)
     index = unit_index(kept.facts.estate)
     found = {index[row.owner.unit_id]: row for row in _segment_part(
@@ -235,7 +236,7 @@ def segment_units(workspace: Workspace, as_of: date, *, exact: bool = False) -> 
         summary = summary_position(kept.facts, unit, overdue[unit], payments.get(unit, []))
         values = kept.facts_of(people[unit_id], unit, notices_ignored(case, summary))
         found[unit] = Segmented(people[unit_id], as_of, summary.overdue_fen, values, classify(rules, values))
-    return [found[unit] for unit in sorted(found)]
+    return [found[unit] for unit in sorted(found, key=kept.facts.estate.unit_rank.__getitem__)]  # natural order
 
 
 @dataclass(frozen=True)

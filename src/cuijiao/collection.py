@@ -76,7 +76,8 @@ def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = 
     """
     require_not_before_collection(workspace, as_of)
     if exact:
-        plans = over_units(workspace, partial(_plan_part, as_of=as_of, approve=approve))
+        plans = sorted(over_units(workspace, partial(_plan_part, as_of=as_of, approve=approve)),
+                       key=lambda p: natural_key(p.plan.unit_id))
     else:
         plans = _kept_plans(workspace, as_of, approve)
     problems = approval_problems(workspace, plans, approve)
@@ -138,7 +139,8 @@ def _kept_plans(workspace: Workspace, as_of: date, approve: frozenset[str]) -> l
         verdict = classify(settings.segment_rules, kept.facts_of(people[unit_id], unit, notices_ignored(case, summary)))
         plan = plan_unit(summary, verdict.segment, NO_STANDING, case, settings.policy, approved=unit_id in approve)
         found[unit] = UnitPlan(plan, summary.overdue_fen, charge_ids.get(unit, ()), closed)
-    return [found[unit] for unit in sorted(found)]
+    # Natural unit order (1-1-101 before 1-1-1002): notice numbers, letters and lists follow it.
+    return [found[unit] for unit in sorted(found, key=estate.unit_rank.__getitem__)]
 
 
 def _plan_part(workspace: Workspace, units: UnitRange, *, as_of: date, approve: frozenset[str]) -> list[UnitPlan]:

@@ -147,8 +147,8 @@ def _events(unit: UnitPosition, outcomes: Sequence[Outcome], demands: Sequence[D
             paid = payments[application.payment_id]
             receipt = f"收据号 {paid.receipt_no} " if paid.receipt_no else ""
             found.append(_Event(paid.paid_on, Interruption.PAYMENT, application.charge_id, True,
-                                f"{receipt}付款 {format_yuan(application.amount_fen)} 元", application.amount_fen,
-                                paid.id))
+                                f"{receipt}付款 {format_yuan(application.amount_fen, grouping=True)} 元",
+                                application.amount_fen, paid.id))
     for delivered_on, charge_ids in demands:
         if delivered_on <= unit.as_of:
             found += [_Event(delivered_on, Interruption.DEMAND, c, False, "", None) for c in charge_ids]
@@ -192,7 +192,7 @@ def _walk(charge: Charge, events: Iterable[_Event], rest_days: RestDays) -> _Wal
             paid = event.amount_fen or 0
             if waived is not None and waived.by == "payment" and waived.amount_fen is not None:
                 paid += waived.amount_fen
-            waived = Waiver(event.day, "payment", f"付款 {format_yuan(paid)} 元", paid)
+            waived = Waiver(event.day, "payment", f"付款 {format_yuan(paid, grouping=True)} 元", paid)
         elif event.owner_act:  # a written acknowledgement naming the debt: a new period from it
             waived = Waiver(event.day, "acknowledgement", event.evidence, None)
             ends, last = period_end(event.day, rest_days), (event.day, event.why)

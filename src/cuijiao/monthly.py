@@ -179,7 +179,7 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     step("计算账龄")
     report = aging_report(workspace, as_of)
     result.overdue_fen, result.owing_units = report.total.overdue_fen, report.total.owing_units
-    log.write(f"账龄：欠费 {result.owing_units} 户，合计 {format_yuan(result.overdue_fen)} 元")
+    log.write(f"账龄：欠费 {result.owing_units} 户，合计 {format_yuan(result.overdue_fen, grouping=True)} 元")
 
     latest = latest_collection_day(workspace.db)
     if latest is not None and as_of < latest:  # forced: cases and notices never move back in time

@@ -10,9 +10,9 @@ import typer
 from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report, time_barred_payments, unit_position
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
-from cuijiao.cli.output import console, new_table, print_json, screenful_rows
+from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_table, print_json, screenful_rows
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, Section, emit_file, report_format, write_json
-from cuijiao.money import format_yuan
+from cuijiao.money import format_yuan, parse_amount
 from cuijiao.reports.aging_output import GroupBy, kpi_lines, report_json, table_rows, write_csv, write_xlsx
 from cuijiao.reports.statement import statement
 from cuijiao.store.reading import deposit_receipts
@@ -31,9 +31,7 @@ def aging(
     ] = GroupBy.UNIT,
     fmt: Annotated[str, typer.Option("--format", help="table、csv、json 或 xlsx。")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件（csv、xlsx 必须指定）。")] = None,
-    show_all: Annotated[
-        bool, typer.Option("--all", help="终端表格显示全部行（默认超过一屏时只显示欠费最多的）。")
-    ] = False,
+    show_all: AllOption = False,
     unmask: UnmaskOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -66,13 +64,8 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
         typer.echo(f"已写入 {output}")
     elif not quiet:  # a table nobody will see is not built (10,000 units: seconds)
         headers, rows, footer = table_rows(report, by, unmask=unmask, money=_grouped)
-        hidden, screenful = 0, screenful_rows()
-        if len(rows) > screenful and not show_all:  # the largest debts first, one screenful
-            source = {GroupBy.UNIT: report.units, GroupBy.BUILDING: report.by_building(), GroupBy.ITEM: report.items}
-            fens = [r.overdue_fen for r in source[by]]
-            order = sorted(range(len(rows)), key=lambda i: -fens[i])
-            hidden = len(rows) - screenful
-            rows = [rows[i] for i in order[:screenful]]
+        cut = len(rows) > screenful_rows() and not show_all
+        rows, hidden = largest_first(rows, _overdue(report, by) if cut else [], show_all=not cut)
         text_columns = 3 if by is GroupBy.UNIT else 1
         table = new_table(f"欠费账龄（截至 {report.as_of.isoformat()}）", headers, right=headers[text_columns:])
         for row in rows:
@@ -81,14 +74,24 @@ def _emit(report: AgingReport, by: GroupBy, fmt: str, output: Path | None, *, un
         table.add_row(*map(str, footer))
         console().print(table)
         if hidden:
-            typer.echo(f"共 {len(rows) + hidden} 行，只显示欠费最多的 {len(rows)} 行（合计为全部）；"
-                       f"显示全部请加 --all，或用 --format csv -o 文件 导出")
+            typer.echo(cut_note(len(rows), hidden, totals=True))
         for line in kpi_lines(report):
             typer.echo(line)
 
 
+def _overdue(report: AgingReport, by: GroupBy) -> list[int]:
+    """Each table row's arrears, in the rows' order: what a cut table keeps the largest of."""
+    rows = report.units if by is GroupBy.UNIT else report.by_building() if by is GroupBy.BUILDING else report.items
+    return [row.overdue_fen for row in rows]
+
+
 def _grouped(fen: int) -> str:
     return format_yuan(fen, grouping=True)
+
+
+def _shown(amount: str) -> str:
+    """A statement's amount (``"10151.40"``, machine-readable) as a clerk reads it: ``10,151.40``."""
+    return format_yuan(parse_amount(amount), grouping=True) if amount else amount
 
 
 def unit(
@@ -112,8 +115,8 @@ def unit(
         if not emit_file(fmt, output, lambda: data, lambda: _statement_sections(data)) and not state(ctx).quiet:
             _print_statement(data)  # under -q no table is built: nobody would see it
         t = data["totals"]
-        summary(ws, f"房号 {data['unit_id']}：逾期欠费 {t['overdue']} 元，未到期 {t['not_yet_due']} 元，"
-                    f"预收余额 {t['credit']} 元")
+        summary(ws, f"房号 {data['unit_id']}：逾期欠费 {_shown(t['overdue'])} 元，"
+                    f"未到期 {_shown(t['not_yet_due'])} 元，预收余额 {_shown(t['credit'])} 元")
 
 
 def _statement_sections(data: dict[str, Any]) -> list[Section]:
@@ -140,8 +143,8 @@ def _print_statement(data: dict[str, Any]) -> None:
     charges = new_table("应收", ("期间", "项目", "应缴日期", "应收", "减免", "已抵", "尚欠", "状态"),
                         right=("应收", "减免", "已抵", "尚欠"))
     for c in data["charges"]:
-        charges.add_row(c["period"], c["item"], c["due_date"], c["amount"], c["adjustment"], c["paid"], c["owed"],
-                        c["status"])
+        charges.add_row(c["period"], c["item"], c["due_date"], *map(_shown, (c["amount"], c["adjustment"], c["paid"],
+                        c["owed"])), c["status"])
     out.print(charges)
     payments = new_table("收款及抵扣", ("收款日期", "收据号", "金额", "付款时指定", "抵扣到", "抵扣金额", "依据"),
                          right=("金额", "抵扣金额"))
@@ -152,11 +155,11 @@ def _print_statement(data: dict[str, Any]) -> None:
             if a["rule"] == "earmarked":
                 target = f"预收（留给 {a['item']} {a['period']}）"
             payments.add_row(p["paid_on"] if first else "", (p["receipt_no"] or "（无）") if first else "",
-                             p["amount"] if first else "", (p["designated"] or "未指定") if first else "",
-                             target, a["amount"], a["explanation"])
+                             _shown(p["amount"]) if first else "", (p["designated"] or "未指定") if first else "",
+                             target, _shown(a["amount"]), a["explanation"])
     out.print(payments)
     if data["deposits"]:
         deposits = new_table("押金（不抵扣物业费等费用）", ("收款日期", "收据号", "项目", "金额"), right=("金额",))
         for d in data["deposits"]:
-            deposits.add_row(d["paid_on"], d["receipt_no"] or "（无）", d["item"], d["amount"])
+            deposits.add_row(d["paid_on"], d["receipt_no"] or "（无）", d["item"], _shown(d["amount"]))
         out.print(deposits)

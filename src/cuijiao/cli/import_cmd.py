@@ -83,7 +83,7 @@ def _show(ctx: typer.Context, ws: Workspace, result: ImportResult) -> None:
 def _table(result: ImportResult) -> Table:
     headers = ("文件", "数据行", "新增", "未变", "替换/更新", "拒绝", "跳过合计行", "跳过空行")
     title = f"导入{KIND_LABELS[result.kind]}" + ("（试运行，未写入）" if result.dry_run else "")
-    table = new_table(title, headers, right=headers[1:])
+    table = new_table(title, headers, right=headers[1:], text=("文件",))  # a name may fold; counts never
     for f in result.files:
         table.add_row(f.name, *(f"{n:,}" for n in (f.rows_read, f.inserted, f.unchanged, f.replaced,
                                                      f.rejected_rows, len(f.totals_rows), f.blank_rows)))

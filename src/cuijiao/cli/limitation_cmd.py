@@ -9,7 +9,7 @@ import typer
 from cuijiao.aging import natural_key
 from cuijiao.arrears import limitation_report
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, recorded_run, state, summary
-from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_table, print_json
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.limitation import Clock, Status
 from cuijiao.money import format_yuan
@@ -42,6 +42,7 @@ def limitation(
     ] = None,
     fmt: FormatOption = "table",
     output: OutputFileOption = None,
+    show_all: AllOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """诉讼时效：已届满和即将届满的欠费（每期费用单独计三年；付款、承诺、已送达的催缴、法律程序使其重新计算）。"""
@@ -57,20 +58,23 @@ def limitation(
             return
         headers = ("房号", "收费项目", "所属期间", "应缴日期", "尚欠", "时效届满日", "状态", "最近一次中断")
 
-        def lines(grouping: bool) -> list[tuple[str, ...]]:
+        def lines(rows: list[Clock], grouping: bool) -> list[tuple[str, ...]]:
             return [(r.unit_id, r.charge.item, r.charge.period, r.charge.due_date.isoformat(),
                      format_yuan(r.owed_fen, grouping=grouping),
                      r.ends.isoformat() + ("" if r.official_calendar else "*"), _status(r, day), _interruption(r))
                     for r in rows]
 
         if emit_file(fmt, output, lambda: {"as_of": day.isoformat(), "rows": [clock_json(r) for r in rows]},
-                     lambda: [(headers, lines(False))]):
+                     lambda: [(headers, lines(rows, False))]):
             pass
         elif not state(ctx).quiet:  # a table nobody will see is not built
+            shown, hidden = largest_first(rows, [r.owed_fen for r in rows], show_all=show_all)
             table = new_table(f"诉讼时效（截至 {day.isoformat()}）", headers, right=("尚欠",))
-            for line in lines(True):
+            for line in lines(shown, True):
                 table.add_row(*line)
             console().print(table)
+            if hidden:
+                typer.echo(cut_note(len(shown), hidden))
         expired = run.counts["expired"]
         typer.echo("届满后业主可拒付，但仍应列账、继续催收并保留证据；届满后公司的催缴、起诉不能使时效重新计算。")
         if any(not r.official_calendar for r in rows):
@@ -86,7 +90,7 @@ def _status(clock: Clock, day: Any) -> str:
         waived = clock.waived
         if waived.by == "acknowledgement":
             return f"已届满，业主 {waived.on.isoformat()} 书面确认（{waived.evidence}），放弃时效抗辩"
-        rest = f"，余欠 {format_yuan(clock.barred_fen)} 元仍已届满" if clock.barred_fen else ""
+        rest = f"，余欠 {format_yuan(clock.barred_fen, grouping=True)} 元仍已届满" if clock.barred_fen else ""
         return f"已届满，业主 {waived.on.isoformat()} 自愿{waived.evidence}（不得要求返还）{rest}"
     return f"{(clock.ends - day).days} 天后届满"
 

@@ -9,7 +9,7 @@ import typer
 
 from cuijiao.aging import natural_key
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, error, recorded_run, state, summary
-from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_table, print_json
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.collection import UnitPlan, plan_estate
 from cuijiao.documents import issue_and_render
@@ -51,7 +51,7 @@ def plan_json(unit_plan: UnitPlan, *, unmask: bool = False) -> dict[str, Any]:
 
 @notices_app.command("plan")
 def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = None,
-         fmt: FormatOption = "table", output: OutputFileOption = None,
+         fmt: FormatOption = "table", output: OutputFileOption = None, show_all: AllOption = False,
          unmask: Annotated[bool, typer.Option("--unmask", help="显示暂停催缴的原因（可能涉及健康等信息）。")] = False,
          workspace: WorkspaceOption = None) -> None:
     """试运行：每户现在处于第几级、下一级是什么、何时可发，或被什么阻止，以及原因。不写入任何通知。"""
@@ -69,20 +69,24 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
         labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
         headers = ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明")
 
-        def rows() -> list[tuple[Any, ...]]:
+        def rows(chosen: list[tuple[UnitPlan, dict[str, Any]]]) -> list[tuple[Any, ...]]:
             out = []
-            for unit_plan, row in zip(plans, json_rows, strict=True):
+            for unit_plan, row in chosen:
                 next_stage = unit_plan.plan.next_stage
                 out.append((row["unit_id"], labels.get(row["segment"], row["segment"]), row["case_opened"] or "",
                             str(row["stage_now"]), f"{next_stage} {STAGE_NAMES[next_stage]}" if next_stage else "",
                             row["next_on"] or "", BLOCK_LABELS.get(row["blocked_by"] or "", ""), row["reason"]))
             return out
 
-        if not emit_file(fmt, output, lambda: data, lambda: [(headers, rows())]) and not state(ctx).quiet:
+        every = list(zip(plans, json_rows, strict=True))
+        if not emit_file(fmt, output, lambda: data, lambda: [(headers, rows(every))]) and not state(ctx).quiet:
+            shown, hidden = largest_first(every, [p.overdue_fen for p in plans], show_all=show_all)
             table = new_table(f"催缴计划（截至 {day.isoformat()}）", headers)
-            for line in rows():
+            for line in rows(shown):
                 table.add_row(*line)
             console().print(table)
+            if hidden:
+                typer.echo(cut_note(len(shown), hidden))
         summary(ws, f"共 {len(plans)} 户；现在可发 {run.counts['due_now']} 份通知（notices issue 发出）")
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+import typer
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Column, Table
@@ -38,6 +40,29 @@ def screenful_rows() -> int:
 
 
 _LINES_AROUND_ROWS = 12  # title, rules, header, totals row, the "only the largest" line, KPI lines
+
+AllOption = Annotated[bool, typer.Option("--all", help="终端表格显示全部行（默认超过一屏时只显示欠费最多的）。")]
+
+Row = TypeVar("Row")
+
+
+def largest_first(rows: Sequence[Row], amounts: Sequence[int], *, show_all: bool) -> tuple[list[Row], int]:
+    """The rows a terminal table shows, and how many it leaves out.
+
+    More rows than a screenful, and not ``--all``: one screenful, the largest ``amounts``
+    first (equal amounts keep their natural unit order). Otherwise every row, in order.
+    """
+    screenful = screenful_rows()
+    if show_all or len(rows) <= screenful:
+        return list(rows), 0
+    order = sorted(range(len(rows)), key=lambda i: -amounts[i])
+    return [rows[i] for i in order[:screenful]], len(rows) - screenful
+
+
+def cut_note(shown: int, hidden: int, *, totals: bool = False) -> str:
+    """The line under a cut table: how many rows there are and how to see or export them all."""
+    return (f"共 {shown + hidden} 行，只显示欠费最多的 {shown} 行{'（合计为全部）' if totals else ''}；"
+            "显示全部请加 --all，或用 --format csv -o 文件 导出")
 
 
 def json_text(value: Any) -> str:
@@ -70,7 +95,12 @@ def print_json(value: Any) -> None:
 
 
 class DataTable(Table):
-    """A table whose text cells are always text: escaped whatever console prints it."""
+    """A table whose text cells are always text: escaped whatever console prints it.
+
+    ``text_headers``: columns of free text (file names …) that wrap even when they look like figures.
+    """
+
+    text_headers: frozenset[str] = frozenset()
 
     def add_row(self, *renderables: RenderableType | None, **options: Any) -> None:
         super().add_row(*(plain(cell) for cell in renderables), **options)
@@ -78,6 +108,9 @@ class DataTable(Table):
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         """Figures and unit ids are never split: a table too wide for the terminal is printed in
         parts, each repeating the key columns (房号 …), rather than folding a number in two."""
+        for column in self.columns:
+            column.no_wrap = column.no_wrap or (_plain(column.header) not in self.text_headers
+                                                and _whole_column(column))
         groups = _column_groups(self.columns, options.max_width)
         if len(groups) == 1:
             yield from super().__rich_console__(console, options)
@@ -123,6 +156,23 @@ def _column_groups(columns: list[Column], width: int) -> list[list[int]]:
     return [sorted([*keys, *group]) for group in groups]
 
 
+# A date, a receipt or notice number, a unit id, a period, an amount or a count: read wrong when split.
+_TOKEN = re.compile(r"[!-~]{1,24}(?: [!-~]{1,12})?")  # ASCII, no space; "2026-11-25 09:30:00" too
+_SHORT = 6  # cells as wide as "（无）" or "未指定" beside the figures do not make a column text
+
+
+def _whole_column(column: Column) -> bool:
+    """Whether every cell of the column is a figure, a date or an id (never split), not free text."""
+    tokens = 0
+    for cell in column.cells:
+        text = cell.plain if isinstance(cell, Text) else str(cell)
+        if _TOKEN.fullmatch(text):
+            tokens += 1
+        elif text and cell_len(text) > _SHORT:
+            return False
+    return tokens > 0
+
+
 def _column_need(column: Column) -> int:
     """Cells plus padding and rule: a whole column's widest cell, a text column's header or 8."""
     widest = max([_width(column.header), *(_width(cell) for cell in column.cells)])
@@ -146,10 +196,13 @@ def plain(value: RenderableType | None) -> RenderableType | None:
 WHOLE_COLUMNS = frozenset({"房号", "序号"})
 
 
-def new_table(title: str, headers: Sequence[str], *, right: Collection[str] = ()) -> Table:
+def new_table(title: str, headers: Sequence[str], *, right: Collection[str] = (),
+              text: Collection[str] = ()) -> Table:
     """A table for 80 columns: text cells wrap (folding, never "…"); figures (the right-aligned
-    columns) and unit ids stay on one line, so they are never split."""
+    columns), unit ids and every column of dates, numbers or ids stay on one line, so they are
+    never split. ``text``: columns that wrap whatever they hold (a file name)."""
     table = DataTable(title=Text(title))
+    table.text_headers = frozenset(text)
     for header in headers:
         whole = header in right or header in WHOLE_COLUMNS
         table.add_column(Text(header), justify="right" if header in right else "left", overflow="fold",

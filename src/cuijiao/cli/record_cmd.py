@@ -105,7 +105,7 @@ def promise(ctx: typer.Context, unit: UnitArgument,
         detail = {"note": note, "evidence": _evidence(evidence, "：写明还款承诺书编号、通话录音编号等"),
                   "periods": _periods(period), "items": item or []}
         outcome = Outcome(0, unit, Kind.PROMISE, option_date(on, "--on"), until, fen, detail)
-        return outcome, f"承诺 {until} 前缴纳 {format_yuan(fen)} 元"
+        return outcome, f"承诺 {until} 前缴纳 {format_yuan(fen, grouping=True)} 元"
 
     _save(ctx, workspace, "promise", build)
 

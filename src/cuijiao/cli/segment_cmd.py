@@ -11,7 +11,7 @@ import typer
 from cuijiao.aging import natural_key
 from cuijiao.arrears import Segmented, explain_unit, segment_units
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
-from cuijiao.cli.output import console, new_table, print_json
+from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_table, print_json
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.money import format_yuan
 from cuijiao.privacy import mask_name
@@ -34,6 +34,7 @@ def segment(
     ] = None,
     fmt: FormatOption = "table",
     output: OutputFileOption = None,
+    show_all: AllOption = False,
     unmask: UnmaskOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -53,7 +54,7 @@ def segment(
             print_json(data)
             return
         if not emit_file(fmt, output, lambda: data, lambda: [(HEADERS, _rows(rows, unmask=unmask, grouping=False))]):
-            _table(rows, day.isoformat(), unmask=unmask, quiet=state(ctx).quiet)
+            _table(rows, day.isoformat(), unmask=unmask, quiet=state(ctx).quiet, show_all=show_all)
         labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
         summary(ws, "；".join(f"{labels.get(name, name)} {count} 户" for name, count in counts.most_common())
                 or "没有欠费业主")
@@ -81,13 +82,16 @@ def _rows(rows: list[Segmented], *, unmask: bool, grouping: bool) -> list[tuple[
     return out
 
 
-def _table(rows: list[Segmented], day: str, *, unmask: bool, quiet: bool) -> None:
+def _table(rows: list[Segmented], day: str, *, unmask: bool, quiet: bool, show_all: bool) -> None:
     if quiet:  # a table nobody will see is not built
         return
+    shown, hidden = largest_first(rows, [row.overdue_fen for row in rows], show_all=show_all)
     table = new_table(f"催缴分群（截至 {day}）", HEADERS, right=("欠费合计", "最长逾期天数"))
-    for row in _rows(rows, unmask=unmask, grouping=True):
+    for row in _rows(shown, unmask=unmask, grouping=True):
         table.add_row(*row)
     console().print(table)
+    if hidden:
+        typer.echo(cut_note(len(shown), hidden))
 
 
 def _explain(ctx: typer.Context, row: Segmented, *, unmask: bool) -> None:

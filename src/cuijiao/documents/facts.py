@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from cuijiao.aging import Buckets, position
+from cuijiao.aging import Buckets, natural_key, position
 from cuijiao.limitation import RestDays, clocks
 from cuijiao.outcomes import standing
 from cuijiao.stages import STAGE_NAMES
@@ -112,9 +112,11 @@ def _siblings(db: sqlite3.Connection, owners: Iterable[Owner]) -> dict[str, list
     developers = {owner.name for owner in owners if "开发商" in owner.tags}
     held: dict[str, list[str]] = {name: [] for name in developers}
     for name, unit_id in db.execute(
-            "SELECT owner_name, unit_id FROM units WHERE owner_name IN (SELECT value FROM json_each(?))"
-            " ORDER BY unit_id", (json.dumps(sorted(developers), ensure_ascii=False),)):
+            "SELECT owner_name, unit_id FROM units WHERE owner_name IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(developers), ensure_ascii=False),)):
         held[name].append(unit_id)
+    for units in held.values():
+        units.sort(key=natural_key)  # as a person lists them: 1-1-99, 1-1-101, 1-1-1002
     return {owner.unit_id: held.get(owner.name, []) for owner in owners}
 
 

@@ -353,8 +353,8 @@ def _adjustment_problem(adjustment: ledger.StagedAdjustment, target: tuple[int, 
     if target is None:
         return f"负数金额是减免/红冲，但没有找到要冲减的应收（{unit_id} {item} {period}）"
     if target[1] + adjustment.amount_fen < 0:
-        return (f"减免/红冲 {format_yuan(-adjustment.amount_fen)} 超过该笔应收的余额 "
-                f"{format_yuan(target[1])}（{unit_id} {item} {period}）")
+        return (f"减免/红冲 {format_yuan(-adjustment.amount_fen, grouping=True)} 超过该笔应收的余额 "
+                f"{format_yuan(target[1], grouping=True)}（{unit_id} {item} {period}）")
     return ""
 
 

@@ -208,6 +208,8 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> Cell:
         cell.number_format = "yyyy-mm-dd"
     elif isinstance(value, Decimal):
         cell.number_format = _MONEY_FORMAT
+    elif isinstance(value, int) and not isinstance(value, bool):
+        cell.number_format = "#,##0"  # a count of units
     if bold:
         cell.font = _BOLD
     return cell

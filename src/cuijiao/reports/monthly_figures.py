@@ -100,7 +100,8 @@ def _buckets(report: AgingReport, last: AgingReport) -> pd.DataFrame:
 
 
 def _largest(report: AgingReport) -> pd.DataFrame:
-    rows = sorted((row for row in report.units if row.overdue_fen), key=lambda row: (-row.overdue_fen, row.key))
+    # report.units is in natural unit order; a stable sort keeps it among equal debts
+    rows = sorted((row for row in report.units if row.overdue_fen), key=lambda row: -row.overdue_fen)
     return pd.DataFrame([{"unit_id": row.key, "owner": mask_name(row.owner_name), "building": row.building,
                           "overdue_fen": row.overdue_fen,
                           "oldest_due": row.oldest_due.isoformat() if row.oldest_due else ""}

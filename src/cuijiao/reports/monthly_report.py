@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +182,8 @@ def report_xlsx(figures: MonthlyFigures, *, head: str = "") -> bytes:
         buckets.index = [f"{label}天" for label in buckets.index]
         buckets.columns = ["本月末", "上月末", "变动"]
         buckets.to_excel(writer, sheet_name="账龄变动", index_label="逾期天数")
-        largest = figures.largest.assign(overdue_fen=figures.largest["overdue_fen"].map(lambda f: to_decimal(int(f))))
+        largest = figures.largest.assign(overdue_fen=figures.largest["overdue_fen"].map(lambda f: to_decimal(int(f))),
+                                         oldest_due=figures.largest["oldest_due"].map(_day))
         largest.columns = ["房号", "业主", "楼栋", "欠费", "最早应缴日"]
         largest.to_excel(writer, sheet_name="欠费最多十户", index=False)
         if not figures.notices.empty:
@@ -207,8 +209,13 @@ def _kpi_frame(figures: MonthlyFigures) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(_KPI_HEADERS))
 
 
+def _day(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
 def _formats(writer: pd.ExcelWriter) -> None:
-    """Rates as percentages and amounts with separators, stored as numbers (not text)."""
+    """Every figure stored as a number, never text, and shown as what it is: rates as percentages,
+    amounts (Decimal) with separators and two places, counts (integers) whole, dates as dates."""
     rate_columns = {"收缴率", "清欠率"}
     for sheet in writer.book.worksheets:
         headers = [cell.value for cell in sheet[1]]
@@ -216,7 +223,14 @@ def _formats(writer: pd.ExcelWriter) -> None:
             sheet.column_dimensions[sheet.cell(1, column).column_letter].width = 14
             for row in range(2, sheet.max_row + 1):
                 cell = sheet.cell(row, column)
-                if header in rate_columns:
-                    cell.number_format = "0.00%"
-                elif isinstance(cell.value, int | float | Decimal) and header not in {"数量", "数值"}:
-                    cell.number_format = "#,##0.00"
+                cell.number_format = "0.00%" if header in rate_columns else _number_format(cell.value)
+
+
+def _number_format(value: object) -> str:
+    if isinstance(value, date):
+        return "yyyy-mm-dd"
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return "#,##0"
+    if isinstance(value, Decimal | float):
+        return "#,##0.00"
+    return "General"

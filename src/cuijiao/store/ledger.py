@@ -200,7 +200,7 @@ class Conflict:
 
 def _shown(column: str, value: Any) -> str:
     if column == "amount_fen" and isinstance(value, int):
-        return format_yuan(value)
+        return format_yuan(value, grouping=True)  # a message a clerk reads
     return "（空）" if value in (None, "") else str(value)
 
 
