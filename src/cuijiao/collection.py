@@ -74,7 +74,6 @@ def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = 
     An approval that cannot apply (no such unit, nothing owed, a next stage that needs
     none, a segment's cap) is bad input: the clerk meant something else.
     """
-    require_not_before_collection(workspace, as_of)
     if exact:
         plans = sorted(over_units(workspace, partial(_plan_part, as_of=as_of, approve=approve)),
                        key=lambda p: natural_key(p.plan.unit_id))
@@ -189,6 +188,7 @@ def issue_notices(workspace: Workspace, run: Run, as_of: date, *,
     policy, db, issued = workspace.settings.policy, workspace.db, []
     with transaction(db):
         _refuse_tampered(workspace)
+        require_not_before_collection(workspace, as_of)
         plans = plan_estate(workspace, as_of, approve=approve)
         recorded = highest_recorded_notice_no(db, f"CJ{as_of.year}-")
         for unit_plan in plans:

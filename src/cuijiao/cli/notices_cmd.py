@@ -11,7 +11,7 @@ from cuijiao.aging import natural_key
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, error, recorded_run, state, summary
 from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_table, print_json
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
-from cuijiao.collection import UnitPlan, plan_estate
+from cuijiao.collection import UnitPlan, plan_estate, require_not_before_collection
 from cuijiao.documents import issue_and_render
 from cuijiao.documents.pdf import to_pdf
 from cuijiao.documents.reprint import reprint_notice
@@ -58,6 +58,7 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
     with recorded_run(ctx, workspace, "notices plan", reads_only=True) as (ws, run):
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json)
+        require_not_before_collection(ws, day)
         plans = sorted(plan_estate(ws, day, approve=frozenset(approve or ())),
                        key=lambda p: natural_key(p.plan.unit_id))
         run.counts.update(as_of=day.isoformat(), units=len(plans), due_now=sum(p.plan.issue_now for p in plans))
