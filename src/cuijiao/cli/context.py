@@ -3,6 +3,7 @@ recording the run, and turning typed errors into a message and an exit code."""
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import sys
@@ -18,7 +19,16 @@ import typer
 
 from cuijiao.cli.output import print_json
 from cuijiao.dates import parse_date
-from cuijiao.errors import EXIT_BAD_INPUT, EXIT_ERROR, BadInput, CuijiaoError, DatabaseBusy, InputProblems, Interrupted
+from cuijiao.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_ERROR,
+    BadInput,
+    CuijiaoError,
+    DatabaseBusy,
+    InputProblems,
+    Interrupted,
+    Problem,
+)
 from cuijiao.store.audit import Run, finish_run, now_text, record_read_run, start_run
 from cuijiao.store.db import busy_error, busy_seconds, is_busy
 from cuijiao.workspace import ENV_VAR, Workspace, open_workspace, resolve_root
@@ -97,8 +107,7 @@ def report_error(exc: CuijiaoError, *, as_json: bool | None = None) -> None:
     if as_json:
         problems = exc.problems if isinstance(exc, InputProblems) else []
         print_json({"error": exc.summary if isinstance(exc, InputProblems) else str(exc),
-                    "problems": [{"file": p.file, "row": p.row, "column": p.column, "message": p.message}
-                                 for p in problems]})
+                    "problems": [problem_json(p) for p in problems]})
         return
     if isinstance(exc, InputProblems) and len(exc.problems) > _MAX_PROBLEMS_SHOWN:
         for problem in exc.problems[:_MAX_PROBLEMS_SHOWN]:
@@ -108,6 +117,18 @@ def report_error(exc: CuijiaoError, *, as_json: bool | None = None) -> None:
         error(exc.summary)
     else:
         error(str(exc))
+
+
+def problem_json(problem: Problem) -> dict[str, object]:
+    """A problem for programs: its row as a number, or null for a whole-file problem with no line.
+
+    A whole-file problem (row 0) whose message starts ``file:LINE:`` (a mixed encoding) is at that line.
+    """
+    row: int | None = problem.row or None
+    if row is None:
+        found = re.match(re.escape(problem.file) + r":(\d+):", problem.message)
+        row = int(found.group(1)) if found else None
+    return {"file": problem.file, "row": row, "column": problem.column, "message": problem.message}
 
 
 def recorded_run(ctx: typer.Context, local: Path | None, command: str, *,
