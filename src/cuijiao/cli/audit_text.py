@@ -11,10 +11,9 @@ from typing import Any
 
 from cuijiao.money import format_yuan, parse_amount
 from cuijiao.stages import STAGE_NAMES
+from cuijiao.store.audit import RUN_OUTCOMES
 
 KIND_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
-RUN_OUTCOMES = {"ok": "完成", "warnings": "完成（有警告）", "error": "出错", "bad_input": "输入有误，未做改动",
-                "interrupted": "被中断"}
 FIELD_LABELS = {"owner_name": "业主", "phone": "电话", "building": "楼栋", "area_m2": "面积", "tags": "标签",
                 "address": "通讯地址", "amount": "金额", "due_date": "应缴日期", "item": "项目", "period": "期间",
                 "paid_on": "收款日期", "receipt_no": "收据号"}

@@ -26,6 +26,10 @@ from cuijiao.money import format_yuan
 from cuijiao.store import seal
 from cuijiao.store.db import transaction
 
+# A run's outcome as a clerk reads it (the log, audit log); the runs table and --json keep the keys.
+RUN_OUTCOMES = {"ok": "完成", "warnings": "完成（有警告）", "error": "出错", "bad_input": "输入有误，未做改动",
+                "interrupted": "被中断"}
+
 GENESIS = "0" * 64
 
 
