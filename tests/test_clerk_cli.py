@@ -116,3 +116,45 @@ def test_the_demo_prints_json(tmp_path: Path) -> None:
     assert data["workspace"] == str((tmp_path / "demo").resolve())
     months = data["months"]
     assert isinstance(months, list) and len(months) == 12 and all("as_of" in month for month in months)
+
+
+def _names(text: str, workspace: Path) -> None:
+    assert text.strip().splitlines()[-1].endswith(f"（工作区 {workspace}）"), text
+
+
+def test_template_summaries_name_the_workspace(cli: Invoke, workspace_dir: Path) -> None:
+    for command in (["templates", "check"], ["templates", "list"]):
+        result = cli(*command)
+        assert result.exit_code == 0, result.output
+        _names(result.stdout, workspace_dir)
+    outside = CliRunner().invoke(app, ["templates", "check"])
+    assert outside.stdout.strip().endswith("（不在工作区中：只有内置模板）"), outside.output
+
+
+def test_explain_ends_with_the_workspace(with_units: Invoke, workspace_dir: Path, tmp_path: Path) -> None:
+    charges = tmp_path / "c.csv"
+    charges.write_bytes("\n".join(",".join(row) for row in CHARGES).encode("gb18030"))
+    assert with_units("import", "charges", str(charges)).exit_code == 0
+    result = with_units("segment", "--as-of", "2025-06-30", "--explain", "1-101")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1].startswith("结果：")
+    _names(result.stdout, workspace_dir)
+
+
+def test_errors_name_the_workspace(cli: Invoke, workspace_dir: Path, tmp_path: Path) -> None:
+    empty = cli("aging")
+    assert empty.exit_code == 2 and "还没有数据" in empty.stderr
+    _names(empty.stderr, workspace_dir)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("\n".join([",".join(CHARGES[0]), "1-101,物业费,2025-05,2025-05-10,五十元"]).encode("gb18030"))
+    refused = cli("import", "charges", str(bad))
+    assert refused.exit_code == 2 and "未导入任何数据" in refused.stderr.splitlines()[-1]
+    _names(refused.stderr, workspace_dir)
+    as_json = cli("--json", "import", "charges", str(bad))
+    assert _object(as_json)["workspace"] == str(workspace_dir)
+    config = workspace_dir / "cuijiao.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n[estate\n", encoding="utf-8")
+    for command in (["aging"], ["run"]):
+        unreadable = cli(*command)
+        assert unreadable.exit_code == 2 and "cuijiao.toml:" in unreadable.stderr
+        _names(unreadable.stderr, workspace_dir)

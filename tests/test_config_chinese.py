@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoke, write_csv
+from conftest import Invoke, unplaced, write_csv
 from cuijiao.config import DEFAULT_CONFIG, field_keys, load_settings
 from cuijiao.errors import ConfigError
 
@@ -82,7 +82,8 @@ def test_a_synonym_that_is_not_a_list_names_the_key_as_written(cli: Invoke, work
     _text, line = _with_synonyms(workspace_dir, '{ "房号" = "户号" }')
     result = cli("aging")
     assert result.exit_code == 2
-    assert result.output.strip() == f'cuijiao.toml:{line}: [import] synonyms 中 房号 应为列表，如 "房号" = ["户号"]'
+    assert result.output.strip() == (f'cuijiao.toml:{line}: [import] synonyms 中 房号 应为列表，如 "房号" = ["户号"]'
+                                     f"（工作区 {workspace_dir}）")
 
 
 @pytest.mark.parametrize(("written", "said"), [
@@ -97,7 +98,7 @@ def test_toml_mistakes_are_told_in_chinese_at_line_and_column(cli: Invoke, works
     _text, line = _with_synonyms(workspace_dir, written)
     result = cli("aging")
     assert result.exit_code == 2
-    message = result.output.strip()
+    message = unplaced(result.output)
     assert re.match(rf"cuijiao\.toml:{line}:\d+: 格式错误：", message), message
     assert said in message and not re.search(r"[A-Za-z]{4,}", message.replace("cuijiao.toml", "")), message
 

@@ -28,6 +28,7 @@ from cuijiao.errors import (
     InputProblems,
     Interrupted,
     Problem,
+    WorkspaceError,
 )
 from cuijiao.store.audit import Run, finish_run, now_text, record_read_run, start_run
 from cuijiao.store.db import busy_error, busy_seconds, is_busy
@@ -99,24 +100,36 @@ def error(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def report_error(exc: CuijiaoError, *, as_json: bool | None = None) -> None:
-    """The error for a person on stderr, or under --json an object on stdout with every problem's place."""
+def report_error(exc: CuijiaoError, *, as_json: bool | None = None, workspace: Path | None = None) -> None:
+    """The error for a person on stderr, or under --json an object on stdout with every problem's place.
+
+    ``workspace``: the workspace the command used, named on the last line (and under --json) like a summary.
+    """
     if as_json is None:
         current = typer_context()
         as_json = current is not None and state(current).json
+    where = f"（工作区 {workspace}）" if workspace is not None else ""
     if as_json:
         problems = exc.problems if isinstance(exc, InputProblems) else []
-        print_json({"error": exc.summary if isinstance(exc, InputProblems) else str(exc),
-                    "problems": [problem_json(p) for p in problems]})
+        said: dict[str, object] = {"error": exc.summary if isinstance(exc, InputProblems) else str(exc),
+                                   "problems": [problem_json(p) for p in problems]}
+        if workspace is not None:
+            said["workspace"] = str(workspace)
+        print_json(said)
         return
     if isinstance(exc, InputProblems) and len(exc.problems) > _MAX_PROBLEMS_SHOWN:
         for problem in exc.problems[:_MAX_PROBLEMS_SHOWN]:
             error(str(problem))
         hidden = len(exc.problems) - _MAX_PROBLEMS_SHOWN
         error(f"……另有 {hidden} 个错误未显示（加 --skip-invalid 可把全部错误行写入 .rejected.csv）")
-        error(exc.summary)
+        error(exc.summary + where)
     else:
-        error(str(exc))
+        error(str(exc) + where)
+
+
+def _named(exc: CuijiaoError, root: Path) -> Path | None:
+    """The workspace to name after an error opening it: none when the message is already about that folder."""
+    return None if isinstance(exc, WorkspaceError) else root
 
 
 def problem_json(problem: Problem) -> dict[str, object]:
@@ -147,11 +160,12 @@ def recorded_run(ctx: typer.Context, local: Path | None, command: str, *,
 @contextmanager
 def _write_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[tuple[Workspace, Run]]:
     """The run recorded before the command's work, which may write (see :func:`recorded_run`)."""
+    root = workspace_root(ctx, local)
     try:
-        workspace = open_workspace(workspace_root(ctx, local))
+        workspace = open_workspace(root)
         run = start_run(workspace.db, command, sys.argv[1:])
     except CuijiaoError as exc:
-        report_error(exc)
+        report_error(exc, workspace=_named(exc, root))
         raise typer.Exit(exc.exit_code) from None
     previous = _catch_signals(workspace)
     try:
@@ -176,7 +190,7 @@ def _write_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator
         run.outcome = "bad_input" if exc.exit_code == EXIT_BAD_INPUT else "error"
         run.counts["error"] = str(exc)[:2000]
         _close(workspace, run)
-        report_error(exc)
+        report_error(exc, workspace=workspace.root)
         raise typer.Exit(exc.exit_code) from None
     except typer.Exit as done:
         run.outcome = {0: "ok", 3: "warnings"}.get(done.exit_code, "error")
@@ -205,11 +219,12 @@ def _read_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[
     already has the answer and is told why the command has not ended yet.
     """
     started = now_text()
+    root = workspace_root(ctx, local)
     try:
-        workspace = open_workspace(workspace_root(ctx, local))
+        workspace = open_workspace(root)
         workspace.db  # noqa: B018 - opened now, so a bad database is reported like any error
     except CuijiaoError as exc:
-        report_error(exc)
+        report_error(exc, workspace=_named(exc, root))
         raise typer.Exit(exc.exit_code) from None
     run = Run(0, command, {})
     previous = _catch_signals(workspace)
@@ -231,7 +246,7 @@ def _read_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[
         except CuijiaoError as exc:
             run.outcome = "bad_input" if exc.exit_code == EXIT_BAD_INPUT else "error"
             run.counts["error"] = str(exc)[:2000]
-            report_error(exc)
+            report_error(exc, workspace=workspace.root)
             pending = typer.Exit(exc.exit_code)
         except typer.Exit as done:
             run.outcome = {0: "ok", 3: "warnings"}.get(done.exit_code, "error")

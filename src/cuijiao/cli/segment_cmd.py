@@ -16,6 +16,7 @@ from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file,
 from cuijiao.money import format_yuan
 from cuijiao.privacy import mask_name
 from cuijiao.segments import FACTS
+from cuijiao.workspace import Workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -42,7 +43,7 @@ def segment(
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json)
         if explain:
-            _explain(ctx, explain_unit(ws, explain, day), unmask=unmask)
+            _explain(ctx, ws, explain_unit(ws, explain, day), unmask=unmask)
             return
         rows = sorted(segment_units(ws, day), key=lambda row: natural_key(row.owner.unit_id))
         counts = Counter(row.verdict.segment for row in rows)
@@ -90,7 +91,7 @@ def _table(rows: list[Segmented], day: str, *, unmask: bool, quiet: bool) -> Non
     console().print(table)
 
 
-def _explain(ctx: typer.Context, row: Segmented, *, unmask: bool) -> None:
+def _explain(ctx: typer.Context, ws: Workspace, row: Segmented, *, unmask: bool) -> None:
     verdict = row.verdict
     if state(ctx).json:
         print_json({
@@ -111,6 +112,6 @@ def _explain(ctx: typer.Context, row: Segmented, *, unmask: bool) -> None:
     for rule, matched in verdict.tried:
         typer.echo(f"  {'✔' if matched else '✘'} {rule.name}（{rule.label}）：{rule.when.text}")
     if verdict.rule:
-        typer.echo(f"结果：{verdict.rule.label}（{verdict.rule.name}）。策略：{verdict.rule.strategy}")
+        summary(ws, f"结果：{verdict.rule.label}（{verdict.rule.name}）。策略：{verdict.rule.strategy}")
     else:
-        typer.echo("结果：没有规则成立（该户没有逾期欠费，或规则未覆盖这种情况）")
+        summary(ws, "结果：没有规则成立（该户没有逾期欠费，或规则未覆盖这种情况）")
