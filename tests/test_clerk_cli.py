@@ -4,6 +4,7 @@ one Chinese line instead of a traceback for a path the system refuses."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -139,6 +140,9 @@ def test_explain_ends_with_the_workspace(with_units: Invoke, workspace_dir: Path
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1].startswith("结果：")
     _names(result.stdout, workspace_dir)
+    # Facts as a rule writes them: true/false, text in double quotes; never Python's False or ['出租'].
+    assert '  tags = ["出租"]' in result.stdout and "open_dispute = false（否）" in result.stdout
+    assert not re.search(r"\b(True|False)\b|\['", result.stdout), result.stdout
 
 
 def test_errors_name_the_workspace(cli: Invoke, workspace_dir: Path, tmp_path: Path) -> None:

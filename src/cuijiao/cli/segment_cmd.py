@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from decimal import Decimal
 from typing import Annotated, Any
@@ -25,6 +26,17 @@ def register(app: typer.Typer) -> None:
 
 def _plain(value: Any) -> Any:
     return f"{value:.2f}" if isinstance(value, Decimal) else value
+
+
+def _as_written(value: Any) -> str:
+    """A fact as a rule writes it: true/false (with 是/否), text in double quotes, lists in brackets."""
+    if isinstance(value, bool):
+        return "true（是）" if value else "false（否）"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_as_written(item) for item in value) + "]"
+    return str(_plain(value))
 
 
 def segment(
@@ -107,7 +119,7 @@ def _explain(ctx: typer.Context, ws: Workspace, row: Segmented, *, unmask: bool)
                f"截至 {row.as_of.isoformat()}")
     typer.echo("事实：")
     for fact, value in row.facts.items():
-        typer.echo(f"  {fact} = {_plain(value)}    # {FACTS[fact][0]}")
+        typer.echo(f"  {fact} = {_as_written(value)}    # {FACTS[fact][0]}")
     typer.echo("规则（按顺序，第一条成立的生效）：")
     for rule, matched in verdict.tried:
         typer.echo(f"  {'✔' if matched else '✘'} {rule.name}（{rule.label}）：{rule.when.text}")
