@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +18,8 @@ from conftest import Invoke
 from cuijiao import __version__
 from cuijiao.cli import app
 from cuijiao.workspace import open_workspace
+from test_documents import AS_OF as DOCUMENTS_AS_OF
+from test_documents import build_estate
 from test_record import CHARGES
 
 
@@ -162,3 +167,37 @@ def test_errors_name_the_workspace(cli: Invoke, workspace_dir: Path, tmp_path: P
         unreadable = cli(*command)
         assert unreadable.exit_code == 2 and "cuijiao.toml:" in unreadable.stderr
         _names(unreadable.stderr, workspace_dir)
+
+
+def test_a_letters_folder_through_a_file_is_refused_before_any_notice(tmp_path: Path) -> None:
+    estate = build_estate(tmp_path)
+    (tmp_path / "afile").write_text("账本", encoding="utf-8")
+    through = str(tmp_path / "afile" / "信件")
+    for command in (["notices", "issue", "--as-of", DOCUMENTS_AS_OF], ["notices", "reprint", "CJ2026-000001"]):
+        result = _run("-w", str(estate), *command, "-o", through)
+        _one_chinese_line(result, through, "是文件", "未做任何改动")
+    db = sqlite3.connect(estate / "cuijiao.db")
+    assert db.execute("SELECT count(*) FROM notices").fetchone()[0] == 0
+    db.close()
+
+
+def test_an_inbox_that_is_not_a_folder_is_refused(cli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("账本", encoding="utf-8")
+    for inbox, said in ((tmp_path / "afile", "是一个文件"), (tmp_path / "nope", "不存在")):
+        _one_chinese_line(cli("run", "--inbox", str(inbox)), str(inbox), said)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, where no file can be made")
+def test_a_report_where_no_file_can_be_made_is_one_line_and_no_spill(with_units: Invoke, workspace_dir: Path,
+                                                                       tmp_path: Path) -> None:
+    charges = tmp_path / "c.csv"
+    charges.write_bytes("\n".join(",".join(row) for row in CHARGES).encode("gb18030"))
+    assert with_units("import", "charges", str(charges)).exit_code == 0
+    for fmt, target in (("csv", "/proc/cuijiao-x.csv"), ("xlsx", "/proc/cuijiao-x.xlsx")):
+        done = subprocess.run([sys.executable, "-m", "cuijiao", "-w", str(workspace_dir), "aging", "--as-of",
+                               "2025-06-30", "--format", fmt, "-o", target], capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"无法写入 {target}" in lines[0] and ".tmp" not in lines[0], done.stderr
+    _one_chinese_line(_run("sample", "/proc/cuijiao-x"), "/proc/cuijiao-x")

@@ -97,15 +97,21 @@ def _glob_escape(name: str) -> str:
 def atomic_path(path: Path) -> Iterator[Path]:
     """A private (0600) temp path beside ``path`` to write to; renamed over ``path`` when the block ends."""
     check_output_path(path)
-    clean_stale_temps(path)
     temp = path.with_name(f".{path.name}{_TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        clean_stale_temps(path)
+        os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError as exc:  # a read-only disk, no permission: said of the file asked for, not the temp
+        raise BadInput(f"无法写入 {path}：{os_reason(exc)}，未写入。请换一个文件路径") from None
     try:
         yield temp
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
         temp.chmod(0o600)  # a writer that re-created the file got the umask's mode
         temp.replace(path)
+    except OSError as exc:  # a full disk while writing: the old file (if any) is kept whole
+        temp.unlink(missing_ok=True)
+        raise BadInput(f"无法写入 {path}：{os_reason(exc)}，未写入（原有文件未改动）") from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -14,7 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cuijiao.cli.context import WorkspaceOption, option_date, report_error, state, workspace_root
 from cuijiao.cli.output import print_json
-from cuijiao.errors import CuijiaoError, WorkspaceError
+from cuijiao.errors import BadInput, CuijiaoError, WorkspaceError
 from cuijiao.monthly import RunOptions, RunResult, Step, previous_month_end, run_month
 
 ApproveOption = Annotated[
@@ -40,6 +40,9 @@ def run(
     quiet = state(ctx).quiet
     root = workspace_root(ctx, workspace)
     try:
+        if inbox is not None and not inbox.is_dir():
+            raise BadInput(f"--inbox {inbox} " + ("是一个文件，不是文件夹" if inbox.exists() else "不存在")
+                           + "，未做任何改动。请指定收件箱文件夹")
         day = option_date(as_of, "--as-of") if as_of else previous_month_end(date.today())
         options = RunOptions(day, inbox, frozenset(approve or ()), force, arguments=tuple(sys.argv[1:]))
         with _progress(enabled=not quiet and sys.stdout.isatty()) as step:

@@ -10,6 +10,7 @@ import typer
 from cuijiao.cli.context import report_error, state
 from cuijiao.cli.output import print_json
 from cuijiao.errors import EXIT_BAD_INPUT, BadInput
+from cuijiao.fileio import os_problem
 from cuijiao.sample import EstateSpec, write_estate
 
 # The three files as PRODUCT.md and `cuijiao import` name them.
@@ -44,8 +45,8 @@ def sample(
     try:
         written = write_estate(directory, EstateSpec(units=units, months=months, seed=seed),
                                formats=formats, encoding=encoding)
-    except (BadInput, FileExistsError, NotADirectoryError) as exc:
-        report_error(exc if isinstance(exc, BadInput) else BadInput(f"{directory} 不是可写入的目录，未写入"))
+    except (BadInput, OSError) as exc:
+        report_error(exc if isinstance(exc, BadInput) else BadInput(f"{os_problem(exc, directory)}，示例文件未写入"))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if state(ctx).json:
         print_json({"directory": str(directory), "files": {kind: str(path) for kind, path in written.items()}})
