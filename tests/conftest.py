@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,6 +28,12 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may touch a real workspace named by the environment."""
     monkeypatch.delenv("CUIJIAO_WORKSPACE", raising=False)
     monkeypatch.setenv("COLUMNS", "200")  # Rich tables unwrapped in captured output
+
+
+def unplaced(text: str) -> str:
+    """A failed command's message without the （工作区 …） its last line ends with (tests/test_clerk_cli.py
+    checks that every one has it); stripped of surrounding blank space."""
+    return re.sub(r"（工作区 [^）\n]*）$", "", text.strip())
 
 
 def csv_bytes(rows: Sequence[Sequence[object]], encoding: str = "gb18030") -> bytes:

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from rich.cells import cell_len
 
-from conftest import Invoke, write_csv
+from conftest import Invoke, unplaced, write_csv
 from cuijiao.arrears import aging_report
 from cuijiao.demo import sample_workspace
 from cuijiao.reports.aging_output import GroupBy, report_json
@@ -151,16 +151,16 @@ def test_unit_statement_explains_every_payment(estate: Invoke) -> None:
 
 def test_bad_inputs(estate: Invoke, cli: Invoke) -> None:
     result = estate("aging", "--as-of", "2025-02-30")
-    assert (result.exit_code, result.stderr.strip()) == (2, "--as-of：日期“2025-02-30”不存在")
+    assert (result.exit_code, unplaced(result.stderr)) == (2, "--as-of：日期“2025-02-30”不存在")
     result = estate("unit", "1-10", "--as-of", "2025-03-15")
-    assert (result.exit_code, result.stderr.strip()) == (2, "没有房号“1-10”。是否是：1-101、1-102？")
+    assert (result.exit_code, unplaced(result.stderr)) == (2, "没有房号“1-10”。是否是：1-101、1-102？")
     result = estate("aging", "--format", "xlsx")
-    assert (result.exit_code, result.stderr.strip()) == (2, "--format xlsx 需要用 -o 指定输出文件")
+    assert (result.exit_code, unplaced(result.stderr)) == (2, "--format xlsx 需要用 -o 指定输出文件")
 
 
 def test_empty_workspace_says_what_to_import(cli: Invoke) -> None:
     result = cli("aging", "--as-of", "2025-03-15")
-    assert (result.exit_code, result.stderr.strip()) == (
+    assert (result.exit_code, unplaced(result.stderr)) == (
         2, "工作区还没有数据：请先导入房屋业主（cuijiao import units），再导入应收和实收")
 
 
@@ -185,7 +185,7 @@ def test_json_to_a_file_and_no_file_for_a_table(estate: Invoke, tmp_path: Path) 
     written = json.loads(target.read_text(encoding="utf-8"))
     assert written == json.loads(estate("--json", "aging", "--as-of", "2025-03-15").output)
     result = estate("aging", "--as-of", "2025-03-15", "-o", str(tmp_path / "aging.txt"))
-    assert (result.exit_code, result.stderr.strip()) == (
+    assert (result.exit_code, unplaced(result.stderr)) == (
         2, "-o 只用于 csv、json、xlsx 格式；表格请直接在终端查看，或改用 --format csv")
 
 

@@ -120,9 +120,9 @@ def test_print_file_manifest_and_call_sheet(estate: Path) -> None:
     assert all(f"CJ2026-00000{k}" in footers for k in (1, 2, 3))
     with (folder / "manifest.csv").open(encoding="utf-8-sig") as stream:
         rows = list(csv.DictReader(stream))
-    assert {r["file"] for r in rows} >= {p.name for p in letters_of(folder)} | {"print_all.docx", "sms.csv"}
+    assert {r["文件"] for r in rows} >= {p.name for p in letters_of(folder)} | {"print_all.docx", "sms.csv"}
     for row in rows:
-        assert hashlib.sha256((folder / row["file"]).read_bytes()).hexdigest() == row["sha256"]
+        assert hashlib.sha256((folder / row["文件"]).read_bytes()).hexdigest() == row["SHA-256"]
     sheet = all_text(folder / "call_sheet_tenant.docx")
     assert "13900139000" in sheet and "王小明" in sheet and "老年业主" in sheet  # phone in full; the tone's group
     header = docx.Document(str(folder / "call_sheet_tenant.docx")).sections[0].header.paragraphs[0].text

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import UNIT_HEADER, UNITS, Invoke, write_csv, write_xlsx
+from conftest import UNIT_HEADER, UNITS, Invoke, unplaced, write_csv, write_xlsx
 from cuijiao.cli import app
 
 CHARGE_HEADER = ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]
@@ -98,7 +98,7 @@ def test_conflict_needs_replace_and_is_audited(with_units: Invoke, tmp_path: Pat
     changed = charges_file(tmp_path, [["1-101", "物业费", "2025年1月", "2025/1/10", "170.00"]], "fix.csv")
     result = with_units("import", "charges", str(changed))
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
+    assert unplaced(result.stderr).splitlines() == [
         "fix.csv:2: 与已导入的记录冲突：金额 161.10 → 170.00（确认以本文件为准请加 --replace）",
         "共 1 个错误，未导入任何数据",
     ]
@@ -125,7 +125,7 @@ def test_every_bad_cell_is_named_and_nothing_is_imported(with_units: Invoke, tmp
     ], "bad.csv")
     result = with_units("import", "charges", str(bad))
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
+    assert unplaced(result.stderr).splitlines() == [
         "bad.csv:2:应缴日期: 日期“2026-02-30”不存在",
         "bad.csv:3:应收金额: 金额“五十元”无法识别，应为数字，如 1,234.50",
         "bad.csv:5:房号: 房号“9-999”不在房屋资料中，请先导入房屋业主文件（cuijiao import units）",
@@ -170,7 +170,7 @@ def test_missing_column_lists_the_columns_found(with_units: Invoke, tmp_path: Pa
     path = write_csv(tmp_path / "c.csv", [["房号", "项目名", "金额", "备注"], ["1-101", "物业费", "1", ""]])
     result = with_units("import", "charges", str(path))
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
+    assert unplaced(result.stderr).splitlines() == [
         "c.csv:1: 应收文件缺少必需的列：收费项目、所属期间、应缴日期"
         "（找到的列：A“房号”、B“项**”、C“金额”、D“备*”；不认识的列名只显示首字）。"
         "可在 cuijiao.toml 的 [import] synonyms 中添加列名",
@@ -298,7 +298,7 @@ def test_every_import_is_recorded_with_its_digest(with_units: Invoke, tmp_path: 
 def test_not_a_workspace(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["-w", str(tmp_path), "import", "units", "x.csv"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == (
+    assert unplaced(result.stderr) == (
         f"{tmp_path}: 不是 cuijiao 工作区（没有 cuijiao.toml）。请先运行 cuijiao init，或用 --workspace 指定工作区"
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import UNIT_HEADER, Invoke, write_csv, write_xlsx
+from conftest import UNIT_HEADER, Invoke, unplaced, write_csv, write_xlsx
 
 CHARGE_HEADER = ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]
 
@@ -79,7 +79,8 @@ def test_length_limits_are_configurable(cli: Invoke, tmp_path: Path, workspace_d
         "[import]\n", "[import]\nmax_id_chars = 5\nmax_name_chars = 300\n"), encoding="utf-8")
     path = write_csv(tmp_path / "u.csv", [UNIT_HEADER, ["1-1-101", "栋" * 250, "张三", "", "89.5", ""]])
     result = cli("import", "units", str(path))
-    assert result.stderr.splitlines() == ["u.csv:2:房号: 房号有 7 个字符，超过上限 5", "共 1 个错误，未导入任何数据"]
+    assert unplaced(result.stderr).splitlines() == ["u.csv:2:房号: 房号有 7 个字符，超过上限 5",
+                                                    "共 1 个错误，未导入任何数据"]
 
 
 def test_csv_field_past_the_csv_limit(cli: Invoke, tmp_path: Path) -> None:
@@ -105,7 +106,7 @@ def test_amounts_areas_and_dates_out_of_range(with_units: Invoke, tmp_path: Path
     _patch_sheet(path, {b"<v>12345</v>": b"<v>NaN</v>"})  # openpyxl will not write one
     result = with_units("import", "charges", str(path))
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
+    assert unplaced(result.stderr).splitlines() == [
         "c.xlsx[Sheet1]:2:应收金额: 金额“10000000000000”超出范围（绝对值应小于 1 万亿元）",
         "c.xlsx[Sheet1]:3:应收金额: 金额“nan”超出范围（绝对值应小于 1 万亿元）",
         "c.xlsx[Sheet1]:4:应收金额: 金额“1e+300”超出范围（绝对值应小于 1 万亿元）",

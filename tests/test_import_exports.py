@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 
-from conftest import UNIT_HEADER, Invoke, write_csv
+from conftest import UNIT_HEADER, Invoke, unplaced, write_csv
 from cuijiao.ingest.readers import open_source
 
 CHARGE_HEADER = ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]
@@ -147,7 +147,7 @@ def test_every_problem_in_one_pass(with_units: Invoke, tmp_path: Path, workspace
     ])
     result = with_units("import", "charges", str(bad))
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
+    assert unplaced(result.stderr).splitlines() == [
         "feb.csv:2:应收金额: 金额“五十元”无法识别，应为数字，如 1,234.50",
         "feb.csv:4: 与第 3 行重复（同一身份：账单号，或房号+收费项目+所属期间）",
         "feb.csv:5: 与已导入的记录冲突：金额 161.10 → 170.00（确认以本文件为准请加 --replace）",
@@ -166,7 +166,7 @@ def test_every_problem_in_one_pass_into_an_empty_table(with_units: Invoke, tmp_p
         ["2-201", "水费", "2025-01", "2025-01-10", "-20"],
     ])
     result = with_units("import", "charges", str(bad))
-    assert result.stderr.splitlines() == [
+    assert unplaced(result.stderr).splitlines() == [
         "c.csv:2:应收金额: 金额“五十元”无法识别，应为数字，如 1,234.50",
         "c.csv:4: 与第 3 行重复（同一身份：账单号，或房号+收费项目+所属期间）",
         "c.csv:5: 负数金额是减免/红冲，但没有找到要冲减的应收（2-201 水费 2025-01）",

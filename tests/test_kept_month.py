@@ -172,6 +172,7 @@ def test_a_later_month_extends_the_kept_allocation(tmp_path: Path) -> None:
     split_month(files / "payments.csv", tmp_path / "p-old.csv", tmp_path / "p-new.csv", "收款日期", cut)
     cuijiao(root, "import", "charges", str(tmp_path / "c-old.csv"))
     cuijiao(root, "import", "payments", str(tmp_path / "p-old.csv"))
+    (tmp_path / "empty").mkdir()  # an --inbox that does not exist is refused
     cuijiao(root, "run", "--as-of", "2026-10-27", "--inbox", str(tmp_path / "empty"))
     cuijiao(root, "import", "charges", str(tmp_path / "c-new.csv"))
     cuijiao(root, "import", "payments", str(tmp_path / "p-new.csv"))

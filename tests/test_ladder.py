@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoke, write_csv
+from conftest import Invoke, unplaced, write_csv
 from cuijiao.aging import Buckets, UnitLedger, UnitPosition, position
 from cuijiao.allocation import Charge
 from cuijiao.outcomes import Kind, Outcome, Standing
@@ -119,12 +119,12 @@ def test_delivery_evidence(estate: Invoke, workspace_dir: Path) -> None:
                   and "早于通知发出日期" in estate("record", "delivered", n, "--method", "EMS",
                                                    "--on", "2025-02-20").stderr)
     result = estate("record", "delivered", number, "--method", "EMS", "--on", "2025-02-27")
-    assert (result.exit_code, result.stderr.strip()) == (
+    assert (result.exit_code, unplaced(result.stderr)) == (
         2, "EMS 送达须写明邮件号（--evidence），并在邮单内件品名注明“物业费催缴函”")
     result = estate("record", "delivered", number, "--method", "当面签收", "--on", "2025-02-27", "--signer", "赵一")
-    assert result.stderr.strip() == "当面签收须写明签收人（--signer）及其与业主的关系（--relation）"
+    assert unplaced(result.stderr) == "当面签收须写明签收人（--signer）及其与业主的关系（--relation）"
     result = estate("record", "delivered", "CJ2099-000001", "--method", "EMS", "--evidence", "E1")
-    assert (result.exit_code, result.stderr.strip()) == (2, "没有编号为 CJ2099-000001 的通知")
+    assert (result.exit_code, unplaced(result.stderr)) == (2, "没有编号为 CJ2099-000001 的通知")
     ok = estate("record", "delivered", number, "--method", "当面签收", "--on", "2025-02-27",
                 "--signer", "赵一", "--relation", "本人")
     assert ok.exit_code == 0, ok.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoke, write_csv
+from conftest import Invoke, unplaced, write_csv
 
 CHARGES = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
            ["1-101", "物业费", "2025-01", "2025-01-10", "100.00"],
@@ -71,27 +71,27 @@ def test_a_legal_step_restarts_the_charges_it_names(owing: Invoke) -> None:
 def test_bad_promises_and_steps_are_refused(owing: Invoke, workspace_dir: Path, args: list[str],
                                             message: str) -> None:
     result = owing("record", *args)
-    assert (result.exit_code, result.stderr.strip()) == (2, message)
+    assert (result.exit_code, unplaced(result.stderr)) == (2, message)
     assert outcome_details(workspace_dir) == []
 
 
 def test_delivery_evidence_and_no_second_delivery(owing: Invoke, workspace_dir: Path) -> None:
     assert owing("notices", "issue", "--as-of", "2025-03-01").exit_code == 0
     electronic = owing("record", "delivered", "CJ2025-000001", "--method", "电子送达", "--on", "2025-03-02")
-    assert (electronic.exit_code, electronic.stderr.strip()) == (
+    assert (electronic.exit_code, unplaced(electronic.stderr)) == (
         2, "电子送达须写明证据（--evidence）：短信或电子邮件的消息编号、截图编号")
     public = owing("record", "delivered", "CJ2025-000001", "--method", "公告", "--on", "2025-03-02")
-    assert (public.exit_code, public.stderr.strip()) == (
+    assert (public.exit_code, unplaced(public.stderr)) == (
         2, "公告送达须写明证据（--evidence）：刊登公告的报刊名称及日期；仅限业主下落不明时")
     blank = owing("record", "delivered", "CJ2025-000001", "--method", "EMS", "--on", "2025-03-02",
                   "--evidence", " ")
-    assert (blank.exit_code, blank.stderr.strip()) == (2, "--evidence 不能为空")
+    assert (blank.exit_code, unplaced(blank.stderr)) == (2, "--evidence 不能为空")
     first = owing("record", "delivered", "CJ2025-000001", "--method", "公告", "--on", "2025-03-05",
                   "--evidence", "《浙江日报》2025-03-05 第8版")
     assert first.exit_code == 0, first.stderr
     again = owing("record", "delivered", "CJ2025-000001", "--method", "EMS", "--on", "2025-03-06",
                   "--evidence", "EA123456789CN")
-    assert (again.exit_code, again.stderr.strip()) == (
+    assert (again.exit_code, unplaced(again.stderr)) == (
         2, "通知 CJ2025-000001 已于 2025-03-05 以公告送达（记录 #1），不能重复记录")
     with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
         assert db.execute("SELECT count(*) FROM deliveries").fetchone() == (1,)
@@ -100,7 +100,7 @@ def test_delivery_evidence_and_no_second_delivery(owing: Invoke, workspace_dir: 
 def test_notices_cannot_be_dated_after_today_and_a_backdated_run_says_so(owing: Invoke, workspace_dir: Path) -> None:
     later = (date.today() + timedelta(days=1)).isoformat()
     future = owing("notices", "issue", "--as-of", later)
-    assert (future.exit_code, future.stderr.strip()) == (
+    assert (future.exit_code, unplaced(future.stderr)) == (
         2, f"--as-of {later} 晚于今天（{date.today().isoformat()}）：通知不能记为尚未到来的日期发出")
     assert owing("notices", "issue", "--as-of", "2025-03-01").exit_code == 0
     with sqlite3.connect(workspace_dir / "cuijiao.db") as db:

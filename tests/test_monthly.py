@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from cuijiao.cli import app
 from cuijiao.reports.charts import INSTALL_HINT, find_cjk_font
 from cuijiao.sample import EstateSpec, write_estate
-from cuijiao.workspace import init_workspace
+from cuijiao.workspace import init_workspace, open_workspace
 
 SMALL = EstateSpec(units=24, months=18)
 
@@ -197,7 +197,15 @@ def test_a_run_while_another_holds_the_lock_exits_1_naming_it(estate: Path) -> N
 def test_the_log_names_steps_and_counts_never_owners(estate: Path) -> None:
     assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
     log = (estate / "logs" / "2026-10-31.log").read_text(encoding="utf-8")
-    assert "导入 units.xlsx" in log and "完成（ok）" in log
+    assert "导入 units.xlsx（房屋业主）" in log and "run#" in log
+    assert log.rstrip().splitlines()[-1].split(" ", 2)[2].startswith("完成；审计链头")
+    segments = next(line for line in log.splitlines() if "分群：" in line).split("分群：", 1)[1]
+    named = [part.rsplit(" ", 1)[0] for part in segments.split("，")]
+    workspace = open_workspace(estate)
+    rules = workspace.settings.segment_rules
+    workspace.close()
+    assert named and set(named) <= {rule.label for rule in rules}, segments
+    assert not {rule.name for rule in rules} & set(named)
     db = sqlite3.connect(estate / "cuijiao.db")
     for name, phone in db.execute("SELECT owner_name, phone FROM units"):
         assert name not in log

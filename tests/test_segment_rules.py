@@ -103,6 +103,11 @@ def test_hand_written_rules_read_money_as_the_importer_does(estate: Invoke, work
     ("overdue_total >", "写法有误"),
     ("overdue_tota > 100", "overdue_tota"),
     ("overdue_total > 100, oldest_days > 30", "逗号"),
+    ("credit > 1000.555", "两位小数"),
+    ("credit >= 1e3", "1e3"),
+    ("credit > 1_000", "1_000"),
+    ("overdue_total > .5", "“.5”"),
+    ("oldest_days > 0x10", "0x10"),
 ])
 def test_a_rule_it_cannot_read_is_an_error_at_its_when_line(estate: Invoke, workspace_dir: Path, when: str,
                                                             hint: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from cuijiao.aging import DEFAULT_BUCKET_LIMITS, KPI_MONTHS, Buckets
 from cuijiao.errors import ConfigError
-from cuijiao.ingest.fields import FIELDS
+from cuijiao.ingest.fields import FIELDS, SCHEMAS
 from cuijiao.money import parse_amount
 from cuijiao.segments import DEFAULT_RULES, Condition, ConditionError, Rule, default_rules
 from cuijiao.stages import Policy
@@ -198,24 +198,77 @@ def load_settings(path: Path) -> Settings:
     if not path.exists():
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path.name}: 不是 UTF-8 编码的文本文件") from exc
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_toml_error(path.name, str(exc))) from exc
+        raise ConfigError(_toml_error(path.name, str(exc), text)) from exc
     _check_keys(path.name, data)
-    return _settings_from(path.name, data, path.read_text(encoding="utf-8"))
+    return _settings_from(path.name, data, text)
 
 
-def _toml_error(name: str, message: str) -> str:
-    """``cuijiao.toml:LINE: …`` in Chinese, with a hint for the mistakes a Chinese keyboard makes."""
-    place = re.search(r"\(at line (\d+), column \d+\)", message)
-    where = f"{name}:{place.group(1)}" if place else name
-    if "key part" in message or ("key" in message.lower() and "character" in message):
-        return f"{where}: 格式错误：键名有中文或全角符号时，要用英文双引号括起来，如 \"房号\" = [\"户号\"]"
-    if "string" in message.lower() or "quote" in message.lower():
-        return f"{where}: 格式错误：文字要用英文（半角）引号 \" \" 括起来，不能用中文引号 “ ”"
-    return f"{where}: 格式错误（{message}）；请检查该行的引号、括号和等号是否为英文（半角）符号"
+def _toml_error(name: str, message: str, text: str) -> str:
+    """``cuijiao.toml:LINE:COLUMN: …`` in Chinese, with a hint for the mistakes a Chinese keyboard makes.
+
+    tomllib says "at end of document" for what is left open at the end: that is the last line's end.
+    """
+    place = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if place:
+        line, column = int(place.group(1)), int(place.group(2))
+        message = message[:place.start()]
+    else:
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        message = re.sub(r"\s*\(at end of document\)$", "", message)
+    return f"{name}:{line}:{column}: 格式错误：{_toml_words(message)}"
+
+
+_HALF_WIDTH = "请检查该行的引号、括号、逗号和等号是否为英文（半角）符号"
+_QUOTES = "文字要用英文（半角）双引号 \" \" 括起来，不能用中文引号 “ ”"
+_KEY_QUOTES = "键名有中文或全角符号时，要用英文双引号括起来，如 \"房号\" = [\"户号\"]"
+
+# tomllib's messages (Python 3.11–3.13), each with what a clerk should do about it.
+_TOML_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"Invalid initial character for a key part", _KEY_QUOTES),
+    (r"Found invalid character (.+)", "键名中有不允许的字符 {0}：" + _KEY_QUOTES),
+    (r"Unterminated string", "文字缺少结尾的引号；" + _QUOTES),
+    (r"Invalid value", "值无法识别：" + _QUOTES + "，数字不要带单位"),
+    (r"Unclosed inline table", "花括号 { } 没有闭合：缺少 }，或各项之间缺少英文逗号"),
+    (r"Unclosed array", "方括号 [ ] 没有闭合：缺少 ]，或各项之间缺少英文逗号"),
+    (r"Expected '=' after a key in a key/value pair", "键名后面缺少等号 =（应写成 键 = 值）"),
+    (r"Expected newline or end of document after a statement",
+     "一行只能写一项设置，值的后面多了内容（" + _QUOTES + "，数字不要带单位）"),
+    (r"Invalid statement", "无法识别的一行：应写成 键 = 值，或 [配置节]；" + _KEY_QUOTES),
+    (r"Cannot overwrite a value", "这一项前面已经设置过，同一项只能写一次"),
+    (r"Cannot declare (.+) twice", "配置节 [{0}] 写了两次，同一节只能写一次"),
+    (r"Cannot mutate immutable namespace (.+)", "{0} 已经整体写成一个值（如 { … }），不能再分开添加设置"),
+    (r"Cannot redefine namespace (.+)", "{0} 已经定义过，不能再次定义"),
+    (r"Duplicate inline table key (.+)", "花括号 { } 中的 {0} 写了两次"),
+    (r"Expected '\]' at the end of a table declaration", "配置节标题缺少右方括号 ]，应写成 [配置节]"),
+    (r"Expected '\]\]' at the end of an array declaration", "标题缺少 ]]，应写成 [[segments]]"),
+    (r"Expected (.+)", "此处缺少 {0}"),
+    (r"Unescaped '\\' in a string", "文字中的反斜杠 \\ 要写成两个（\\\\），或改用单引号 ' ' 括起来"),
+    (r"Invalid hex value|Escaped character is not a Unicode scalar value", "文字中的 \\u 转义无效"),
+    (r"Illegal character '\\[nr]'", "文字缺少结尾的引号（到行末还没有结束）；" + _QUOTES),
+    (r"Illegal character (.+)", "文字中有不允许的控制字符 {0}"),
+    (r"Invalid date or datetime", "日期或时间无效，日期应写作 2027-01-01"),
+)
+
+
+def _toml_words(message: str) -> str:
+    for pattern, words in _TOML_MESSAGES:
+        found = re.fullmatch(pattern, message.strip())
+        if found:
+            return words.replace("{0}", _toml_key(found.group(1))) if found.groups() else words
+    return f"{_HALF_WIDTH}（{message}）"
+
+
+def _toml_key(text: str) -> str:
+    """tomllib names a key as a tuple, ``('import', 'synonyms')``: a clerk wrote ``import.synonyms``."""
+    parts = re.findall(r"'([^']*)'", text) if text.startswith("(") else []
+    return ".".join(parts) if parts else text
 
 
 def _check_keys(name: str, data: dict[str, Any]) -> None:
@@ -247,21 +300,36 @@ def _text_list(name: str, data: dict[str, Any], section: str, key: str) -> tuple
     return tuple(value)
 
 
-def _synonyms(name: str, data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+def _synonyms(name: str, data: dict[str, Any], text: str = "") -> dict[str, tuple[str, ...]]:
     raw = data.get("import", {}).get("synonyms", {})
+    place = _place_of(name, text, "synonyms")
     if not isinstance(raw, dict):
-        raise ConfigError(f"{name}: [import] synonyms 应为表，如 {{ unit_id = [\"户号\"] }}")
+        raise ConfigError(f"{place}: [import] synonyms 应为表，如 {{ \"房号\" = [\"户号\"] }}")
     result: dict[str, tuple[str, ...]] = {}
-    by_label = {field.label: key for key, field in FIELDS.items()}
+    fields = field_keys()
     for written, headers in raw.items():
-        field_name = by_label.get(written, written)  # 房号 = ["户号"] as well as unit_id = ["户号"]
-        if field_name not in FIELDS:
+        field_name = fields.get(written.strip())  # 房号, 应收金额 … as well as unit_id
+        if field_name is None:
             known = " ".join(field.label for field in FIELDS.values())
-            raise ConfigError(f"{name}: [import] synonyms 中未知的字段 {written}（可用：{known}）")
+            raise ConfigError(f"{place}: [import] synonyms 中未知的字段 {written}（可用：{known}，"
+                              "或导入说明中列出的任一列名）")
         if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
-            raise ConfigError(f"{name}: [import] synonyms.{field_name} 应为文本列表")
+            raise ConfigError(f"{place}: [import] synonyms 中 {written} 应为列表，如 \"{written}\" = [\"户号\"]")
         result[field_name] = result.get(field_name, ()) + tuple(headers)
     return result
+
+
+def field_keys() -> dict[str, str]:
+    """Every name a clerk may key a synonym by → the field: its English name, its label, and
+    each column name cuijiao already reads for it (应收金额 and 实收金额 are the amount)."""
+    keys: dict[str, str] = {}
+    for schema in SCHEMAS.values():
+        for field_name, words in schema.own_synonyms:
+            keys.update(dict.fromkeys(words, field_name))
+    for key, known in FIELDS.items():
+        keys.update(dict.fromkeys(known.synonyms, key))
+        keys[known.label] = keys[key] = key
+    return keys
 
 
 def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
@@ -278,7 +346,7 @@ def _settings_from(name: str, data: dict[str, Any], text: str = "") -> Settings:
         contact_phone=_text(name, data, "contact", "phone", ""),
         contact_hours=_text(name, data, "contact", "hours", ""),
         payment_channels=_text_list(name, data, "payment", "channels"),
-        header_synonyms=_synonyms(name, data),
+        header_synonyms=_synonyms(name, data, text),
         deposit_items=deposits if "deposit_items" in data.get("import", {}) else defaults.deposit_items,
         cell_limits=(_whole(name, data, "import", "max_id_chars", defaults.cell_limits[0]),
                      _whole(name, data, "import", "max_name_chars", defaults.cell_limits[1]),

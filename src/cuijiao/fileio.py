@@ -10,6 +10,7 @@ special file, or a symbolic link is refused before anything is written.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -21,6 +22,32 @@ from typing import IO
 from cuijiao.errors import BadInput
 
 _TEMP_MARK = ".cuijiao-"
+
+# Why the system refused a path, as a clerk can act on it.
+_OS_REASONS = {
+    errno.ENOENT: "不存在，也无法在该处新建（上级文件夹不存在或不允许新建）",
+    errno.ENOTDIR: "路径中有一段是文件，不是文件夹",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EROFS: "所在的磁盘是只读的",
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EEXIST: "同名的文件已存在",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENAMETOOLONG: "路径太长",
+    errno.ELOOP: "符号链接过多",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """The system's refusal in Chinese: ``路径中有一段是文件，不是文件夹``."""
+    return _OS_REASONS.get(exc.errno or 0, f"系统错误（错误号 {exc.errno}）")
+
+
+def os_problem(exc: OSError, path: Path | str | None = None) -> str:
+    """``无法使用 afile/sub：路径中有一段是文件，不是文件夹`` — the path the system named, else ``path``."""
+    where = exc.filename if exc.filename is not None else path
+    return f"无法使用 {where}：{os_reason(exc)}" if where is not None else f"文件操作失败：{os_reason(exc)}"
 
 
 def check_output_path(path: Path) -> None:
@@ -70,15 +97,21 @@ def _glob_escape(name: str) -> str:
 def atomic_path(path: Path) -> Iterator[Path]:
     """A private (0600) temp path beside ``path`` to write to; renamed over ``path`` when the block ends."""
     check_output_path(path)
-    clean_stale_temps(path)
     temp = path.with_name(f".{path.name}{_TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        clean_stale_temps(path)
+        os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError as exc:  # a read-only disk, no permission: said of the file asked for, not the temp
+        raise BadInput(f"无法写入 {path}：{os_reason(exc)}，未写入。请换一个文件路径") from None
     try:
         yield temp
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
         temp.chmod(0o600)  # a writer that re-created the file got the umask's mode
         temp.replace(path)
+    except OSError as exc:  # a full disk while writing: the old file (if any) is kept whole
+        temp.unlink(missing_ok=True)
+        raise BadInput(f"无法写入 {path}：{os_reason(exc)}，未写入（原有文件未改动）") from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -31,11 +31,21 @@ from cuijiao.documents.lint import refuse_failing_templates
 from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
 from cuijiao.fileio import private_dir, write_private_text
 from cuijiao.inbox import InboxFile, import_inbox
+from cuijiao.ingest.fields import SCHEMAS
 from cuijiao.money import format_yuan
 from cuijiao.month_files import needs_rebuild, rebuild_month_files
 from cuijiao.reports.aging_output import write_xlsx
 from cuijiao.stages import STAGE_NAMES, Block
-from cuijiao.store.audit import Run, append_event, chain_head, finish_run, format_head, now_text, start_run
+from cuijiao.store.audit import (
+    RUN_OUTCOMES,
+    Run,
+    append_event,
+    chain_head,
+    finish_run,
+    format_head,
+    now_text,
+    start_run,
+)
 from cuijiao.store.db import transaction
 from cuijiao.store.lock import workspace_lock
 from cuijiao.store.notices import StoredNotice, latest_collection_day
@@ -142,13 +152,13 @@ def run_month(root: Path, options: RunOptions, *, step: Step | None = None) -> R
             except BaseException as exc:
                 run.outcome = "bad_input" if isinstance(exc, BadInput) else "error"
                 run.counts["error"] = type(exc).__name__
-                log.write(f"失败：{type(exc).__name__}")
+                log.write(f"失败：{RUN_OUTCOMES[run.outcome]}")
                 finish_run(workspace.db, run)
                 log.write(f"审计链头：{format_head(chain_head(workspace.db))}")
                 raise
             run.outcome = "warnings" if result.exit_code == EXIT_WARNINGS else "ok"
             finish_run(workspace.db, run)
-            log.write(f"完成（{run.outcome}）；审计链头：{format_head(chain_head(workspace.db))}")
+            log.write(f"{RUN_OUTCOMES[run.outcome]}；审计链头：{format_head(chain_head(workspace.db))}")
             return result
     finally:
         workspace.close()
@@ -171,8 +181,9 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     for item in import_inbox(workspace, run, inbox, result.label):
         result.inbox.append(item)
         outcome = f"新增 {item.inserted} 行，未变 {item.unchanged} 行" if item.ok else "失败，已移入 failed/"
+        kind = SCHEMAS[item.kind].label if item.kind in SCHEMAS else "类型未知"
         sheet = f"工作表“{item.sheet}”，" if item.sheet else ""
-        log.write(f"导入 {item.name}（{sheet}{item.kind or '类型未知'}）：{outcome}")
+        log.write(f"导入 {item.name}（{sheet}{kind}）：{outcome}")
     run.counts["inbox"] = {"imported": len(result.inbox) - len(result.failed_files),
                            "failed": len(result.failed_files)}
 
@@ -198,7 +209,8 @@ def _collect(workspace: Workspace, run: Run, options: RunOptions, result: RunRes
     # The planner segments every unit in arrears the way `cuijiao segment` does.
     segments = Counter(p.plan.segment for p in plans if p.overdue_fen)
     run.counts["segments"] = dict(segments)
-    log.write("分群：" + "，".join(f"{name} {count}" for name, count in sorted(segments.items())))
+    labels = {rule.name: rule.label for rule in workspace.settings.segment_rules}
+    log.write("分群：" + "，".join(f"{labels.get(name, name)} {count}" for name, count in sorted(segments.items())))
     waiting = [p.plan.unit_id for p in plans if p.plan.blocked_by == Block.APPROVAL]
     approve = options.approve | frozenset(waiting[:options.approve_first])
     result.waiting_approval = [unit for unit in waiting if unit not in approve]

@@ -374,21 +374,22 @@ _FIXED_TIME = datetime(2026, 11, 25, 18, 0, 0)
 def write_xlsx(path: Path, title: str, headers: tuple[str, ...], rows: Iterator[list[object]],
                *, totals_column: int | None = None) -> int:
     """A workbook with a title row, an export-date row, the header, rows and 合计."""
-    workbook = openpyxl.Workbook(write_only=True)
-    workbook.properties.created = workbook.properties.modified = _FIXED_TIME
-    sheet = workbook.create_sheet("导出数据")
-    sheet.append([title])
-    sheet.append([f"导出日期：{_FIXED_TIME:%Y-%m-%d}"])
-    sheet.append(list(headers))
-    count, total = 0, 0
-    for row in rows:
-        sheet.append(row)
-        if totals_column is not None:
-            total += _parse_generated(str(row[totals_column]))
-        count += 1
-    if totals_column is not None:
-        sheet.append(["合计", *[""] * (totals_column - 1), _amount_text(total)])
+    # The path first: a write-only sheet never saved spills lxml errors when it is collected.
     with atomic_path(path) as temp:
+        workbook = openpyxl.Workbook(write_only=True)
+        workbook.properties.created = workbook.properties.modified = _FIXED_TIME
+        sheet = workbook.create_sheet("导出数据")
+        sheet.append([title])
+        sheet.append([f"导出日期：{_FIXED_TIME:%Y-%m-%d}"])
+        sheet.append(list(headers))
+        count, total = 0, 0
+        for row in rows:
+            sheet.append(row)
+            if totals_column is not None:
+                total += _parse_generated(str(row[totals_column]))
+            count += 1
+        if totals_column is not None:
+            sheet.append(["合计", *[""] * (totals_column - 1), _amount_text(total)])
         workbook.save(temp)
     return count
 

@@ -14,7 +14,9 @@ and evaluated by a small interpreter, never by ``eval``.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -114,8 +116,10 @@ class Condition:
 
     @classmethod
     def parse(cls, text: str) -> Condition:
+        plain = _plain_numbers(text.strip(), text)
+        _check_numbers(plain, text)
         try:
-            tree = ast.parse(_plain_numbers(text.strip(), text), mode="eval").body
+            tree = ast.parse(plain, mode="eval").body
         except SyntaxError:
             raise ConditionError(f"条件“{text}”写法有误{_full_width_hint(text)}") from None
         _check(tree, text)
@@ -152,6 +156,29 @@ def _plain_numbers(text: str, original: str) -> str:
         return f"{'-' if fen < 0 else ''}{to_decimal(abs(fen))}"
 
     return _QUOTED_OR_AMOUNT.sub(plain, text)
+
+
+# A number as the importer reads one: digits, at most two decimals (1,000 and ¥88 are made plain before).
+_READABLE_NUMBER = re.compile(r"\d+(\.\d{1,2})?")
+
+
+def _check_numbers(plain: str, original: str) -> None:
+    """Refuse a number the importer would not read: ``1000.555``, ``1e3``, ``1_000``, ``.5``, ``0x10``.
+
+    Python would read each silently (``1e3`` is 1000), so a rule could mean what the clerk did not write.
+    """
+    try:
+        numbers = [token.string for token in tokenize.generate_tokens(io.StringIO(plain).readline)
+                   if token.type == tokenize.NUMBER]
+    except (tokenize.TokenError, SyntaxError):
+        return  # not well formed: ast.parse says so
+    for number in numbers:
+        if _READABLE_NUMBER.fullmatch(number):
+            continue
+        if re.fullmatch(r"\d+\.\d{3,}", number):
+            raise ConditionError(f"条件“{original}”中：数字“{number}”超过两位小数（金额最多到分，如 1000.50）")
+        raise ConditionError(f"条件“{original}”中：数字“{number}”无法识别，应写作 1000、1,000 或 1000.50"
+                             "（不能用科学计数法、下划线或十六进制）")
 
 
 def _full_width_hint(text: str) -> str:

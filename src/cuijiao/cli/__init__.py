@@ -23,6 +23,7 @@ from cuijiao.cli import (
 )
 from cuijiao.cli.context import AppState, WorkspaceOption, ignore_signals_after_run
 from cuijiao.cli.i18n import CuijiaoGroup
+from cuijiao.cli.output import print_json
 
 app = typer.Typer(
     name="cuijiao",
@@ -35,9 +36,13 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
+def _version(ctx: typer.Context, value: bool) -> None:
     if value:
-        typer.echo(f"cuijiao {__version__}")
+        # --json is eager too and comes first (global_flags_first), so it is already read here.
+        if ctx.params.get("json_output"):
+            print_json({"version": __version__})
+        else:
+            typer.echo(f"cuijiao {__version__}")
         raise typer.Exit
 
 
@@ -46,7 +51,7 @@ def root(
     ctx: typer.Context,
     workspace: WorkspaceOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出错误和最后的汇总行。")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="以 JSON 输出，供程序读取。")] = False,
+    json_output: Annotated[bool, typer.Option("--json", is_eager=True, help="以 JSON 输出，供程序读取。")] = False,
     version: Annotated[  # noqa: ARG001 - handled by its eager callback
         bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本。")
     ] = False,

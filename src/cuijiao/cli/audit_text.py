@@ -11,13 +11,15 @@ from typing import Any
 
 from cuijiao.money import format_yuan, parse_amount
 from cuijiao.stages import STAGE_NAMES
+from cuijiao.store.audit import RUN_OUTCOMES, TABLE_LABELS
+from cuijiao.store.ledger import CHARGES, PAYMENTS
 
 KIND_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
-RUN_OUTCOMES = {"ok": "完成", "warnings": "完成（有警告）", "error": "出错", "bad_input": "输入有误，未做改动",
-                "interrupted": "被中断"}
 FIELD_LABELS = {"owner_name": "业主", "phone": "电话", "building": "楼栋", "area_m2": "面积", "tags": "标签",
                 "address": "通讯地址", "amount": "金额", "due_date": "应缴日期", "item": "项目", "period": "期间",
-                "paid_on": "收款日期", "receipt_no": "收据号"}
+                "paid_on": "收款日期", "receipt_no": "收据号", **CHARGES.labels, **PAYMENTS.labels}
+# A charge's kind in the ledger (charges.kind), as the clerk's export says it.
+CHARGE_KINDS = {"charge": "应收", "deposit": "押金", "adjustment": "调整", "payment": "收款"}
 
 
 def money(value: object) -> str:
@@ -55,15 +57,49 @@ def _import(p: Mapping[str, Any]) -> str:
             f"拒绝 {p.get('rejected', p.get('rejected_rows', 0))}")
 
 
+def shown(field: str, value: object) -> str:
+    """A stored value as a clerk reads it: fen as ``¥1,250.00``, a list of tags joined, nothing as （无）."""
+    if value is None or value in ("", []):
+        return "（无）"
+    if field == "amount_fen" and isinstance(value, int) and not isinstance(value, bool):
+        return f"¥{format_yuan(value, grouping=True)}"
+    if field == "amount":
+        return money(value)
+    if field == "kind":
+        return CHARGE_KINDS.get(str(value), str(value))
+    if isinstance(value, list):
+        return "、".join(str(item) for item in value)
+    return str(value)
+
+
+def _before_after(changes: Mapping[str, Any]) -> str:
+    return "；".join(f"{FIELD_LABELS.get(k, k)} {shown(k, v.get('before'))} → {shown(k, v.get('after'))}"
+                    for k, v in changes.items() if isinstance(v, Mapping))
+
+
 def _changes(p: Mapping[str, Any]) -> str:
-    changes = p.get("changes") or {}
-    said = "；".join(f"{FIELD_LABELS.get(k, k)} {v.get('before')} → {v.get('after')}" for k, v in changes.items()
-                    if isinstance(v, dict))
-    return f"房屋资料变更（{p.get('file', '')} 第 {p.get('row', '')} 行）：{said}"
+    return f"房屋资料变更（{p.get('file', '')} 第 {p.get('row', '')} 行）：{_before_after(p.get('changes') or {})}"
 
 
 def _replaced(label: str) -> Callable[[Mapping[str, Any]], str]:
-    return lambda p: f"替换{label}（{p.get('file', '')} 第 {p.get('row', '')} 行），前后值见 --json"
+    def said(p: Mapping[str, Any]) -> str:
+        before, after = p.get("before") or {}, p.get("after") or {}
+        changes = {k: {"before": before.get(k) if isinstance(before, Mapping) else None, "after": v}
+                   for k, v in after.items()} if isinstance(after, Mapping) else {}
+        return f"替换{label}（{p.get('file', '')} 第 {p.get('row', '')} 行）：{_before_after(changes) or '内容未变'}"
+    return said
+
+
+def _touched(p: Mapping[str, Any]) -> str:
+    places = "、".join(f"{TABLE_LABELS.get(str(place[0]), place[0])} 第 {place[1]} 次导入"
+                      for place in p.get("touched") or [] if isinstance(place, list | tuple) and len(place) == 2)
+    return "发现台账在 cuijiao 之外被改动" + (f"（{places}）" if places else "")
+
+
+def _allocation(p: Mapping[str, Any]) -> str:
+    afresh = p.get("allocated_afresh") or []
+    return (f"收款分配已更新：{p.get('extended_units', 0)} 户在原有分配上续算，"
+            f"{len(afresh) if isinstance(afresh, list) else afresh} 户重新分配")
 
 
 _OUTCOMES: dict[str, Callable[[Mapping[str, Any]], str]] = {
@@ -97,7 +133,8 @@ DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "run.interrupted": lambda p: f"第 {p.get('run_id', '')} 次运行未正常结束",
     "run.backdated": lambda _p: "按过去的日期运行",
     "ledger.seal": lambda p: f"台账封存摘要（{len(p.get('imports') or [])} 次导入）",
-    "ledger.outside_change": lambda _p: "发现台账在 cuijiao 之外被改动",
+    "ledger.outside_change": _touched,
+    "allocation.update": _allocation,
     "callsheet.export": lambda p: f"导出电话催缴表 {p.get('file', '')}（{p.get('units', 0)} 户，含完整电话）",
     "documents.manifest": lambda p: f"文件清单：{p.get('letters', 0)} 封信件",
     "audit.unmask": lambda p: f"查看了未打码的审计记录（{len(p.get('events') or [])} 条）",
@@ -111,5 +148,6 @@ def describe(kind: str, payload: object) -> str:
         return _outcome({"kind": kind.removeprefix("outcome."), **data})
     if kind in DESCRIBE:
         return DESCRIBE[kind](data)
-    fields = "，".join(f"{key} {value}" for key, value in data.items() if not isinstance(value, dict | list))
+    fields = "，".join(f"{FIELD_LABELS.get(key, key)} {shown(key, value)}" for key, value in data.items()
+                      if not isinstance(value, dict | list))
     return _join(kind, fields)

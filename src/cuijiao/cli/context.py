@@ -3,6 +3,7 @@ recording the run, and turning typed errors into a message and an exit code."""
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import sys
@@ -18,7 +19,17 @@ import typer
 
 from cuijiao.cli.output import print_json
 from cuijiao.dates import parse_date
-from cuijiao.errors import EXIT_BAD_INPUT, EXIT_ERROR, BadInput, CuijiaoError, DatabaseBusy, InputProblems, Interrupted
+from cuijiao.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_ERROR,
+    BadInput,
+    CuijiaoError,
+    DatabaseBusy,
+    InputProblems,
+    Interrupted,
+    Problem,
+    WorkspaceError,
+)
 from cuijiao.store.audit import Run, finish_run, now_text, record_read_run, start_run
 from cuijiao.store.db import busy_error, busy_seconds, is_busy
 from cuijiao.workspace import ENV_VAR, Workspace, open_workspace, resolve_root
@@ -89,25 +100,48 @@ def error(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def report_error(exc: CuijiaoError, *, as_json: bool | None = None) -> None:
-    """The error for a person on stderr, or under --json an object on stdout with every problem's place."""
+def report_error(exc: CuijiaoError, *, as_json: bool | None = None, workspace: Path | None = None) -> None:
+    """The error for a person on stderr, or under --json an object on stdout with every problem's place.
+
+    ``workspace``: the workspace the command used, named on the last line (and under --json) like a summary.
+    """
     if as_json is None:
         current = typer_context()
         as_json = current is not None and state(current).json
+    where = f"（工作区 {workspace}）" if workspace is not None else ""
     if as_json:
         problems = exc.problems if isinstance(exc, InputProblems) else []
-        print_json({"error": exc.summary if isinstance(exc, InputProblems) else str(exc),
-                    "problems": [{"file": p.file, "row": p.row, "column": p.column, "message": p.message}
-                                 for p in problems]})
+        said: dict[str, object] = {"error": exc.summary if isinstance(exc, InputProblems) else str(exc),
+                                   "problems": [problem_json(p) for p in problems]}
+        if workspace is not None:
+            said["workspace"] = str(workspace)
+        print_json(said)
         return
     if isinstance(exc, InputProblems) and len(exc.problems) > _MAX_PROBLEMS_SHOWN:
         for problem in exc.problems[:_MAX_PROBLEMS_SHOWN]:
             error(str(problem))
         hidden = len(exc.problems) - _MAX_PROBLEMS_SHOWN
         error(f"……另有 {hidden} 个错误未显示（加 --skip-invalid 可把全部错误行写入 .rejected.csv）")
-        error(exc.summary)
+        error(exc.summary + where)
     else:
-        error(str(exc))
+        error(str(exc) + where)
+
+
+def _named(exc: CuijiaoError, root: Path) -> Path | None:
+    """The workspace to name after an error opening it: none when the message is already about that folder."""
+    return None if isinstance(exc, WorkspaceError) else root
+
+
+def problem_json(problem: Problem) -> dict[str, object]:
+    """A problem for programs: its row as a number, or null for a whole-file problem with no line.
+
+    A whole-file problem (row 0) whose message starts ``file:LINE:`` (a mixed encoding) is at that line.
+    """
+    row: int | None = problem.row or None
+    if row is None:
+        found = re.match(re.escape(problem.file) + r":(\d+):", problem.message)
+        row = int(found.group(1)) if found else None
+    return {"file": problem.file, "row": row, "column": problem.column, "message": problem.message}
 
 
 def recorded_run(ctx: typer.Context, local: Path | None, command: str, *,
@@ -126,11 +160,12 @@ def recorded_run(ctx: typer.Context, local: Path | None, command: str, *,
 @contextmanager
 def _write_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[tuple[Workspace, Run]]:
     """The run recorded before the command's work, which may write (see :func:`recorded_run`)."""
+    root = workspace_root(ctx, local)
     try:
-        workspace = open_workspace(workspace_root(ctx, local))
+        workspace = open_workspace(root)
         run = start_run(workspace.db, command, sys.argv[1:])
     except CuijiaoError as exc:
-        report_error(exc)
+        report_error(exc, workspace=_named(exc, root))
         raise typer.Exit(exc.exit_code) from None
     previous = _catch_signals(workspace)
     try:
@@ -155,7 +190,7 @@ def _write_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator
         run.outcome = "bad_input" if exc.exit_code == EXIT_BAD_INPUT else "error"
         run.counts["error"] = str(exc)[:2000]
         _close(workspace, run)
-        report_error(exc)
+        report_error(exc, workspace=workspace.root)
         raise typer.Exit(exc.exit_code) from None
     except typer.Exit as done:
         run.outcome = {0: "ok", 3: "warnings"}.get(done.exit_code, "error")
@@ -184,11 +219,12 @@ def _read_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[
     already has the answer and is told why the command has not ended yet.
     """
     started = now_text()
+    root = workspace_root(ctx, local)
     try:
-        workspace = open_workspace(workspace_root(ctx, local))
+        workspace = open_workspace(root)
         workspace.db  # noqa: B018 - opened now, so a bad database is reported like any error
     except CuijiaoError as exc:
-        report_error(exc)
+        report_error(exc, workspace=_named(exc, root))
         raise typer.Exit(exc.exit_code) from None
     run = Run(0, command, {})
     previous = _catch_signals(workspace)
@@ -210,7 +246,7 @@ def _read_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[
         except CuijiaoError as exc:
             run.outcome = "bad_input" if exc.exit_code == EXIT_BAD_INPUT else "error"
             run.counts["error"] = str(exc)[:2000]
-            report_error(exc)
+            report_error(exc, workspace=workspace.root)
             pending = typer.Exit(exc.exit_code)
         except typer.Exit as done:
             run.outcome = {0: "ok", 3: "warnings"}.get(done.exit_code, "error")

@@ -19,7 +19,10 @@ import typer
 from rich.cells import cell_len
 from typer.core import TyperGroup
 
+from cuijiao.cli.context import report_error
 from cuijiao.cli.output import print_json
+from cuijiao.errors import CuijiaoError
+from cuijiao.fileio import os_problem
 
 
 def _fit(label: str) -> Callable[[re.Match[str]], str]:
@@ -218,6 +221,9 @@ class CuijiaoGroup(TyperGroup):
             code = exc.exit_code
         except typer.Abort:
             typer.echo("已中止", err=True)
+            code = 1
+        except OSError as exc:  # a path the system refused (-o, --inbox, a folder): one line, not a traceback
+            report_error(CuijiaoError(os_problem(exc)), as_json="--json" in argv)
             code = 1
         else:
             code = result if isinstance(result, int) else 0

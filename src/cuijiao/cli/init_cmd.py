@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from cuijiao.cli.context import fail, workspace_root
+from cuijiao.cli.context import report_error, state, workspace_root
+from cuijiao.cli.output import print_json
 from cuijiao.config import CONFIG_NAME
-from cuijiao.errors import CuijiaoError
+from cuijiao.errors import BadInput, CuijiaoError
+from cuijiao.fileio import os_reason
 from cuijiao.store.audit import recorded
 from cuijiao.workspace import check_init_target, init_workspace
 
@@ -33,11 +35,19 @@ def init(
     company = {key: value for key, value in (("name", company_name), ("address", company_address),
                                              ("phone", company_phone)) if value}
     try:
-        check_init_target(root)
-        workspace = init_workspace(root, company, estate=estate_name)
+        try:
+            check_init_target(root)
+            workspace = init_workspace(root, company, estate=estate_name)
+        except OSError as exc:  # a path through a file, a missing parent, no permission, a read-only disk
+            where = exc.filename if exc.filename is not None else root
+            raise BadInput(f"无法在 {root} 创建工作区：{where} {os_reason(exc)}。请换一个文件夹") from None
     except CuijiaoError as exc:
-        raise fail(str(exc), exc.exit_code) from None
+        report_error(exc)
+        raise typer.Exit(exc.exit_code) from None
     with recorded(workspace.db, "init", [str(root)]):
         pass  # the workspace exists: the run records who created it, when, with which version
     workspace.close()
+    if state(ctx).json:
+        print_json({"workspace": str(root), "config": str(root / CONFIG_NAME)})
+        return
     typer.echo(f"已创建工作区 {root}，请编辑 {root / CONFIG_NAME} 填写小区、公司和缴费方式。")

@@ -15,7 +15,8 @@ from cuijiao.collection import UnitPlan, plan_estate, require_not_before_collect
 from cuijiao.documents import issue_and_render
 from cuijiao.documents.pdf import to_pdf
 from cuijiao.documents.reprint import reprint_notice
-from cuijiao.errors import EXIT_WARNINGS, CuijiaoError
+from cuijiao.errors import EXIT_WARNINGS, BadInput, CuijiaoError
+from cuijiao.fileio import os_reason, private_dir
 from cuijiao.money import format_yuan
 from cuijiao.month_files import complete_run_folders
 from cuijiao.stages import STAGE_NAMES
@@ -97,6 +98,16 @@ OutputOption = Annotated[
 ]
 
 
+def letters_dir(output: Path | None) -> None:
+    """Make the -o folder now (0700), or refuse it in one line: a path through a file, no permission."""
+    if output is None:
+        return
+    try:
+        private_dir(output)
+    except OSError as exc:
+        raise BadInput(f"无法使用 -o {output}：{os_reason(exc)}，未做任何改动。请换一个文件夹") from None
+
+
 @notices_app.command("issue")
 def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = None,
           output: OutputOption = None,
@@ -106,6 +117,7 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
     短信清单和文件清单；同一天再运行不会重复发出。"""
     with recorded_run(ctx, workspace, "notices issue") as (ws, run):
         day = as_of_date(as_of)
+        letters_dir(output)  # before any notice is recorded: letters must have somewhere to go
         # One issuer renders at a time: a second waits, then finds nothing left to write.
         with workspace_lock(ws.root, "notices issue", wait_seconds=RENDER_WAIT_SECONDS):
             result = issue_and_render(ws, run, day, approve=frozenset(approve or ()), out_dir=output)
@@ -146,6 +158,7 @@ def reprint(ctx: typer.Context, notice_no: Annotated[str, typer.Argument(help="�
             output: OutputOption = None, workspace: WorkspaceOption = None) -> None:
     """按记录的数据重新生成某份通知的信件，并说明与原件是否一致（模板或账目是否变了）。"""
     with recorded_run(ctx, workspace, "notices reprint") as (ws, run):
+        letters_dir(output)
         result = reprint_notice(ws, run, notice_no, out_dir=output)
         if state(ctx).json:
             print_json({"notice_no": notice_no, "file": str(result.path), "sha256": result.sha256,

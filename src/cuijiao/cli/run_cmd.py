@@ -14,7 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cuijiao.cli.context import WorkspaceOption, option_date, report_error, state, workspace_root
 from cuijiao.cli.output import print_json
-from cuijiao.errors import CuijiaoError
+from cuijiao.errors import BadInput, CuijiaoError, WorkspaceError
 from cuijiao.monthly import RunOptions, RunResult, Step, previous_month_end, run_month
 
 ApproveOption = Annotated[
@@ -38,14 +38,20 @@ def run(
 ) -> None:
     """月度批处理：导入收件箱的新文件、计算账龄、分群、发出无需审批的通知、写出账龄报表和月报，输出一行汇总。"""
     quiet = state(ctx).quiet
+    root = workspace_root(ctx, workspace)
     try:
+        if inbox is not None and not inbox.is_dir():
+            raise BadInput(f"--inbox {inbox} " + ("是一个文件，不是文件夹" if inbox.exists() else "不存在")
+                           + "，未做任何改动。请指定收件箱文件夹")
         day = option_date(as_of, "--as-of") if as_of else previous_month_end(date.today())
         options = RunOptions(day, inbox, frozenset(approve or ()), force, arguments=tuple(sys.argv[1:]))
-        root = workspace_root(ctx, workspace)
         with _progress(enabled=not quiet and sys.stdout.isatty()) as step:
             result = run_month(root, options, step=step)
-    except CuijiaoError as exc:
+    except WorkspaceError as exc:  # names the folder that is not a workspace
         report_error(exc)
+        raise typer.Exit(exc.exit_code) from None
+    except CuijiaoError as exc:
+        report_error(exc, workspace=root)
         raise typer.Exit(exc.exit_code) from None
     _report(ctx, result, quiet=quiet)
     if result.exit_code:

@@ -7,8 +7,14 @@ from typing import Annotated
 
 import typer
 
+from cuijiao.cli.context import report_error, state
+from cuijiao.cli.output import print_json
 from cuijiao.errors import EXIT_BAD_INPUT, BadInput
+from cuijiao.fileio import os_problem
 from cuijiao.sample import EstateSpec, write_estate
+
+# The three files as PRODUCT.md and `cuijiao import` name them.
+FILE_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
 
 
 def register(app: typer.Typer) -> None:
@@ -16,6 +22,7 @@ def register(app: typer.Typer) -> None:
 
 
 def sample(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="写入的目录。")],
     units: Annotated[int, typer.Option("--units", min=1, help="房屋数。")] = 264,
     months: Annotated[int, typer.Option("--months", min=1, max=240, help="月数（截至 2026年11月）。")] = 36,
@@ -33,13 +40,16 @@ def sample(
     targets = [directory / f"{kind}.{f}" for kind, f in zip(("units", "charges", "payments"), formats, strict=True)]
     existing = [path.name for path in targets if path.exists() or path.is_symlink()]
     if existing and not force:
-        typer.echo(f"{directory} 中已有 {'、'.join(existing)}，未写入任何文件（要覆盖请加 --force）", err=True)
+        report_error(BadInput(f"{directory} 中已有 {'、'.join(existing)}，未写入任何文件（要覆盖请加 --force）"))
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
         written = write_estate(directory, EstateSpec(units=units, months=months, seed=seed),
                                formats=formats, encoding=encoding)
-    except (BadInput, FileExistsError, NotADirectoryError) as exc:
-        typer.echo(str(exc) if isinstance(exc, BadInput) else f"{directory} 不是可写入的目录，未写入", err=True)
+    except (BadInput, OSError) as exc:
+        report_error(exc if isinstance(exc, BadInput) else BadInput(f"{os_problem(exc, directory)}，示例文件未写入"))
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    if state(ctx).json:
+        print_json({"directory": str(directory), "files": {kind: str(path) for kind, path in written.items()}})
+        return
     for kind, path in written.items():
-        typer.echo(f"{kind}: {path}")
+        typer.echo(f"{FILE_LABELS.get(kind, kind)}：{path}")

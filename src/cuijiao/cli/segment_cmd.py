@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from decimal import Decimal
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file,
 from cuijiao.money import format_yuan
 from cuijiao.privacy import mask_name
 from cuijiao.segments import FACTS
+from cuijiao.workspace import Workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +26,17 @@ def register(app: typer.Typer) -> None:
 
 def _plain(value: Any) -> Any:
     return f"{value:.2f}" if isinstance(value, Decimal) else value
+
+
+def _as_written(value: Any) -> str:
+    """A fact as a rule writes it: true/false (with 是/否), text in double quotes, lists in brackets."""
+    if isinstance(value, bool):
+        return "true（是）" if value else "false（否）"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_as_written(item) for item in value) + "]"
+    return str(_plain(value))
 
 
 def segment(
@@ -43,7 +56,7 @@ def segment(
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json)
         if explain:
-            _explain(ctx, explain_unit(ws, explain, day), unmask=unmask)
+            _explain(ctx, ws, explain_unit(ws, explain, day), unmask=unmask)
             return
         rows = sorted(segment_units(ws, day), key=lambda row: natural_key(row.owner.unit_id))
         counts = Counter(row.verdict.segment for row in rows)
@@ -94,7 +107,7 @@ def _table(rows: list[Segmented], day: str, *, unmask: bool, quiet: bool, show_a
         typer.echo(cut_note(len(shown), hidden))
 
 
-def _explain(ctx: typer.Context, row: Segmented, *, unmask: bool) -> None:
+def _explain(ctx: typer.Context, ws: Workspace, row: Segmented, *, unmask: bool) -> None:
     verdict = row.verdict
     if state(ctx).json:
         print_json({
@@ -110,11 +123,11 @@ def _explain(ctx: typer.Context, row: Segmented, *, unmask: bool) -> None:
                f"截至 {row.as_of.isoformat()}")
     typer.echo("事实：")
     for fact, value in row.facts.items():
-        typer.echo(f"  {fact} = {_plain(value)}    # {FACTS[fact][0]}")
+        typer.echo(f"  {fact} = {_as_written(value)}    # {FACTS[fact][0]}")
     typer.echo("规则（按顺序，第一条成立的生效）：")
     for rule, matched in verdict.tried:
         typer.echo(f"  {'✔' if matched else '✘'} {rule.name}（{rule.label}）：{rule.when.text}")
     if verdict.rule:
-        typer.echo(f"结果：{verdict.rule.label}（{verdict.rule.name}）。策略：{verdict.rule.strategy}")
+        summary(ws, f"结果：{verdict.rule.label}（{verdict.rule.name}）。策略：{verdict.rule.strategy}")
     else:
-        typer.echo("结果：没有规则成立（该户没有逾期欠费，或规则未覆盖这种情况）")
+        summary(ws, "结果：没有规则成立（该户没有逾期欠费，或规则未覆盖这种情况）")

@@ -14,7 +14,9 @@ from cuijiao.documents.output import Written
 from cuijiao.money import format_yuan
 from cuijiao.reports.cells import csv_row
 
-HEADER = ("file", "unit_id", "notice_no", "stage", "amount", "sha256")
+# A clerk opens it in Excel: Chinese headers. Earlier manifests have the header
+# file,unit_id,notice_no,stage,amount,sha256; listed_files skips whichever header a file has.
+HEADER = ("文件", "房号", "通知编号", "级别", "金额", "SHA-256")
 
 
 def manifest_csv(written: Sequence[Written]) -> bytes:
@@ -32,4 +34,6 @@ def listed_files(path: Path) -> set[str]:
     if not path.is_file():
         return set()
     with path.open(encoding="utf-8-sig", newline="") as stream:
-        return {row[0] for row in csv.reader(stream) if row}
+        rows = csv.reader(stream)
+        next(rows, None)  # the header, old or new
+        return {row[0] for row in rows if row}

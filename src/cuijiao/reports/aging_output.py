@@ -182,11 +182,12 @@ _BOLD = Font(bold=True)
 
 def write_xlsx(path: Path, report: AgingReport, *, unmask: bool = False) -> None:
     """A workbook a finance manager keeps: summary with chart, buildings, units, items."""
-    workbook = Workbook(write_only=True)
-    _summary_sheet(workbook.create_sheet("汇总"), report)
-    for title, by in (("按楼栋", GroupBy.BUILDING), ("按房屋", GroupBy.UNIT), ("按项目", GroupBy.ITEM)):
-        _table_sheet(workbook.create_sheet(title), report, by, unmask=unmask)
+    # The path first: a write-only sheet never saved spills lxml errors when it is collected.
     with atomic_path(path) as temp:
+        workbook = Workbook(write_only=True)
+        _summary_sheet(workbook.create_sheet("汇总"), report)
+        for title, by in (("按楼栋", GroupBy.BUILDING), ("按房屋", GroupBy.UNIT), ("按项目", GroupBy.ITEM)):
+            _table_sheet(workbook.create_sheet(title), report, by, unmask=unmask)
         workbook.save(temp)
 
 

@@ -26,6 +26,12 @@ from cuijiao.money import format_yuan
 from cuijiao.store import seal
 from cuijiao.store.db import transaction
 
+# A run's outcome as a clerk reads it (the log, audit log); the runs table and --json keep the keys.
+RUN_OUTCOMES = {"ok": "完成", "warnings": "完成（有警告）", "error": "出错", "bad_input": "输入有误，未做改动",
+                "interrupted": "被中断"}
+# The ledger tables as a clerk names their files.
+TABLE_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
+
 GENESIS = "0" * 64
 
 
@@ -269,7 +275,8 @@ def verify_ledger(db: sqlite3.Connection) -> LedgerCheck:
         if kind == "ledger.seal":
             seals.append(body["imports"])
         else:
-            places = "、".join(f"{table} 导入 #{import_id}" for table, import_id in body["touched"])
+            places = "、".join(f"{TABLE_LABELS.get(table, table)} 导入 #{import_id}"
+                               for table, import_id in body["touched"])
             problems.append(f"事件 #{event_id}：发现台账在 cuijiao 之外被改动或删除（{places}）")
     checked, mismatches = seal.check(db, iter(seals))
     return LedgerCheck(checked, problems + [m.message() for m in mismatches])
