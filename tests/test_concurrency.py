@@ -216,7 +216,7 @@ def _lines_until(process: subprocess.Popen[str], marker: str, seconds: float) ->
 
 
 @pytest.mark.parametrize(("args", "marker"), [
-    (("aging", "--as-of", AS_OF), f"截至 {AS_OF}：{UNITS} 户"),
+    (("aging", "--as-of", AS_OF), f"截至 {AS_OF}：欠费 {UNITS} 户"),
     (("notices", "plan", "--as-of", AS_OF), f"共 {UNITS} 户；现在可发 {UNITS} 份通知"),
 ])
 def test_a_reader_answers_at_once_while_another_command_holds_the_write_lock(
