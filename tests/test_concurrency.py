@@ -267,7 +267,7 @@ def test_a_reader_whose_run_cannot_be_recorded_still_gives_its_answer(owing: Inv
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
-    assert f"截至 {AS_OF}：{UNITS} 户" in out
+    assert f"截至 {AS_OF}：欠费 {UNITS} 户" in out
     assert process.returncode == 1
     assert "本次查询未能记入审计记录" in err
     assert "Traceback" not in err
