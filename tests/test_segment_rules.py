@@ -108,6 +108,12 @@ def test_hand_written_rules_read_money_as_the_importer_does(estate: Invoke, work
     ("credit > 1_000", "1_000"),
     ("overdue_total > .5", "“.5”"),
     ("oldest_days > 0x10", "0x10"),
+    ('overdue_total > "100"', "不能比较大小"),
+    ("tags > 0", "不能比较大小"),
+    ("owner_type > 5", "不能比较大小"),
+    ('"x" in overdue_total', "in 的右边"),
+    ("overdue_total > 100 == true", "永远不会相等"),
+    ("open_dispute == 1", "永远不会相等"),
 ])
 def test_a_rule_it_cannot_read_is_an_error_at_its_when_line(estate: Invoke, workspace_dir: Path, when: str,
                                                             hint: str) -> None:
@@ -123,3 +129,16 @@ def test_full_width_symbols_get_a_hint_to_switch_the_input_method(estate: Invoke
     _with_rule(workspace_dir, "overdue_total ＞ 1000")
     message = estate("segment", "--as-of", AS_OF).output
     assert "全角" in message and "“＞”改为“>”" in message
+
+
+def test_owners_no_rule_matches_are_labelled_in_chinese(estate: Invoke, workspace_dir: Path) -> None:
+    path = workspace_dir / "cuijiao.toml"
+    head = path.read_text(encoding="utf-8").split("[[segments]]")[0].replace("max_stage = { dispute = 2 }",
+                                                                               "max_stage = {}")
+    path.write_text(head + "[[segments]]\nname = \"huge\"\nlabel = \"巨额\"\nwhen = 'overdue_total > 1000000'\n",
+                    encoding="utf-8")
+    for args in (("segment",), ("notices", "plan")):
+        result = estate(*args, "--as-of", AS_OF)
+        assert result.exit_code == 0, result.output
+        assert "未归类" in result.output and "unmatched" not in result.output, result.output
+    assert set(json.loads(estate("--json", "segment", "--as-of", AS_OF).output)["counts"]) == {"unmatched"}

@@ -35,6 +35,7 @@ from cuijiao.ingest.fields import SCHEMAS
 from cuijiao.money import format_yuan
 from cuijiao.month_files import needs_rebuild, rebuild_month_files
 from cuijiao.reports.aging_output import write_xlsx
+from cuijiao.segments import segment_labels
 from cuijiao.stages import STAGE_NAMES, Block
 from cuijiao.store.audit import (
     RUN_OUTCOMES,
@@ -209,7 +210,7 @@ def _collect(workspace: Workspace, run: Run, options: RunOptions, result: RunRes
     # The planner segments every unit in arrears the way `cuijiao segment` does.
     segments = Counter(p.plan.segment for p in plans if p.overdue_fen)
     run.counts["segments"] = dict(segments)
-    labels = {rule.name: rule.label for rule in workspace.settings.segment_rules}
+    labels = segment_labels(workspace.settings.segment_rules)
     log.write("分群：" + "，".join(f"{labels.get(name, name)} {count}" for name, count in sorted(segments.items())))
     waiting = [p.plan.unit_id for p in plans if p.plan.blocked_by == Block.APPROVAL]
     approve = options.approve | frozenset(waiting[:options.approve_first])

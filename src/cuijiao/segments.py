@@ -123,6 +123,7 @@ class Condition:
         except SyntaxError:
             raise ConditionError(f"条件“{text}”写法有误{_full_width_hint(text)}") from None
         _check(tree, text)
+        _check_kinds(tree, text)
         return cls(text, tree, _compiled(tree))
 
     def holds(self, values: Mapping[str, Any]) -> bool:
@@ -210,6 +211,52 @@ def _check(node: ast.AST, text: str, *, top: bool = True) -> None:
         _check(child, text, top=isinstance(node, ast.BoolOp | ast.UnaryOp) and top)
 
 
+_KIND_NAMES = {"number": "数值", "text": "文字", "bool": "是/否", "list": "列表"}
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def _kind(node: ast.AST) -> str | None:
+    """What a checked node evaluates to: number, text, bool or list (None: cannot tell)."""
+    if isinstance(node, ast.List | ast.Tuple):
+        return "list"
+    if isinstance(node, ast.BoolOp | ast.Compare) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
+        return "bool"
+    if isinstance(node, ast.UnaryOp):
+        return "number"
+    example: object = None
+    if isinstance(node, ast.Name):
+        example = True if node.id in ("true", "false") else FACTS[node.id][1]
+    elif isinstance(node, ast.Constant):
+        example = node.value
+    if isinstance(example, bool):
+        return "bool"
+    if isinstance(example, int | float | Decimal):
+        return "number"
+    return "text" if isinstance(example, str) else "list" if isinstance(example, list) else None
+
+
+def _check_kinds(node: ast.AST, text: str) -> None:
+    """A comparison between things of different kinds is never true, or fails on every owner: refuse it."""
+    for compare in (n for n in ast.walk(node) if isinstance(n, ast.Compare)):
+        operands = [compare.left, *compare.comparators]
+        for left, op, right in zip(operands, compare.ops, operands[1:], strict=False):
+            left_kind, right_kind = _kind(left), _kind(right)
+            if left_kind is None or right_kind is None:
+                continue
+            kinds = left_kind, right_kind
+            pair = f"{ast.unparse(left)} 与 {ast.unparse(right)}"
+            if isinstance(op, _ORDERING) and kinds != ("number", "number"):
+                raise ConditionError(f"条件“{text}”中 {pair} 不能比较大小：大小只用于数值"
+                                     f"（这里是{_KIND_NAMES[left_kind]}和{_KIND_NAMES[right_kind]}）")
+            if isinstance(op, ast.Eq | ast.NotEq) and kinds[0] != kinds[1]:
+                raise ConditionError(f"条件“{text}”中 {pair} 类型不同（{_KIND_NAMES[left_kind]}和"
+                                     f"{_KIND_NAMES[right_kind]}），永远不会相等")
+            if isinstance(op, ast.In | ast.NotIn) and not (
+                    kinds[1] == "list" or kinds == ("text", "text")):
+                raise ConditionError(f"条件“{text}”中 {ast.unparse(left)} in {ast.unparse(right)}："
+                                     "in 的右边应为列表（如 tags）或文字")
+
+
 def _compiled(node: ast.expr) -> Evaluate:
     """What evaluating ``node`` against the facts gives, as a function (the checked grammar only)."""
     return _COMPILE[type(node)](node)
@@ -289,7 +336,16 @@ class Verdict:
 
     @property
     def segment(self) -> str:
-        return self.rule.name if self.rule else "unmatched"
+        return self.rule.name if self.rule else UNMATCHED
+
+
+UNMATCHED = "unmatched"  # the segment of an owner no rule matched (a stable key, as --json prints it)
+UNMATCHED_LABEL = "未归类"
+
+
+def segment_labels(rules: Sequence[Rule]) -> dict[str, str]:
+    """Segment key → the label a clerk reads, the unmatched owners' included."""
+    return {UNMATCHED: UNMATCHED_LABEL} | {rule.name: rule.label for rule in rules}
 
 
 def classify(rules: Sequence[Rule], values: Mapping[str, Any]) -> Verdict:

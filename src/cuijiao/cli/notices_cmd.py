@@ -19,6 +19,7 @@ from cuijiao.errors import EXIT_WARNINGS, BadInput, CuijiaoError
 from cuijiao.fileio import os_reason, private_dir
 from cuijiao.money import format_yuan
 from cuijiao.month_files import complete_run_folders
+from cuijiao.segments import segment_labels
 from cuijiao.stages import STAGE_NAMES
 from cuijiao.store.lock import workspace_lock
 
@@ -68,7 +69,7 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
         if fmt == "json" and output is None:
             print_json(data)
             return
-        labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
+        labels = segment_labels(ws.settings.segment_rules)
         headers = ("房号", "分群", "立案日", "当前级别", "下一级", "可发日期", "阻止原因", "说明")
 
         def rows(chosen: list[tuple[UnitPlan, dict[str, Any]]]) -> list[tuple[Any, ...]]:

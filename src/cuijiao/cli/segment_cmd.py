@@ -16,7 +16,7 @@ from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.money import format_yuan
 from cuijiao.privacy import mask_name
-from cuijiao.segments import FACTS
+from cuijiao.segments import FACTS, segment_labels
 from cuijiao.workspace import Workspace
 
 
@@ -68,7 +68,7 @@ def segment(
             return
         if not emit_file(fmt, output, lambda: data, lambda: [(HEADERS, _rows(rows, unmask=unmask, grouping=False))]):
             _table(rows, day.isoformat(), unmask=unmask, quiet=state(ctx).quiet, show_all=show_all)
-        labels = {rule.name: rule.label for rule in ws.settings.segment_rules}
+        labels = segment_labels(ws.settings.segment_rules)
         summary(ws, "；".join(f"{labels.get(name, name)} {count} 户" for name, count in counts.most_common())
                 or "没有欠费业主")
 

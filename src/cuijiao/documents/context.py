@@ -21,7 +21,7 @@ from cuijiao.stages import STAGE_NAMES, Purpose
 from cuijiao.store.notices import StoredNotice
 
 SEGMENT_LABELS = {"dispute": "服务争议", "developer": "开发商", "absentee": "空置/外地", "tenant": "出租",
-                  "hardship": "经济困难", "chronic": "长期拒缴", "reminder": "提醒"}
+                  "hardship": "经济困难", "chronic": "长期拒缴", "reminder": "提醒", "unmatched": "未归类"}
 
 
 @dataclass(frozen=True)

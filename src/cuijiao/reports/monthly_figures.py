@@ -20,6 +20,7 @@ from cuijiao.dates import add_months, month_end
 from cuijiao.limitation import Status
 from cuijiao.outcomes import Kind, promise_kept, standing
 from cuijiao.privacy import mask_name
+from cuijiao.segments import segment_labels
 from cuijiao.stages import STAGE_NAMES
 from cuijiao.store.outcomes import outcomes_by_unit
 from cuijiao.store.reading import NamedUnits, unit_ledgers
@@ -110,7 +111,7 @@ def _largest(report: AgingReport) -> pd.DataFrame:
 
 
 def _notices(workspace: Workspace, as_of: date) -> pd.DataFrame:
-    labels = {rule.name: rule.label for rule in workspace.settings.segment_rules}
+    labels = segment_labels(workspace.settings.segment_rules)
     rows = workspace.db.execute("SELECT stage, segment FROM notices WHERE issued_on BETWEEN ? AND ?",
                                 (date(as_of.year, as_of.month, 1).isoformat(), as_of.isoformat())).fetchall()
     if not rows:
