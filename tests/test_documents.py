@@ -174,6 +174,8 @@ def test_reprint_gives_the_same_bytes_and_says_when_the_template_changed(estate:
     ("违约金按日百分之零点五计。", "百分之零点五"),
     ("{{ owner.nickname }}", "nickname"),
     ("{% if %}", "Jinja 语法错误"),
+    ("{% for i in range(9999) %}{% for j in range(9999) %}x{% endfor %}{% endfor %}", "嵌套的循环一起计算"),
+    ('{% for i in range(9000) %}{{ "x" * 99999 }}{% endfor %}', "MiB"),
 ])
 def test_check_rejects_forbidden_threats_unknown_names_and_bad_jinja(estate: Path, tmp_path: Path, text: str,
                                                                     expected: str) -> None:

@@ -22,6 +22,7 @@ from cuijiao.documents.templates import (
     Source,
     Template,
     TemplateProblem,
+    bounded_render,
     load,
     render_error,
     sources,
@@ -135,7 +136,7 @@ def render_findings(template: Template) -> list[Finding]:
     found = []
     for part, compiled in template.compiled().items():
         try:
-            compiled.render(context)
+            bounded_render(compiled, context)
         except Exception as exc:  # a clerk's template: any failure is a finding
             needle, message = render_error(exc)
             # The name's own paragraph first: Jinja's traceback line is where its output block began.

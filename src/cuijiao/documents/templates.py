@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -62,8 +63,16 @@ def template_name(stage: int, purpose: Purpose, segment: str) -> str:
 
 
 def _clean(value: Any) -> Any:
-    """Text that XML can hold: control characters a ledger may carry are dropped."""
-    return value.translate(_INVALID_XML_CHARS) if isinstance(value, str) else value
+    """Text that XML can hold: control characters a ledger may carry are dropped. Every printed value
+    passes here, inside the template's frame: a render printing too much stops here, at its line."""
+    if isinstance(value, str):
+        spent = _SPENT.get()
+        if spent is not None:
+            spent[1] += len(value)
+            if spent[1] > MAX_OUTPUT:
+                raise TooBig(_TOO_LONG)
+        return value.translate(_INVALID_XML_CHARS)
+    return value
 
 
 MAX_RANGE = 10_000  # a letter never loops more; a clerk's typo must not render for hours
@@ -75,11 +84,37 @@ class TooBig(OverflowError):
     """A template asked for a loop, number or text too large for a letter (message in Chinese)."""
 
 
+MAX_OUTPUT = 8 * 2**20  # characters of XML one part of one letter may render to (a long letter: ~0.3 MiB)
+_TOO_LONG = f"一份信件最多 {MAX_OUTPUT // 2**20} MiB 文字，模板生成的超过了（循环过大？）"
+# The render under way: [what its range() calls handed out, characters it printed]. Nested loops are
+# bounded together, not each on its own.
+_SPENT: ContextVar[list[int] | None] = ContextVar("render_spent", default=None)
+
+
 def _bounded_range(*args: int) -> range:
     numbers = range(*args)
-    if len(numbers) > MAX_RANGE:
-        raise TooBig(f"range() 最多 {MAX_RANGE} 次，模板要求 {len(numbers)} 次")
+    spent = _SPENT.get()
+    total = len(numbers) + (spent[0] if spent else 0)
+    if total > MAX_RANGE:
+        raise TooBig(f"range() 合计最多 {MAX_RANGE} 次（嵌套的循环一起计算），模板要求 {total} 次")
+    if spent is not None:
+        spent[0] = total
     return numbers
+
+
+def bounded_render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """Render with every range() of this render counted together and the output capped at MAX_OUTPUT."""
+    token = _SPENT.set([0, 0])
+    try:
+        parts, size = [], 0
+        for chunk in template.generate(context):  # the template's own text, repeated by a loop, counts too
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise TooBig(_TOO_LONG)
+            parts.append(chunk)
+        return "".join(parts)
+    finally:
+        _SPENT.reset(token)
 
 
 class _Sandbox(SandboxedEnvironment):
@@ -163,7 +198,7 @@ class Template:
         rendered = []
         for part, template in self.compiled().items():
             try:
-                text = template.render(context)
+                text = bounded_render(template, context)
             except Exception as exc:  # a clerk's template: a message, never a traceback
                 raise TemplateProblem(render_message(self, part, exc)) from None
             rendered.append(deflated(part, text.encode("utf-8"), level))
