@@ -114,3 +114,15 @@ def test_audit_log_masks_the_signer_even_in_the_recorded_command_line(owing: Inv
     log = owing("--json", "audit", "log", "-n", "6").output
     assert "张三丰" not in log and "张**" in log
     assert "张三丰" in owing("--json", "audit", "log", "-n", "6", "--unmask").output
+
+
+def test_a_note_typed_with_control_characters_is_stored_and_shown_without_them(owing: Invoke,
+                                                                               workspace_dir: Path) -> None:
+    note = "月中\x1b[31m发工资\u202e后缴\x07"
+    result = owing("record", "call", "1-101", "--outcome", "承诺缴费", "--note", note, "--on", "2025-03-01")
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        (detail,) = db.execute("SELECT detail FROM outcomes").fetchone()
+    assert "月中[31m发工资后缴" in json.loads(detail)["note"]
+    shown = owing("audit", "log", "--unmask").output + owing("--json", "audit", "log").output
+    assert not any(char in shown for char in "\x1b\u202e\x07"), shown

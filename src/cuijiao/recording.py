@@ -8,11 +8,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from cuijiao.aging import UnitPosition
 from cuijiao.allocation import Payment
 from cuijiao.arrears import unit_position
 from cuijiao.errors import BadInput
+from cuijiao.ingest.cells import strip_controls
 from cuijiao.money import format_yuan
 from cuijiao.outcomes import CALL_OUTCOMES, LEGAL_STEPS, Kind, Outcome, overlapping_hold, standing
 from cuijiao.store.audit import Run, append_event
@@ -33,6 +35,7 @@ def record(workspace: Workspace, run: Run, outcome: Outcome, *, today: date) -> 
     """
     if outcome.on > today:
         raise BadInput(f"日期 {outcome.on.isoformat()} 晚于今天（{today.isoformat()}），不能记录尚未发生的事")
+    outcome = replace(outcome, detail=_plain(outcome.detail))
     with transaction(workspace.db):
         position = unit_position(workspace, outcome.unit_id, outcome.on)  # also: the unit must exist
         if outcome.kind in (Kind.PROMISE, Kind.LEGAL):
@@ -47,6 +50,18 @@ def record(workspace: Workspace, run: Run, outcome: Outcome, *, today: date) -> 
         append_event(workspace.db, run.id, f"outcome.{outcome.kind.value}", _payload(saved), unit_id=saved.unit_id)
     run.counts["outcome_id"] = saved.id
     return saved
+
+
+def _plain(value: Any) -> Any:
+    """Text a clerk typed, without control characters (an escape sequence would reach the terminal
+    every time ``audit log`` prints it), through the lists and mappings of an outcome's detail."""
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def with_coverage(outcome: Outcome, position: UnitPosition) -> Outcome:
@@ -137,6 +152,8 @@ def record_delivery(workspace: Workspace, run: Run, delivery: Delivery, *, today
     if delivery.on < notice.issued_on:
         raise BadInput(f"送达日期 {delivery.on.isoformat()} 早于通知发出日期 {notice.issued_on.isoformat()}")
     _check_delivery(delivery)
+    delivery = replace(delivery, signer=_plain(delivery.signer), relation=_plain(delivery.relation),
+                       evidence=_plain(delivery.evidence))
     with transaction(workspace.db):
         earlier = delivery_of(workspace.db, delivery.notice_no)
         if earlier is not None:

@@ -55,6 +55,11 @@ def forbidden_character(text: str) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
+def strip_controls(text: str) -> str:
+    """``text`` without control or format characters (a note typed with an escape sequence in it)."""
+    return text if text.isprintable() else _FORBIDDEN.sub("", text)
+
+
 def identity_text(label: str, limit: int, *, required: bool) -> Callable[[object], str]:
     """A parser for an id or a name: NFKC, inner runs of space folded, bounded, no controls."""
 
