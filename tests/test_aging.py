@@ -113,7 +113,7 @@ def test_aging_csv_and_workbook(estate: Invoke, tmp_path: Path) -> None:
     assert estate("aging", "--as-of", "2025-03-15", "--format", "csv", "-o", str(csv_path)).exit_code == 0
     lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("房号,楼栋,业主,欠费合计,1-30,31-90")
-    assert lines[-1].startswith("合计,,3 户,280.00,50.00,230.00")
+    assert lines[-1].startswith("合计,,3 户（欠费 2 户）,280.00,50.00,230.00")
     assert estate("aging", "--as-of", "2025-03-15", "--format", "xlsx", "-o", str(book_path)).exit_code == 0
     book = openpyxl.load_workbook(book_path)
     assert book.sheetnames == ["汇总", "按楼栋", "按房屋", "按项目"]
@@ -251,3 +251,10 @@ def test_the_summary_counts_owners_in_arrears_apart_from_those_with_only_credit(
     result = estate("aging", "--as-of", "2025-03-15")
     assert result.exit_code == 0, result.stderr
     assert "欠费 2 户，逾期欠费合计 280.00 元；另有 1 户仅有未到期费用或预收余额" in result.output, result.output
+
+
+def test_the_tables_total_row_says_how_many_of_its_units_owe(estate: Invoke) -> None:
+    # 3 units listed as of 2025-03-15, 2 of them in arrears (2-201 holds only credit).
+    result = estate("aging", "--as-of", "2025-03-15", "--all")  # the CSV's total row: test above
+    assert result.exit_code == 0, result.stderr
+    assert "3 户（欠费 2 户）" in result.output, result.output

@@ -105,7 +105,10 @@ def table_rows(report: AgingReport, by: GroupBy, *, unmask: bool = False,
         rows = [[r.key, r.building, r.owner_name if unmask else mask_name(r.owner_name),
                  *_money_cells(report, r, money), money(r.not_yet_due_fen), money(r.credit_fen), _day(r)]
                 for r in report.units]
-        footer = ["合计", "", f"{total.units} 户", *_money_cells(report, total, money), money(total.not_yet_due_fen),
+        # The rows hold credit-only and not-yet-due units too: say how many of them owe, as the summary does.
+        owing = f"（欠费 {total.owing_units} 户）" if total.units != total.owing_units else ""
+        households = f"{total.units} 户{owing}"
+        footer = ["合计", "", households, *_money_cells(report, total, money), money(total.not_yet_due_fen),
                   money(total.credit_fen), _day(total)]
     elif by is GroupBy.BUILDING:
         headers = ["楼栋", "欠费户数", "欠费合计", *buckets, "未到期", "预收余额", "当月收缴率", "当月清欠率"]
