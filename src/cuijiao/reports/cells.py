@@ -2,10 +2,12 @@
 
 A cell that starts with ``= + - @``, a tab or a carriage return is a formula
 to Excel and LibreOffice (``=HYPERLINK(…)``, ``=cmd|' /C calc'!A0``, DDE). An
-owner's name, a unit id or a note from an export can start that way; such a
-cell is prefixed with ``'`` (OWASP's CSV-injection advice), which spreadsheet
-programs show as text. Our own figures (``-12.50``, ``97.50%``) stay numbers.
-Every CSV and workbook writer passes its cells through here.
+owner's name, a unit id or a note from an export can start that way. In a CSV
+such a cell is prefixed with ``'`` (OWASP's CSV-injection advice), which spreadsheet
+programs show as text. In a workbook a text cell is stored as a string, which no
+program evaluates, with Excel's quote-prefix style (it stays text when edited): the
+clerk sees ``=1+1`` as it was exported, not ``'=1+1``. Our own figures (``-12.50``,
+``97.50%``) stay numbers. Every CSV and workbook writer passes its cells through here.
 """
 
 from __future__ import annotations
@@ -37,10 +39,16 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
 
 def text_cell(sheet: WriteOnlyWorksheet, value: Any) -> Cell:
     """A workbook cell; text is neutralised and stored as a string, never as a formula."""
-    cell = WriteOnlyCell(sheet, value=neutralise(value))
-    if isinstance(cell.value, str):
-        cell.data_type = "s"
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        _as_text(cell)
     return cell
+
+
+def _as_text(cell: Cell | WriteOnlyCell) -> None:
+    cell.data_type = "s"
+    if neutralise(cell.value) != cell.value:
+        cell.quotePrefix = True
 
 
 def neutralise_workbook(book: Workbook) -> None:
@@ -49,5 +57,4 @@ def neutralise_workbook(book: Workbook) -> None:
         for row in sheet.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str):
-                    cell.value = neutralise(cell.value)
-                    cell.data_type = "s"
+                    _as_text(cell)
