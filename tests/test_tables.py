@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from decimal import Decimal
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
+from rich.console import Console
 
 from conftest import Invoke, write_csv
+from cuijiao.cli.output import new_table
 from cuijiao.sample import EstateSpec, write_estate
 
 AS_OF = "2026-11-25"
@@ -137,3 +140,9 @@ def test_a_long_table_shows_the_largest_first_and_all_with_all(
     assert "--all" not in full
     units = list(dict.fromkeys(row["unit_id"] for row in rows))  # natural order (test_natural_order)
     assert list(dict.fromkeys(row[0] for row in _body(full))) == units
+
+
+def test_a_table_with_no_rows_is_one_line_not_empty_frames() -> None:
+    recorder = Console(width=80, record=True, file=io.StringIO())
+    recorder.print(new_table("诉讼时效（截至 2024-01-01）", ["房号", "收费项目", "尚欠", "最近一次中断"]))
+    assert recorder.export_text().strip() == "诉讼时效（截至 2024-01-01）：无"

@@ -107,7 +107,12 @@ class DataTable(Table):
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         """Figures and unit ids are never split: a table too wide for the terminal is printed in
-        parts, each repeating the key columns (房号 …), rather than folding a number in two."""
+        parts, each repeating the key columns (房号 …), rather than folding a number in two. A table
+        with no rows is one line saying so, not empty frames."""
+        if not self.rows:
+            title = self.title.plain if isinstance(self.title, Text) else str(self.title or "")
+            yield Text(f"{title}：无" if title else "（无）")
+            return
         for column in self.columns:
             column.no_wrap = column.no_wrap or (_plain(column.header) not in self.text_headers
                                                 and _whole_column(column))
