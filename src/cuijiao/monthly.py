@@ -77,6 +77,7 @@ class RunResult:
     letters: int = 0  # documents rendered by this run (a re-run also renders what a killed one left)
     documents: list[Path] = field(default_factory=list)  # print file, call sheets, sms.csv, manifest
     problems: list[str] = field(default_factory=list)  # notices left without a document, and why
+    no_mobile: list[str] = field(default_factory=list)  # stage-1 units left out of sms.csv: call them instead
     waiting_approval: list[str] = field(default_factory=list)
     overdue_fen: int = 0
     owing_units: int = 0
@@ -100,7 +101,8 @@ class RunResult:
                  f"欠费 {self.owing_units} 户 ¥{format_yuan(self.overdue_fen, grouping=True)}",
                  f"发出通知 {len(self.issued)} 份" + (f"（{issued}）" if issued else "")
                  + f"，生成文书 {self.letters} 份"
-                 + (f"，{len(self.problems)} 份未能生成" if self.problems else ""),
+                 + (f"，{len(self.problems)} 份未能生成" if self.problems else "")
+                 + (f"，短信清单未列入 {len(self.no_mobile)} 户（无有效手机号）" if self.no_mobile else ""),
                  f"待审批 {len(self.waiting_approval)} 户",
                  f"月报 {self.files.get('report_docx', self.out_dir)}"]
         return "；".join(parts)
@@ -114,6 +116,7 @@ class RunResult:
                        "error": i.error or None} for i in self.inbox],
             "issued": [{"notice_no": n.notice_no, "unit_id": n.unit_id, "stage": n.stage} for n in self.issued],
             "waiting_approval": self.waiting_approval, "letters": self.letters, "problems": self.problems,
+            "no_mobile": self.no_mobile,
             "overdue": format_yuan(self.overdue_fen), "owing_units": self.owing_units,
             "files": {key: str(path) for key, path in self.files.items()},
         }
@@ -220,11 +223,13 @@ def _collect(workspace: Workspace, run: Run, options: RunOptions, result: RunRes
     letters = issue_and_render(workspace, run, as_of, approve=approve, out_dir=result.out_dir)
     result.issued, result.problems = letters.issued, letters.problems
     result.letters = len(letters.letters)
-    result.documents = [written.path for written in letters.files]
+    result.documents, result.no_mobile = [written.path for written in letters.files], letters.no_mobile
     if needs_rebuild(workspace, as_of, result.out_dir):
-        result.documents = [written.path for written in rebuild_month_files(workspace, run, as_of, result.out_dir)]
+        rebuilt = rebuild_month_files(workspace, run, as_of, result.out_dir)
+        result.documents, result.no_mobile = [written.path for written in rebuilt.files], rebuilt.no_mobile
     log.write(f"通知：发出 {len(result.issued)} 份，生成信件 {result.letters} 份，"
-              f"未能生成 {len(result.problems)} 份，待审批 {len(result.waiting_approval)} 户")
+              f"未能生成 {len(result.problems)} 份，待审批 {len(result.waiting_approval)} 户，"
+              f"短信清单未列入 {len(result.no_mobile)} 户（无有效手机号）")
 
 
 def _write_reports(workspace: Workspace, run: Run, result: RunResult, report: AgingReport, log: _Log,
