@@ -37,6 +37,7 @@ from cuijiao.month_files import needs_rebuild, rebuild_month_files
 from cuijiao.reports.aging_output import write_xlsx
 from cuijiao.stages import STAGE_NAMES, Block
 from cuijiao.store.audit import (
+    RUN_FAILED_AFTER_IMPORT,
     RUN_OUTCOMES,
     Run,
     append_event,
@@ -86,6 +87,26 @@ class RunResult:
     @property
     def failed_files(self) -> list[InboxFile]:
         return [item for item in self.inbox if not item.ok]
+
+    def inbox_counts(self) -> dict[str, int]:
+        return {"imported": len(self.inbox) - len(self.failed_files), "failed": len(self.failed_files)}
+
+    def kept_files(self) -> str:
+        """What a run that fails keeps of its inbox step: files imported (committed, moved to done/)
+        and files moved to failed/; empty when the run failed before touching the inbox."""
+        imported = [item for item in self.inbox if item.ok]
+        said = []
+        if imported:
+            said.append(f"已导入的 {len(imported)} 个文件保留（见 {self._folders(imported)}）")
+        if self.failed_files:
+            said.append(f"未能导入的 {len(self.failed_files)} 个文件已移入 {self._folders(self.failed_files)}")
+        return "；".join(said) + "，其后的步骤未执行" if said else ""
+
+    def _folders(self, items: list[InboxFile]) -> str:
+        folders = dict.fromkeys(item.moved_to.parent for item in items)
+        shown = [f"{folder.relative_to(self.root) if folder.is_relative_to(self.root) else folder}/"
+                 for folder in folders]
+        return "、".join(shown)
 
     @property
     def exit_code(self) -> int:
@@ -155,7 +176,12 @@ def run_month(root: Path, options: RunOptions, *, step: Step | None = None) -> R
             except BaseException as exc:
                 run.outcome = "bad_input" if isinstance(exc, BadInput) else "error"
                 run.counts["error"] = type(exc).__name__
-                log.write(f"失败：{RUN_OUTCOMES[run.outcome]}")
+                run.counts["inbox"] = result.inbox_counts()
+                kept = result.kept_files()
+                log.write(f"失败：{RUN_FAILED_AFTER_IMPORT[run.outcome]}；{kept}" if kept
+                          else f"失败：{RUN_OUTCOMES[run.outcome]}")
+                if kept:
+                    exc.add_note(kept)  # the CLI says it too: the error alone reads as "nothing changed"
                 finish_run(workspace.db, run)
                 log.write(f"审计链头：{format_head(chain_head(workspace.db))}")
                 raise
@@ -187,8 +213,7 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
         kind = SCHEMAS[item.kind].label if item.kind in SCHEMAS else "类型未知"
         sheet = f"工作表“{item.sheet}”，" if item.sheet else ""
         log.write(f"导入 {item.name}（{sheet}{kind}）：{outcome}")
-    run.counts["inbox"] = {"imported": len(result.inbox) - len(result.failed_files),
-                           "failed": len(result.failed_files)}
+    run.counts["inbox"] = result.inbox_counts()
 
     step("计算账龄")
     report = aging_report(workspace, as_of)
