@@ -81,4 +81,5 @@ def no_mobile(texts: Sequence[Text]) -> list[str]:
 
 def no_mobile_line(units: Sequence[str]) -> str:
     """The clerk's line naming the units ``sms.csv`` leaves out (their call sheet row has the cell as written)."""
-    return f"短信清单未列入 {len(units)} 户（联系电话中没有有效的手机号，请按催费记录表电话联系）：{'、'.join(units)}"
+    return (f"短信清单未列入 {len(units)} 户（联系电话中没有有效的手机号，请按催费记录表电话联系或上门）："
+            + "、".join(units))
