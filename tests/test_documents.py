@@ -163,6 +163,30 @@ def test_reprint_gives_the_same_bytes_and_says_when_the_template_changed(estate:
     assert "本通知一式两份" in all_text(tmp_path / "r2" / original.name)
 
 
+def english_runs(markdown: str) -> list[str]:
+    """Runs of four or more English words in ``markdown`` outside code (fenced blocks, `spans`)."""
+    prose = re.sub(r"`[^`]*`", "·", re.sub(r"```.*?```", "·", markdown, flags=re.S))  # code ends a run
+    return re.findall(r"[A-Za-z]+(?:[\s,;:()/]+[A-Za-z]+){3,}", prose)
+
+
+def test_english_runs_finds_a_sentence_and_leaves_code_alone() -> None:
+    assert english_runs("These .docx files are the letters `cuijiao notices issue` writes.") == [
+        "docx files are the letters"]
+    assert english_runs("输出 `{%p if company.account %}`，见 `line.item line.period line.owed`。") == []
+
+
+def test_the_exported_readme_is_in_chinese_and_lists_every_variable(estate: Path, tmp_path: Path) -> None:
+    from cuijiao.documents.context import VARIABLES  # noqa: PLC0415
+
+    code, output = run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
+    assert code == 0, output
+    text = (tmp_path / "t" / "README.md").read_text(encoding="utf-8")
+    assert english_runs(text) == []
+    assert [name for name in VARIABLES if f"`{name}`" not in text] == []
+    for tag in ("`{{ owner.name }}`", "`{%p if company.account %}`", "`{%tr for line in lines %}`"):
+        assert tag in text
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("逾期不缴将停水停电。", "停水"),
     ("欠费业主名单将在公告栏公示。", "公示"),

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from conftest import UNIT_HEADER, UNITS, write_csv
 from cuijiao.cli import app
 from cuijiao.reports.charts import INSTALL_HINT, find_cjk_font
 from cuijiao.sample import EstateSpec, write_estate
@@ -286,6 +287,33 @@ def test_a_template_that_fails_check_stops_the_run_before_any_change(estate: Pat
     db = sqlite3.connect(estate / "cuijiao.db")
     assert db.execute("SELECT count(*) FROM units").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM notices").fetchone()[0] == 0
+
+
+def test_a_run_that_fails_after_importing_says_the_imports_are_kept(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    init_workspace(root, {"name": "翠湖物业服务有限公司", "address": "翠湖路1号", "phone": "0571-88880000"},
+                   estate="翠湖花园").close()
+    write_csv(root / "inbox" / "units.csv", [UNIT_HEADER, *UNITS])  # no charges yet: the aging step fails
+    code, _out, err = _cli("-w", str(root), "run", "--as-of", "2026-10-31")
+    assert code == 2
+    assert (root / "inbox" / "done" / "2026-10-31" / "units.csv").is_file()
+    db = sqlite3.connect(root / "cuijiao.db")
+    assert db.execute("SELECT count(*) FROM units").fetchone()[0] == len(UNITS)
+    kept = "已导入的 1 个文件保留（见 inbox/done/2026-10-31/）"
+    failed = next(line for line in (root / "logs" / "2026-10-31.log").read_text(encoding="utf-8").splitlines()
+                  if "失败" in line)
+    assert "未做改动" not in failed and kept in failed and "其后的步骤未执行" in failed, failed
+    assert kept in err and "应收" in err, err  # the clerk is told too, after the reason
+    code, _out, _err = _cli("-w", str(root), "audit", "log")
+    assert "运行结束：输入有误；已导入的 1 个文件保留" in _out
+
+
+def test_a_run_refused_before_the_inbox_still_says_nothing_changed(estate: Path) -> None:
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    code, _out, err = _cli("-w", str(estate), "run", "--as-of", "2026-09-30")
+    assert code == 2 and "已导入" not in err
+    log = (estate / "logs" / "2026-09-30.log").read_text(encoding="utf-8")
+    assert "失败：输入有误，未做改动" in log
 
 
 def test_the_month_folder_holds_a_document_for_every_notice(estate: Path) -> None:

@@ -52,8 +52,9 @@ def needs_rebuild(workspace: Workspace, as_of: date, folder: Path) -> bool:
     return any(path.name not in listed for path in letters.values())
 
 
-def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Path) -> list[Written]:
-    """Write the month's print file, call sheets, sms.csv and manifest over every letter in ``folder``."""
+def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Path) -> IssueResult:
+    """Write the month's print file, call sheets, sms.csv and manifest over every letter in ``folder``;
+    the result's ``files`` are those written, its ``no_mobile`` the month's units left out of sms.csv."""
     letters = month_letters(workspace, as_of, folder)
     library, company = prepare(workspace)
     notices = [n for n in stored_notices(workspace.db) if n.notice_no in letters]
@@ -76,7 +77,7 @@ def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Pat
                                       notice.amount_fen))
     if result.letters:
         _run_files(workspace, run, result, calls, texts, company)
-    return result.files
+    return result
 
 
 _ISSUE_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_\d+")

@@ -38,6 +38,7 @@ from cuijiao.reports.aging_output import write_xlsx
 from cuijiao.segments import segment_labels
 from cuijiao.stages import STAGE_NAMES, Block
 from cuijiao.store.audit import (
+    RUN_FAILED_AFTER_IMPORT,
     RUN_OUTCOMES,
     Run,
     append_event,
@@ -78,6 +79,7 @@ class RunResult:
     letters: int = 0  # documents rendered by this run (a re-run also renders what a killed one left)
     documents: list[Path] = field(default_factory=list)  # print file, call sheets, sms.csv, manifest
     problems: list[str] = field(default_factory=list)  # notices left without a document, and why
+    no_mobile: list[str] = field(default_factory=list)  # stage-1 units left out of sms.csv: call them instead
     waiting_approval: list[str] = field(default_factory=list)
     overdue_fen: int = 0
     owing_units: int = 0
@@ -86,6 +88,26 @@ class RunResult:
     @property
     def failed_files(self) -> list[InboxFile]:
         return [item for item in self.inbox if not item.ok]
+
+    def inbox_counts(self) -> dict[str, int]:
+        return {"imported": len(self.inbox) - len(self.failed_files), "failed": len(self.failed_files)}
+
+    def kept_files(self) -> str:
+        """What a run that fails keeps of its inbox step: files imported (committed, moved to done/)
+        and files moved to failed/; empty when the run failed before touching the inbox."""
+        imported = [item for item in self.inbox if item.ok]
+        said = []
+        if imported:
+            said.append(f"已导入的 {len(imported)} 个文件保留（见 {self._folders(imported)}）")
+        if self.failed_files:
+            said.append(f"未能导入的 {len(self.failed_files)} 个文件已移入 {self._folders(self.failed_files)}")
+        return "；".join(said) + "，其后的步骤未执行" if said else ""
+
+    def _folders(self, items: list[InboxFile]) -> str:
+        folders = dict.fromkeys(item.moved_to.parent for item in items)
+        shown = [f"{folder.relative_to(self.root) if folder.is_relative_to(self.root) else folder}/"
+                 for folder in folders]
+        return "、".join(shown)
 
     @property
     def exit_code(self) -> int:
@@ -101,7 +123,8 @@ class RunResult:
                  f"欠费 {self.owing_units} 户 ¥{format_yuan(self.overdue_fen, grouping=True)}",
                  f"发出通知 {len(self.issued)} 份" + (f"（{issued}）" if issued else "")
                  + f"，生成文书 {self.letters} 份"
-                 + (f"，{len(self.problems)} 份未能生成" if self.problems else ""),
+                 + (f"，{len(self.problems)} 份未能生成" if self.problems else "")
+                 + (f"，短信清单未列入 {len(self.no_mobile)} 户（无有效手机号）" if self.no_mobile else ""),
                  f"待审批 {len(self.waiting_approval)} 户",
                  f"月报 {self.files.get('report_docx', self.out_dir)}"]
         return "；".join(parts)
@@ -115,6 +138,7 @@ class RunResult:
                        "error": i.error or None} for i in self.inbox],
             "issued": [{"notice_no": n.notice_no, "unit_id": n.unit_id, "stage": n.stage} for n in self.issued],
             "waiting_approval": self.waiting_approval, "letters": self.letters, "problems": self.problems,
+            "no_mobile": self.no_mobile,
             "overdue": format_yuan(self.overdue_fen), "owing_units": self.owing_units,
             "files": {key: str(path) for key, path in self.files.items()},
         }
@@ -153,7 +177,12 @@ def run_month(root: Path, options: RunOptions, *, step: Step | None = None) -> R
             except BaseException as exc:
                 run.outcome = "bad_input" if isinstance(exc, BadInput) else "error"
                 run.counts["error"] = type(exc).__name__
-                log.write(f"失败：{RUN_OUTCOMES[run.outcome]}")
+                run.counts["inbox"] = result.inbox_counts()
+                kept = result.kept_files()
+                log.write(f"失败：{RUN_FAILED_AFTER_IMPORT[run.outcome]}；{kept}" if kept
+                          else f"失败：{RUN_OUTCOMES[run.outcome]}")
+                if kept:
+                    exc.add_note(kept)  # the CLI says it too: the error alone reads as "nothing changed"
                 finish_run(workspace.db, run)
                 log.write(f"审计链头：{format_head(chain_head(workspace.db))}")
                 raise
@@ -185,8 +214,7 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
         kind = SCHEMAS[item.kind].label if item.kind in SCHEMAS else "类型未知"
         sheet = f"工作表“{item.sheet}”，" if item.sheet else ""
         log.write(f"导入 {item.name}（{sheet}{kind}）：{outcome}")
-    run.counts["inbox"] = {"imported": len(result.inbox) - len(result.failed_files),
-                           "failed": len(result.failed_files)}
+    run.counts["inbox"] = result.inbox_counts()
 
     step("计算账龄")
     report = aging_report(workspace, as_of)
@@ -221,11 +249,13 @@ def _collect(workspace: Workspace, run: Run, options: RunOptions, result: RunRes
     letters = issue_and_render(workspace, run, as_of, approve=approve, out_dir=result.out_dir)
     result.issued, result.problems = letters.issued, letters.problems
     result.letters = len(letters.letters)
-    result.documents = [written.path for written in letters.files]
+    result.documents, result.no_mobile = [written.path for written in letters.files], letters.no_mobile
     if needs_rebuild(workspace, as_of, result.out_dir):
-        result.documents = [written.path for written in rebuild_month_files(workspace, run, as_of, result.out_dir)]
+        rebuilt = rebuild_month_files(workspace, run, as_of, result.out_dir)
+        result.documents, result.no_mobile = [written.path for written in rebuilt.files], rebuilt.no_mobile
     log.write(f"通知：发出 {len(result.issued)} 份，生成信件 {result.letters} 份，"
-              f"未能生成 {len(result.problems)} 份，待审批 {len(result.waiting_approval)} 户")
+              f"未能生成 {len(result.problems)} 份，待审批 {len(result.waiting_approval)} 户，"
+              f"短信清单未列入 {len(result.no_mobile)} 户（无有效手机号）")
 
 
 def _write_reports(workspace: Workspace, run: Run, result: RunResult, report: AgingReport, log: _Log,

@@ -11,7 +11,7 @@ from typing import Any
 
 from cuijiao.money import format_yuan, parse_amount
 from cuijiao.stages import STAGE_NAMES
-from cuijiao.store.audit import RUN_OUTCOMES, TABLE_LABELS
+from cuijiao.store.audit import TABLE_LABELS, run_failure_words
 from cuijiao.store.ledger import CHARGES, PAYMENTS
 
 KIND_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
@@ -129,7 +129,7 @@ DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "charges.replace": _replaced("应收"),
     "payments.replace": _replaced("实收"),
     "run.start": lambda p: _join("开始运行", p.get("command"), f"（操作人 {p.get('os_user', '')}）"),
-    "run.end": lambda p: f"运行结束：{RUN_OUTCOMES.get(str(p.get('outcome')), p.get('outcome'))}",
+    "run.end": lambda p: f"运行结束：{run_failure_words(str(p.get('outcome')), p.get('counts') or {})}",
     "run.interrupted": lambda p: f"第 {p.get('run_id', '')} 次运行未正常结束",
     "run.backdated": lambda _p: "按过去的日期运行",
     "ledger.seal": lambda p: f"台账封存摘要（{len(p.get('imports') or [])} 次导入）",

@@ -104,15 +104,19 @@ def report_error(exc: CuijiaoError, *, as_json: bool | None = None, workspace: P
     """The error for a person on stderr, or under --json an object on stdout with every problem's place.
 
     ``workspace``: the workspace the command used, named on the last line (and under --json) like a summary.
+    The exception's notes (``add_note``: what a failed ``run`` kept) follow the error, under --json as ``notes``.
     """
     if as_json is None:
         current = typer_context()
         as_json = current is not None and state(current).json
     where = f"（工作区 {workspace}）" if workspace is not None else ""
+    notes = list(getattr(exc, "__notes__", ()))
     if as_json:
         problems = exc.problems if isinstance(exc, InputProblems) else []
         said: dict[str, object] = {"error": exc.summary if isinstance(exc, InputProblems) else str(exc),
                                    "problems": [problem_json(p) for p in problems]}
+        if notes:
+            said["notes"] = notes
         if workspace is not None:
             said["workspace"] = str(workspace)
         print_json(said)
@@ -122,9 +126,12 @@ def report_error(exc: CuijiaoError, *, as_json: bool | None = None, workspace: P
             error(str(problem))
         hidden = len(exc.problems) - _MAX_PROBLEMS_SHOWN
         error(f"……另有 {hidden} 个错误未显示（加 --skip-invalid 可把全部错误行写入 .rejected.csv）")
-        error(exc.summary + where)
+        lines = [exc.summary, *notes]
     else:
-        error(str(exc) + where)
+        lines = [str(exc), *notes]
+    for line in lines[:-1]:
+        error(line)
+    error(lines[-1] + where)
 
 
 def _named(exc: CuijiaoError, root: Path) -> Path | None:

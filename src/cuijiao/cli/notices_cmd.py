@@ -15,6 +15,7 @@ from cuijiao.collection import UnitPlan, plan_estate, require_not_before_collect
 from cuijiao.documents import issue_and_render
 from cuijiao.documents.pdf import to_pdf
 from cuijiao.documents.reprint import reprint_notice
+from cuijiao.documents.sms import no_mobile_line
 from cuijiao.errors import EXIT_WARNINGS, BadInput, CuijiaoError
 from cuijiao.fileio import os_reason, private_dir
 from cuijiao.money import format_yuan
@@ -137,6 +138,7 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
                  "amount": format_yuan(n.amount_fen), "deadline": n.deadline.isoformat() if n.deadline else None}
                 for n in issued], "out_dir": str(result.out_dir) if result.out_dir else None,
                 "letters": [w.path.name for w in result.letters], "problems": result.problems,
+                "no_mobile": result.no_mobile,
                 "completed_folders": [str(folder) for folder in completed]})
         else:
             for n in [] if state(ctx).quiet else issued:
@@ -145,6 +147,8 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
                            f"欠费 {format_yuan(n.amount_fen, grouping=True)} 元{deadline}")
             for problem in result.problems:
                 error(problem)
+            if result.no_mobile:
+                typer.echo(no_mobile_line(result.no_mobile))
             for folder in completed:
                 typer.echo(f"已补全 {folder} 的打印合并件、催费记录表、短信清单和文件清单（上次发出时被中断）")
             written = (f"；信件 {len(result.letters)} 份{'、PDF ' + str(len(pdfs)) + ' 份' if pdf else ''}"

@@ -14,6 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cuijiao.cli.context import WorkspaceOption, option_date, report_error, state, workspace_root
 from cuijiao.cli.output import print_json
+from cuijiao.documents.sms import no_mobile_line
 from cuijiao.errors import BadInput, CuijiaoError, WorkspaceError
 from cuijiao.monthly import RunOptions, RunResult, Step, previous_month_end, run_month
 
@@ -72,6 +73,8 @@ def _report(ctx: typer.Context, result: RunResult, *, quiet: bool) -> None:
                 typer.echo(f"已导入 {item.name}：新增 {item.inserted} 行，未变 {item.unchanged} 行")
         if result.waiting_approval:
             typer.echo(f"待审批（--approve 房号）：{'、'.join(result.waiting_approval)}")
+        if result.no_mobile:
+            typer.echo(no_mobile_line(result.no_mobile))
     typer.echo(result.summary())
 
 

@@ -32,7 +32,7 @@ from cuijiao.documents.lint import refuse_failing_templates
 from cuijiao.documents.manifest import manifest_csv
 from cuijiao.documents.merge import merge_letters
 from cuijiao.documents.output import Written, inside, safe_part, sync_files, write_atomic
-from cuijiao.documents.sms import Text, sms_csv
+from cuijiao.documents.sms import Text, no_mobile, sms_csv
 from cuijiao.documents.templates import Library, template_name
 from cuijiao.fileio import private_dir
 from cuijiao.store.audit import Run, append_event, canonical_json
@@ -53,6 +53,7 @@ class IssueResult:
     letters: list[Written] = field(default_factory=list)
     files: list[Written] = field(default_factory=list)  # print file, call sheets, sms.csv, manifest
     problems: list[str] = field(default_factory=list)  # notices left unrendered, and why
+    no_mobile: list[str] = field(default_factory=list)  # stage-1 units left out of sms.csv: no mobile number
 
     @property
     def warnings(self) -> bool:
@@ -234,6 +235,7 @@ def _run_files(workspace: Workspace, run: Run, result: IssueResult, calls: dict[
             append_event(workspace.db, run.id, "callsheet.export",
                          {"file": path.name, "sha256": sha, "segment": segment, "units": len(rows),
                           "phones_in_full": True})
+    result.no_mobile = no_mobile(texts)
     if texts:
         path = inside(folder, "sms.csv")
         result.files.append(Written(path, write_atomic(path, sms_csv(texts, company.estate,

@@ -1,4 +1,9 @@
-"""Stage-1 texts as ``sms.csv``: one row per phone, counted in SMS parts. Returns bytes.
+"""Stage-1 texts as ``sms.csv``: one row per mobile number, counted in SMS parts. Returns bytes.
+
+Each row's number is the first mainland mobile number in the owner's phone cell
+(:func:`cuijiao.phones.first_mobile`): a cell with two numbers texts the first, and a
+cell with none (empty, a landline) gets no row — :func:`no_mobile` lists those units
+so the clerk calls them instead.
 
 An SMS in Chinese is UCS-2: 70 characters fit one message; longer ones go as
 parts of 67. The CSV is UTF-8 with BOM (Excel opens it), and a cell that a
@@ -11,12 +16,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from cuijiao.money import format_yuan
+from cuijiao.phones import first_mobile
 from cuijiao.reports.cells import csv_row
 
 SINGLE, PART = 70, 67
@@ -51,12 +56,12 @@ def message(estate: str, units: Sequence[str], amount: str, deadline: date, phon
 
 
 def sms_csv(texts: Sequence[Text], estate: str, contact_phone: str) -> bytes:
-    """One row per phone number (an owner of several units gets one text naming them all)."""
+    """One row per mobile number (an owner of several units gets one text naming them all)."""
     by_phone: dict[str, list[Text]] = {}
     for text in texts:
-        digits = re.sub(r"\D", "", text.phone)
-        if len(digits) >= 7:
-            by_phone.setdefault(digits, []).append(text)
+        mobile = first_mobile(text.phone)
+        if mobile is not None:
+            by_phone.setdefault(mobile, []).append(text)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
@@ -67,3 +72,14 @@ def sms_csv(texts: Sequence[Text], estate: str, contact_phone: str) -> bytes:
         writer.writerow(csv_row((phone, "、".join(t.unit_id for t in group), "、".join(t.notice_no for t in group),
                                  body, str(len(body)), str(parts(body)))))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def no_mobile(texts: Sequence[Text]) -> list[str]:
+    """The units of ``texts`` that get no text: their phone cell holds no mainland mobile number."""
+    return list(dict.fromkeys(text.unit_id for text in texts if first_mobile(text.phone) is None))
+
+
+def no_mobile_line(units: Sequence[str]) -> str:
+    """The clerk's line naming the units ``sms.csv`` leaves out (their call sheet row has the cell as written)."""
+    return (f"短信清单未列入 {len(units)} 户（联系电话中没有有效的手机号，请按催费记录表电话联系或上门）："
+            + "、".join(units))

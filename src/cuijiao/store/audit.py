@@ -29,6 +29,17 @@ from cuijiao.store.db import transaction
 # A run's outcome as a clerk reads it (the log, audit log); the runs table and --json keep the keys.
 RUN_OUTCOMES = {"ok": "完成", "warnings": "完成（有警告）", "error": "出错", "bad_input": "输入有误，未做改动",
                 "interrupted": "被中断"}
+# A failed monthly run that had already imported inbox files: "未做改动" would not be true.
+RUN_FAILED_AFTER_IMPORT = {"error": "出错", "bad_input": "输入有误"}
+
+
+def run_failure_words(outcome: str, counts: dict[str, Any]) -> str:
+    """A run's outcome in words, true of a ``cuijiao run`` that failed after its imports were committed."""
+    inbox = counts.get("inbox")
+    imported = inbox.get("imported", 0) if isinstance(inbox, dict) else 0
+    if outcome in RUN_FAILED_AFTER_IMPORT and imported:
+        return f"{RUN_FAILED_AFTER_IMPORT[outcome]}；已导入的 {imported} 个文件保留，其后的步骤未执行"
+    return RUN_OUTCOMES.get(outcome, outcome)
 # The ledger tables as a clerk names their files.
 TABLE_LABELS = {"units": "房屋业主", "charges": "应收", "payments": "实收"}
 
