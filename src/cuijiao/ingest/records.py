@@ -60,8 +60,7 @@ class RowParser:
     def is_data_row(self, line: int, cells: list[object]) -> bool:
         """False for blank, totals and footer rows, which are counted in ``stats``."""
         unit = cells[self._unit_index] if self._unit_index < len(cells) else None
-        if (unit.__class__ is str and unit and unit[0] not in _SPECIAL_INITIALS and "计" not in unit
-                and unit[-1] != "户"):
+        if plainly_a_unit(unit):
             self.stats.data_rows += 1
             return True
         if not any(cell_text(cell) for cell in cells):
@@ -116,7 +115,7 @@ class RowParser:
         return unit_id
 
 
-_CHARGE_FIELDS = ("unit_id", "item", "period", "due_date", "amount")
+CHARGE_FIELDS = ("unit_id", "item", "period", "due_date", "amount")
 _PAYMENT_FIELDS = ("unit_id", "paid_on", "amount", "item", "period")
 # A data row's 房号 never starts with these (nor ends with 户); a totals row or a footer often does.
 _SPECIAL_INITIALS = frozenset("合总小共制审复打财经负导 \t")
@@ -124,6 +123,12 @@ _TOTAL_CELL = re.compile(r"^.{0,16}(?:合计|总计|小计)[:：]?.{0,16}$")
 # A count of units in the 房号 column of a totals row: ``6户``, ``共6户``, ``合计：6户``.
 _UNIT_COUNT = re.compile(r"^(?:共|合计|总计|小计)?[:：]?\d+户$")
 _FOOTER_CELL = re.compile(r"^(?:制表|制单|审核|复核|打印|财务|经办|负责人|导出|收款人|出纳)")
+
+
+def plainly_a_unit(unit: object) -> bool:
+    """A 房号 cell that no totals, footer or blank row has: the row is data, whatever else it holds."""
+    return (unit.__class__ is str and bool(unit) and unit[0] not in _SPECIAL_INITIALS
+            and "计" not in unit and unit[-1] != "户")
 
 
 def _is_totals_row(cells: list[object], unit_column: int) -> bool:
@@ -191,41 +196,45 @@ class ChargeParser:
         self.deposit_items = set(deposit_items)
         self._seen_adjustments: dict[str, int] = {}
         self._kinds: dict[str, str] = {}
-        # Raw cell → parsed value, per field, for cells of rows that were valid.
-        self._seen_cells: tuple[dict[object, Any], ...] = ({}, {}, {}, {}, {})
+        # Raw cell → parsed value, per field (CHARGE_FIELDS), for cells of rows that were valid.
+        self.seen_cells: tuple[dict[object, Any], ...] = ({}, {}, {}, {}, {})
+        self._index = [parser.table.columns[name] for name in CHARGE_FIELDS]
+        self._width = max(self._index) + 1
+        self._short_path = "bill_no" not in parser.table.columns
 
     def records(self) -> Iterator[Record]:
-        """Every valid row as a record; problems go to the parser.
+        """Every valid row as a record; problems go to the parser."""
+        row = self.row
+        for line, cells in self.parser.table.rows:
+            record = row(line, cells)
+            if record is not None:
+                yield record
+
+    def row(self, line: int, cells: list[object]) -> Record | None:
+        """The row's record, or None (a problem, a blank, totals or footer row).
 
         A row whose every cell has been seen, valid, in an earlier row takes
         the short path: five dictionary look-ups and no parsing. Any other row
         (first sightings, errors, blank and totals rows, adjustments, bill
         numbers) is read in full, and what it taught is remembered.
         """
-        parser, src = self.parser, self.parser.src
-        index = [parser.table.columns[name] for name in _CHARGE_FIELDS]
-        width = max(index) + 1
-        i_unit, i_item, i_period, i_due, i_amount = index
-        units, items, periods, dates, amounts = self._seen_cells
-        short_path = "bill_no" not in parser.table.columns
-        for line, cells in parser.table.rows:
-            if short_path and len(cells) >= width:
-                try:
-                    unit_id, (item, kind) = units[cells[i_unit]], items[cells[i_item]]
-                    (label, start, end), due = periods[cells[i_period]], dates[cells[i_due]]
-                    amount = amounts[cells[i_amount]]
-                except KeyError:
-                    pass
-                else:
-                    parser.stats.data_rows += 1
-                    key = f"c:{unit_id}\x1f{item}\x1f{label}"
-                    yield src, line, key, unit_id, item, label, start, end, due, amount, kind, None
-                    continue
-            record = self._full_row(line, cells)
-            if record is not None:
-                if record[10] != "adjustment":
-                    self._remember([cells[i] if i < len(cells) else None for i in index], record)
-                yield record
+        if self._short_path and len(cells) >= self._width:
+            i_unit, i_item, i_period, i_due, i_amount = self._index
+            units, items, periods, dates, amounts = self.seen_cells
+            try:
+                unit_id, (item, kind) = units[cells[i_unit]], items[cells[i_item]]
+                (label, start, end), due = periods[cells[i_period]], dates[cells[i_due]]
+                amount = amounts[cells[i_amount]]
+            except KeyError:
+                pass
+            else:
+                self.parser.stats.data_rows += 1
+                key = f"c:{unit_id}\x1f{item}\x1f{label}"
+                return self.parser.src, line, key, unit_id, item, label, start, end, due, amount, kind, None
+        record = self._full_row(line, cells)
+        if record is not None and record[10] != "adjustment":
+            self._remember([cells[i] if i < len(cells) else None for i in self._index], record)
+        return record
 
     def _full_row(self, line: int, cells: list[object]) -> Record | None:
         parser, value = self.parser, self.parser.value
@@ -245,7 +254,7 @@ class ChargeParser:
         return parser.src, line, key, unit_id, item, label, start, end, due, amount, kind, bill_no
 
     def _remember(self, raw: list[object], record: Record) -> None:
-        units, items, periods, dates, amounts = self._seen_cells
+        units, items, periods, dates, amounts = self.seen_cells
         _src, _line, _key, unit_id, item, label, start, end, due, amount, kind, _bill = record
         units[raw[0]], items[raw[1]], periods[raw[2]] = unit_id, (item, kind), (label, start, end)
         dates[raw[3]], amounts[raw[4]] = due, amount
@@ -259,10 +268,15 @@ class ChargeParser:
             occurrence = self._seen_adjustments.get(content, 0) + 1
             self._seen_adjustments[content] = occurrence
             return "adjustment", f"a:{content}:{occurrence}"
+        kind = self.kind(item)
+        return kind, f"b:{bill_no}" if bill_no else f"c:{unit_id}\x1f{item}\x1f{period}"
+
+    def kind(self, item: str) -> str:
+        """A charge's kind by its item: a deposit (装修押金 …) or a fee."""
         kind = self._kinds.get(item)
         if kind is None:
             kind = self._kinds[item] = "deposit" if item in self.deposit_items or "押金" in item else "charge"
-        return kind, f"b:{bill_no}" if bill_no else f"c:{unit_id}\x1f{item}\x1f{period}"
+        return kind
 
 
 # --- Payments ---------------------------------------------------------------
