@@ -177,12 +177,13 @@ def close_interrupted_runs(db: sqlite3.Connection) -> list[int]:
     return closed
 
 
-def seal_ledger(db: sqlite3.Connection, run_id: int, import_ids: Iterable[int]) -> None:
+def seal_ledger(db: sqlite3.Connection, run_id: int, import_ids: Iterable[int],
+                started: seal.Started | None = None) -> None:
     """Append the seal of the ledger rows these imports wrote (and of the imports they touched).
 
     Call inside the import's transaction, after its writes (see store/seal.py).
     """
-    append_event(db, run_id, "ledger.seal", {"imports": seal.seal(db, import_ids)})
+    append_event(db, run_id, "ledger.seal", {"imports": seal.seal(db, import_ids, started)})
 
 
 def finish_run(db: sqlite3.Connection, run: Run, *, wait: bool = True) -> None:

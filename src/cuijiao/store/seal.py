@@ -21,8 +21,11 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 # The columns each seal covers, fixed here so a later migration that adds a
@@ -46,15 +49,78 @@ class _Digest:
         self.rows = 0
         self.hash = hashlib.sha256()
 
-    def add(self, rows: list[tuple[Any, ...]]) -> None:
-        self.rows += len(rows)
-        self.hash.update(repr(rows).encode())
-
     def value(self) -> list[Any]:
         return [self.rows, self.hash.hexdigest()]
 
 
-def _digests(db: sqlite3.Connection, table: str, import_ids: Iterable[int] | None) -> dict[int, _Digest]:
+RowsText = Callable[[int, int], bytes]  # (lo, hi) → the reprs of rows lo:hi of a run, joined by ", "
+
+
+class RowStream:
+    """A table's rows in id order, digested per import as seals always have been.
+
+    The rows go in batches of ``_BATCH``; each batch adds to an import's hash the
+    repr (UTF-8) of the list of that import's rows in the batch. So the digest
+    depends on where the batches fall, and rows must be given from the first
+    row the seal reads. They may come from the database (:meth:`add_cursor`) or,
+    for rows just bulk-loaded, as text built from the importer's columns
+    (:meth:`add_text`, see store/seal_text.py) — the same bytes either way.
+    """
+
+    def __init__(self) -> None:
+        self.digests: dict[int, _Digest] = defaultdict(_Digest)
+        self._filled = 0
+        self._open: set[int] = set()  # imports with rows in the current batch
+
+    def add_cursor(self, cursor: sqlite3.Cursor, at: int) -> None:
+        """Rows read from the database; ``at`` is the import id's column."""
+        while batch := cursor.fetchmany(_BATCH):
+            for import_id, run in groupby(batch, key=itemgetter(at)):
+                rows = list(run)
+                self.add_text(import_id, len(rows), partial(_reprs, rows))
+
+    def add_text(self, import_id: int, count: int, text: RowsText) -> None:
+        """The next ``count`` rows, all of one import, as ``text`` gives them."""
+        done = 0
+        while done < count:
+            take = min(count - done, _BATCH - self._filled)
+            digest = self.digests[import_id]
+            digest.hash.update(b", " if import_id in self._open else b"[")
+            self._open.add(import_id)
+            digest.hash.update(text(done, done + take))
+            digest.rows += take
+            done += take
+            self._filled += take
+            if self._filled == _BATCH:
+                self._close_batch()
+
+    def finish(self) -> dict[int, _Digest]:
+        self._close_batch()
+        return self.digests
+
+    def _close_batch(self) -> None:
+        for import_id in self._open:
+            self.digests[import_id].hash.update(b"]")
+        self._open, self._filled = set(), 0
+
+
+def _reprs(rows: list[tuple[Any, ...]], lo: int, hi: int) -> bytes:
+    return ", ".join(map(repr, rows[lo:hi])).encode()
+
+
+@dataclass(frozen=True)
+class Started:
+    """A seal begun before its rows were read back: ``stream`` holds every row of
+    ``table`` up to ``last_id``, all of them the sealing imports' own (a bulk load
+    into an empty table); the rest is read from the database."""
+
+    table: str
+    stream: RowStream
+    last_id: int
+
+
+def _digests(db: sqlite3.Connection, table: str, import_ids: Iterable[int] | None,
+             started: Started | None = None) -> dict[int, _Digest]:
     """Per import: the digest of its rows in ``table`` (all imports when ``import_ids`` is None)."""
     columns = LEDGER_COLUMNS[table]
     where, params = "", []
@@ -63,24 +129,16 @@ def _digests(db: sqlite3.Connection, table: str, import_ids: Iterable[int] | Non
         if not params:
             return {}
         where = f" WHERE import_id IN ({', '.join('?' * len(params))})"
+    stream = RowStream()
+    if started is not None:
+        where += f"{' AND' if where else ' WHERE'} id > ?"
+        params, stream = [*params, started.last_id], started.stream
     sql = f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY {_ORDER[table]}"
-    at = columns.index("import_id")
-    found: dict[int, _Digest] = defaultdict(_Digest)
-    cursor = db.execute(sql, params)
-    if len(params) == 1:  # one import (a fresh one, typically): every row is its own, no grouping
-        while batch := cursor.fetchmany(_BATCH):
-            found[params[0]].add(batch)
-        return found
-    while batch := cursor.fetchmany(_BATCH):
-        groups: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-        for row in batch:
-            groups[row[at]].append(row)
-        for import_id, rows in groups.items():
-            found[import_id].add(rows)
-    return found
+    stream.add_cursor(db.execute(sql, params), columns.index("import_id"))
+    return stream.finish()
 
 
-def seal(db: sqlite3.Connection, import_ids: Iterable[int]) -> Digests:
+def seal(db: sqlite3.Connection, import_ids: Iterable[int], started: Started | None = None) -> Digests:
     """The seal an import appends: its own imports and every import it touched. Empties ``ledger_touched``.
 
     Call inside the import's transaction, after its writes.
@@ -98,7 +156,7 @@ def seal(db: sqlite3.Connection, import_ids: Iterable[int]) -> Digests:
     for table in LEDGER_COLUMNS:
         if not wanted[table]:
             continue
-        digests = _digests(db, table, wanted[table])
+        digests = _digests(db, table, wanted[table], started if started and started.table == table else None)
         for import_id in sorted(wanted[table]):
             digest = digests.get(import_id) or _Digest()
             result.setdefault(str(import_id), {})[table] = digest.value()
