@@ -6,6 +6,13 @@ Strict by default: any problem in any file and nothing is imported. With
 written to ``<file>.rejected.csv``. Importing the same rows again changes
 nothing; the same identity with different content is a conflict, applied
 only with ``replace`` and then audited with before and after.
+
+A charges CSV is read in columns (charge_columns.py: pandas' C tokenizer, cells
+checked a distinct value at a time, doubtful rows through the row-by-row path);
+into an empty table its rows go straight in with foreign keys off (checked once
+after) and their seal is hashed from the columns (column_load.py). The answers —
+rows stored, counts, every problem at its file:row:column — are the row-by-row
+path's (tests/test_fast_import.py).
 """
 
 from __future__ import annotations
@@ -20,15 +27,17 @@ from typing import Any
 
 from cuijiao.errors import BadInput, InputProblems, Problem
 from cuijiao.ingest.cells import Limits
-from cuijiao.ingest.fields import SCHEMAS
-from cuijiao.ingest.readers import open_source
+from cuijiao.ingest.charge_columns import ChargeColumns, read_charge_columns
+from cuijiao.ingest.column_load import SealThread, insert_columns, load_in_bulk
+from cuijiao.ingest.fields import FIELDS, SCHEMAS
+from cuijiao.ingest.readers import Source, open_source
 from cuijiao.ingest.records import ChargeParser, PaymentParser, RowParser, parse_units
 from cuijiao.ingest.rejected import write_rejected
 from cuijiao.ingest.report import FileReport, ImportResult
 from cuijiao.ingest.table import cover_sheet_hint, locate_header
 from cuijiao.money import format_yuan
 from cuijiao.payment_checks import payment_warnings
-from cuijiao.store import ledger
+from cuijiao.store import bulk, ledger, seal
 from cuijiao.store.audit import Run, append_event, now_text, seal_ledger
 from cuijiao.store.db import begin_immediate
 from cuijiao.workspace import Workspace
@@ -54,22 +63,39 @@ def import_files(workspace: Workspace, run: Run, kind: str, paths: list[Path],
     # Reading, decoding and parsing the files takes no lock: other commands
     # read and write meanwhile. The write lock covers only the merge below.
     importer.read()
-    db = workspace.db
-    begin_immediate(db)
-    # Rows point at their imports row, which is written last with its counts.
-    db.execute("PRAGMA defer_foreign_keys = ON")
+    # Into an empty table, rows go in without a foreign-key probe each, checked once after.
+    bulk_expected = kind != "units" and bulk.is_empty(workspace.db, importer.table)
     try:
-        importer.execute()
-        if not options.dry_run:  # the ledger rows these imports wrote, into the audit chain
-            seal_ledger(db, run.id, range(importer.first_import_id, importer.first_import_id + len(paths)))
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("ROLLBACK" if options.dry_run else "COMMIT")
+        _write(importer, foreign_keys=not bulk_expected)
+    except _TableFilled:  # another import filled it meanwhile: merge as into any table
+        _write(importer, foreign_keys=True)
     if not options.dry_run:
         importer.write_rejected_files()
     run.counts[f"import_{kind}"] = importer.result.totals()
     return importer.result
+
+
+class _TableFilled(Exception):
+    pass
+
+
+def _write(importer: _Importer, *, foreign_keys: bool) -> None:
+    """The merge, in one write transaction; rolled back on a dry run or any problem."""
+    db, options = importer.db, importer.options
+    with bulk.foreign_keys(db, on=foreign_keys):
+        begin_immediate(db)
+        # Rows point at their imports row, which is written last with its counts.
+        db.execute("PRAGMA defer_foreign_keys = ON")
+        try:
+            importer.execute(foreign_keys=foreign_keys)
+            if not options.dry_run:  # the ledger rows these imports wrote, into the audit chain
+                seal_ledger(db, importer.run.id, range(importer.first_import_id,
+                                                       importer.first_import_id + len(importer.reports)),
+                            started=importer.started_seal())
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("ROLLBACK" if options.dry_run else "COMMIT")
 
 
 class _Importer:
@@ -89,6 +115,9 @@ class _Importer:
         self._absent: dict[int, set[int]] = {}
         self._bulk: Counter[int] | None = None  # rows bulk-loaded per file, when the table was empty
         self._rebuild: list[str] = []
+        self._columns: dict[int, ChargeColumns] = {}  # charges read in columns, per file
+        self._seal: SealThread | None = None
+        self._started: seal.Started | None = None  # the seal begun from columns
         self._known: set[str] | None = None
         self._read_known: set[str] | None = None  # the units the rows were checked against
 
@@ -101,9 +130,9 @@ class _Importer:
         return ledger.CHARGES if self.kind == "charges" else ledger.PAYMENTS
 
     def read(self) -> None:
-        """Read, decode, parse and check every file into memory or a TEMP staging
-        table; writes nothing to the workspace, so it needs no write lock."""
-        self.problems, self._units, self._absent, self._known = [], [], {}, None
+        """Read, decode, parse and check every file into memory (columns, or a TEMP
+        staging table); writes nothing to the workspace, so it needs no write lock."""
+        self.problems, self._units, self._absent, self._known, self._columns = [], [], {}, None, {}
         for report in self.reports:
             report.rows_read = report.blank_rows = 0
             report.totals_rows, report.footer_rows = [], []
@@ -113,16 +142,22 @@ class _Importer:
             self._read_file(src, report)
         self._read_known = self._known
 
-    def execute(self) -> None:
-        """The merge, inside the write transaction: checks against the stored rows are made here."""
+    def execute(self, *, foreign_keys: bool = True) -> None:
+        """The merge, inside the write transaction: checks against the stored rows are made here.
+
+        With ``foreign_keys`` off, only into an empty table (else :class:`_TableFilled`).
+        """
         self.first_import_id = ledger.next_import_id(self.db)
+        self._bulk, self._seal, self._started = None, None, None
         if self._read_known is not None and ledger.known_unit_ids(self.db) != self._read_known:
             self.read()  # units were imported meanwhile: check the rows against the units stored now
-        if self.kind != "units" and ledger.is_empty(self.db, self.table):
+        if self.kind != "units" and bulk.is_empty(self.db, self.table):
             # Into an empty table nothing can conflict: load straight in and
             # rebuild the identity indexes after, which also finds duplicates.
-            self._rebuild = ledger.drop_bulk_indexes(self.db, self.table)
-            self._bulk = ledger.load_staged(self.db, self.table, self.first_import_id)
+            self._rebuild = bulk.drop_bulk_indexes(self.db, self.table)
+            self._bulk = self._load()
+        elif not foreign_keys:
+            raise _TableFilled
         if self.kind == "units":
             self._merge_units()
         else:
@@ -135,6 +170,10 @@ class _Importer:
             self._record_import(src, report)
 
     # --- reading ------------------------------------------------------------
+
+    def started_seal(self) -> seal.Started | None:
+        """The seal of the rows bulk-loaded from columns, hashed meanwhile on a thread."""
+        return self._started
 
     def _read_file(self, src: int, report: FileReport) -> None:
         path = report.path
@@ -157,7 +196,7 @@ class _Importer:
         self._absent[src] = {i for i, name in enumerate(ledger.UNIT_COLUMNS) if name in
                              self.schema.optional and name not in table.columns}
         try:
-            self._parse_rows(parser)
+            self._parse_rows(parser, source)
         except BadInput as exc:  # the file broke off part way: a bad zip member, a runaway cell
             self.problems.append(Problem(table.name, 0, "", str(exc)))
         report.rows_read = parser.stats.data_rows
@@ -168,13 +207,19 @@ class _Importer:
             self.problems.append(Problem(table.name, table.header_row, "", "只有表头，没有数据行"))
         self.problems.extend(parser.problems)
 
-    def _parse_rows(self, parser: RowParser) -> None:
+    def _parse_rows(self, parser: RowParser, source: Source) -> None:
         if self.kind == "units":
             self._units.extend(parse_units(parser))
             return
         known = self._known_units()
         if self.kind == "charges":
-            records = ChargeParser(parser, known, self.workspace.settings.deposit_items).records()
+            charges = ChargeParser(parser, known, self.workspace.settings.deposit_items)
+            reader = read_charge_columns(charges, self.reports[parser.src].path, source)
+            if reader is not None and reader.columns is not None:
+                self._columns[parser.src] = reader.columns
+                ledger.stage(self.db, self.table, reader.adjustments)
+                return
+            records = charges.records()
         else:
             records = PaymentParser(parser, known).records()
         ledger.stage(self.db, self.table, records)
@@ -244,11 +289,25 @@ class _Importer:
 
     # --- merging: charges and payments ----------------------------------------
 
+    def _load(self) -> Counter[int]:
+        """Bulk-load every file's rows; returns the rows each loaded. Rows read in columns
+        have their seal hashed on a thread meanwhile, rather than read back."""
+        first_id = bulk.first_free_id(self.db, self.table)
+        loaded = load_in_bulk(self.db, self.table, self.first_import_id, len(self.reports), self._columns)
+        every_file = self._columns and len(self._columns) == len(self.reports)
+        refused = self.options.dry_run or (self.problems and not self.options.skip_invalid)
+        if every_file and not refused and bulk.first_free_id(self.db, self.table) == first_id + sum(
+                len(columns) for columns in self._columns.values()):  # ids as the seal will read them back
+            self._seal = SealThread(self._columns, first_id, self.first_import_id)
+        return loaded
+
     def _merge_ledger(self) -> None:
         table = self.table
         if self._bulk is not None:
             self._merge_bulk(table, self._bulk)
             return
+        for src, columns in self._columns.items():
+            insert_columns(self.db, columns, src=src)
         ledger.index_staging(self.db, table)
         found = list(self.problems)
         found += [self._staged_problem(*p) for p in ledger.duplicate_problems(self.db, table)]
@@ -271,21 +330,34 @@ class _Importer:
     def _merge_bulk(self, table: ledger.LedgerTable, inserted: Counter[int]) -> None:
         found = list(self.problems)
         try:
-            ledger.rebuild_indexes(self.db, self._rebuild)
+            bulk.rebuild_indexes(self.db, self._rebuild)
         except sqlite3.IntegrityError:  # two rows of this import share an identity
-            twins = ledger.stored_duplicates(self.db, table, self.first_import_id)
+            twins = bulk.stored_duplicates(self.db, table, self.first_import_id)
             found += [self._staged_problem(src, line, "", ledger.duplicate_message(table, first_src, src, first_line))
                       for _id, src, line, first_src, first_line in twins]
             self._fail_or_reject(found)
-            ledger.delete_rows(self.db, table, [twin[0] for twin in twins])
+            bulk.delete_rows(self.db, table, [twin[0] for twin in twins])
             inserted.subtract(twin[1] for twin in twins)
-            ledger.rebuild_indexes(self.db, self._rebuild)
+            self._seal = None  # it hashed the deleted twins: read the rows back instead
+            bulk.rebuild_indexes(self.db, self._rebuild)
         else:
             self._fail_or_reject(found)
+        self._check_units(table)
+        # Done before the adjustments: each of their queries would wait for the GIL.
+        self._started = self._seal.result() if self._seal is not None else None
         for src, count in inserted.items():
             self.reports[src].inserted = count
         if table is ledger.CHARGES:
             self._merge_adjustments()
+
+    def _check_units(self, table: ledger.LedgerTable) -> None:
+        """The foreign-key check of a load made with foreign keys off: a row whose unit is not
+        stored is refused where it stands, and nothing is imported."""
+        problems = [Problem(self.reports[import_id - self.first_import_id].name, line, FIELDS["unit_id"].label,
+                            f"房号“{unit_id}”不在房屋资料中，请先导入房屋业主文件（cuijiao import units）")
+                    for import_id, line, unit_id in bulk.rows_without_unit(self.db, table)]
+        if problems:
+            raise InputProblems(problems)
 
     def _check_payments(self) -> None:
         """Deposit receipts apart from fees; warnings on designations and future dates (the law stream's rules)."""

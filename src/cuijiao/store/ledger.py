@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -78,68 +77,6 @@ def stage(db: sqlite3.Connection, table: LedgerTable, records: Iterable[tuple[An
         db.executemany(sql, batch)
         staged += len(batch)
     return staged
-
-
-# --- Bulk load into an empty table ---------------------------------------------
-
-
-def is_empty(db: sqlite3.Connection, table: LedgerTable) -> bool:
-    return db.execute(f"SELECT 1 FROM {table.name} LIMIT 1").fetchone() is None
-
-
-def drop_bulk_indexes(db: sqlite3.Connection, table: LedgerTable) -> list[str]:
-    """Drop the table's bulk indexes; returns the statements that recreate them."""
-    marks = ", ".join("?" * len(table.bulk_indexes))
-    found = db.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", table.bulk_indexes
-    ).fetchall()
-    for name, _sql in found:
-        db.execute(f"DROP INDEX {name}")
-    return [sql for _name, sql in found]
-
-
-def load_staged(db: sqlite3.Connection, table: LedgerTable, first_import_id: int) -> Counter[int]:
-    """Move the staged rows into the (empty) table; returns rows moved per source file.
-
-    Adjustments stay staged: they need their target charge (see new_adjustments).
-    """
-    plain = "s.kind != 'adjustment'" if table is CHARGES else "1"
-    columns = ", ".join(table.columns)
-    counts: Counter[int] = Counter(dict(db.execute(
-        f"SELECT src, count(*) FROM {table.staging} AS s WHERE {plain} GROUP BY src").fetchall()))
-    db.execute(
-        f"INSERT INTO {table.name} ({table.key}, {columns}, import_id, source_row)"
-        f" SELECT s.key, {', '.join(f's.{c}' for c in table.columns)}, s.src + ?, s.line"
-        f" FROM {table.staging} AS s WHERE {plain} ORDER BY s.src, s.line",
-        (int(first_import_id),),
-    )
-    db.execute(f"DELETE FROM {table.staging} WHERE {plain.replace('s.', '')}")
-    return counts
-
-
-def rebuild_indexes(db: sqlite3.Connection, statements: list[str]) -> None:
-    """Recreate dropped indexes, unique ones first: a duplicate fails (IntegrityError)
-    before anything is built, so the call can simply be repeated once it is removed."""
-    for statement in sorted(statements, key=lambda sql: not sql.upper().startswith("CREATE UNIQUE")):
-        db.execute(statement)
-
-
-def stored_duplicates(
-    db: sqlite3.Connection, table: LedgerTable, first_import_id: int
-) -> list[tuple[int, int, int, int, int]]:
-    """After a bulk load: (row id, src, line, first src, first line) of each later twin."""
-    sql = f"""
-        SELECT id, import_id - ?, source_row, first_import - ?, first_row FROM (
-            SELECT id, import_id, source_row, row_number() OVER w AS n,
-                   first_value(import_id) OVER w AS first_import, first_value(source_row) OVER w AS first_row
-            FROM {table.name} WINDOW w AS (PARTITION BY {table.key} ORDER BY id))
-        WHERE n > 1 ORDER BY id
-    """
-    return db.execute(sql, (first_import_id, first_import_id)).fetchall()
-
-
-def delete_rows(db: sqlite3.Connection, table: LedgerTable, ids: Iterable[int]) -> None:
-    db.executemany(f"DELETE FROM {table.name} WHERE id = ?", [(row_id,) for row_id in ids])
 
 
 def duplicate_message(table: LedgerTable, first_src: int, src: int, first_line: int) -> str:
