@@ -329,8 +329,11 @@ class _Importer:
 
     def _merge_bulk(self, table: ledger.LedgerTable, inserted: Counter[int]) -> None:
         found = list(self.problems)
+        # With the seal hashing on the other core, a helper sort thread only competes with it
+        # (3.6 M charges: 2.4 s and 520 MiB at most, against 2.9 s and 650 MiB).
+        threads = 0 if self._seal is not None else None
         try:
-            bulk.rebuild_indexes(self.db, self._rebuild)
+            bulk.rebuild_indexes(self.db, self._rebuild, sort_threads=threads)
         except sqlite3.IntegrityError:  # two rows of this import share an identity
             twins = bulk.stored_duplicates(self.db, table, self.first_import_id)
             found += [self._staged_problem(src, line, "", ledger.duplicate_message(table, first_src, src, first_line))

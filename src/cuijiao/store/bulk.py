@@ -128,11 +128,20 @@ def rows_without_unit(db: sqlite3.Connection, table: LedgerTable) -> list[tuple[
     ).fetchall()
 
 
-def rebuild_indexes(db: sqlite3.Connection, statements: list[str]) -> None:
+def rebuild_indexes(db: sqlite3.Connection, statements: list[str], *, sort_threads: int | None = None) -> None:
     """Recreate dropped indexes, unique ones first: a duplicate fails (IntegrityError)
-    before anything is built, so the call can simply be repeated once it is removed."""
-    for statement in sorted(statements, key=lambda sql: not sql.upper().startswith("CREATE UNIQUE")):
-        db.execute(statement)
+    before anything is built, so the call can simply be repeated once it is removed.
+
+    ``sort_threads``: SQLite's helper threads for the sorts, this once (``PRAGMA threads``).
+    """
+    before = db.execute("PRAGMA threads").fetchone()[0]
+    if sort_threads is not None:
+        db.execute(f"PRAGMA threads = {int(sort_threads)}")
+    try:
+        for statement in sorted(statements, key=lambda sql: not sql.upper().startswith("CREATE UNIQUE")):
+            db.execute(statement)
+    finally:
+        db.execute(f"PRAGMA threads = {int(before)}")
 
 
 def stored_duplicates(

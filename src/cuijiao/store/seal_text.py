@@ -107,7 +107,8 @@ def _inner(text: str) -> bytes:
 
 
 def _folded(segments: list[_Segment]) -> list[_Segment]:
-    """Constant text joined into a neighbouring table's pieces: fewer pieces a row to join."""
+    """Fewer pieces a row to join: constant text goes into a neighbouring table's pieces,
+    and neighbouring tables of the same codes (a period's label, start and end) become one."""
     merged: list[_Segment] = []
     for segment in segments:
         if isinstance(segment, bytes) and merged and isinstance(merged[-1], bytes):
@@ -117,10 +118,13 @@ def _folded(segments: list[_Segment]) -> list[_Segment]:
     out: list[_Segment] = []
     for i, segment in enumerate(merged):
         after = merged[i + 1] if i + 1 < len(merged) else None
+        last = out[-1] if out else None
         if isinstance(segment, bytes) and isinstance(after, _Table):
             after.pieces = [segment + piece for piece in after.pieces]
-        elif isinstance(segment, bytes) and out and isinstance(out[-1], _Table):
-            out[-1].pieces = [piece + segment for piece in out[-1].pieces]
+        elif isinstance(segment, bytes) and isinstance(last, _Table):
+            last.pieces = [piece + segment for piece in last.pieces]
+        elif isinstance(segment, _Table) and isinstance(last, _Table) and last.codes is segment.codes:
+            last.pieces = [a + b for a, b in zip(last.pieces, segment.pieces, strict=True)]
         else:
             out.append(segment)
     return out
