@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import UNIT_HEADER, write_csv
+from conftest import UNIT_HEADER, write_csv, write_xlsx
 from cuijiao.cli import app
 from cuijiao.errors import InputProblems
 from cuijiao.ingest import csvchunks
@@ -210,3 +210,57 @@ def test_a_row_whose_unit_went_missing_is_refused_at_its_place(tmp_path: Path) -
         workspace.db.close()
     assert side.invoke("import", "charges", str(side.file("ok.csv", [HEADER, *history()]))).exit_code == 0
     assert side.invoke("audit", "verify").exit_code == 0
+
+
+def test_several_files_in_one_import_some_read_by_rows(sides: tuple[Side, Side], tmp_path: Path) -> None:
+    """Ids follow the files' order whichever way each was read; a twin across files is named."""
+    rows = [HEADER, *history()]
+    # one workbook for both sides: openpyxl stamps the time it saves into the file
+    book = write_xlsx(tmp_path / "b.xlsx", [HEADER, *history(UNIT_IDS[60:63]), rows[5]]).read_bytes()
+    seen = []
+    for side in sides:
+        first = side.file("a.csv", rows[:1000])
+        workbook = side.root / "in" / "b.xlsx"
+        workbook.write_bytes(book)
+        last = side.file("c.csv", [HEADER, *rows[1000:]], "utf-8")
+        seen.append(side.seen(side.invoke("import", "charges", str(first), str(workbook), str(last),
+                                          "--skip-invalid")))
+    assert "b.xlsx[Sheet1]:110: 与另一文件第 6 行重复" in seen[1]["err"]
+    assert len(seen[1]["charges"]) == len(history()) + 36 * 3
+    assert seen[0] == seen[1]
+    for side in sides:
+        assert side.invoke("audit", "verify").exit_code == 0
+
+
+def test_a_table_filled_since_it_was_read_is_merged_as_any_other(sides: tuple[Side, Side]) -> None:
+    """The import expected an empty table (foreign keys off for a bulk load), but another
+    import filled it meanwhile: it merges with foreign keys on, as into any table."""
+    rows = [HEADER, *history()]
+    for side in sides:
+        assert side.invoke("import", "charges", str(side.file("first.csv", rows[:500]))).exit_code == 0
+    columns, by_rows = sides
+    with pytest.MonkeyPatch.context() as patch:
+        real, calls = importer_module.bulk.is_empty, []
+
+        def looks_empty(db: sqlite3.Connection, table: Any) -> bool:
+            calls.append(table)
+            return True if len(calls) == 1 else real(db, table)
+
+        patch.setattr(importer_module.bulk, "is_empty", looks_empty)
+        seen_columns = columns.seen(columns.invoke("import", "charges", str(columns.file("all.csv", rows))))
+    assert len(calls) > 1  # it looked again under the write lock
+    seen_rows = by_rows.seen(by_rows.invoke("import", "charges", str(by_rows.file("all.csv", rows))))
+    assert seen_rows["exit"] == 0 and "未变 499" in seen_rows["out"]
+    assert seen_columns == seen_rows
+
+
+def test_two_files_read_in_columns_are_sealed_as_read_back(sides: tuple[Side, Side]) -> None:
+    """The seal of two imports hashed from columns is the one read back (audit verify agrees)."""
+    rows = [HEADER, *history(UNIT_IDS)]
+    seen = []
+    for side in sides:
+        files = [side.file("a.csv", rows[:1234]), side.file("b.csv", [HEADER, *rows[1234:]], "utf-8-sig")]
+        seen.append(side.seen(side.invoke("import", "charges", *map(str, files))))
+        assert side.invoke("audit", "verify").exit_code == 0
+    assert seen[1]["exit"] == 0 and len(seen[1]["charges"]) == len(rows) - 1
+    assert seen[0] == seen[1]
