@@ -86,7 +86,8 @@ def load_staged(db: sqlite3.Connection, table: LedgerTable, first_import_id: int
 # the identity is made in SQL as ChargeParser._identity makes it: c:<unit>\x1f<item>\x1f<period>.
 CHARGE_VALUES = ("unit_id", "item", "period", "period_start", "period_end", "due_date", "amount_fen", "kind",
                  "source_row")
-_CHARGE_KEY = "'c:' || {0} || char(31) || {1} || char(31) || {2}"
+# The separator is a literal in the SQL text: char(31) was called for every row (0.4 s for 3.6 M).
+_CHARGE_KEY = "'c:' || {0} || '\x1f' || {1} || '\x1f' || {2}"
 
 
 def insert_charge_values(db: sqlite3.Connection, rows: npt.NDArray[np.object_], *, import_id: int | None = None,
