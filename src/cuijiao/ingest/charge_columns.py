@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from cuijiao.store.seal_text import Coded, Column, Joined
 Codes = npt.NDArray[np.int32]
 # The code of a 房号 cell that a totals or footer row might hold (charges.row decides).
 _NOT_PLAINLY_A_UNIT = -2
+_ROW_BATCH = 50_000
 
 
 @dataclass
@@ -187,8 +189,11 @@ class ChargeColumnReader:
     # --- rows read by the csv module -------------------------------------------
 
     def _rows(self, rows: Iterator[Row] | Iterable[Row]) -> None:
-        records = [record for line, cells in rows if (record := self.charges.row(line, cells)) is not None]
-        self._append(np.zeros(0, np.int64), [np.zeros(0, np.int32) for _ in CHARGE_FIELDS], records)
+        """Rows one by one, a batch of records at a time (the rest of a file may be millions)."""
+        row, rows = self.charges.row, iter(rows)
+        while batch := list(islice(rows, _ROW_BATCH)):
+            records = [record for line, cells in batch if (record := row(line, cells)) is not None]
+            self._append(np.zeros(0, np.int64), [np.zeros(0, np.int32) for _ in CHARGE_FIELDS], records)
 
     def _append(self, lines: npt.NDArray[np.int64], codes: list[Codes], records: list[Record]) -> None:
         """Add accepted rows and the records of doubtful ones, in line order."""
