@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -191,14 +192,16 @@ class _Importer:
             self.problems.append(Problem(path.name, 0, "", str(exc)))
             return
         report.name, report.encoding, report.sheet = table.name, source.encoding, source.sheet
-        report.sha256, report.size_bytes = _file_digest(path)
         parser = RowParser(table, src, Limits(*self.workspace.settings.cell_limits))
         self._absent[src] = {i for i, name in enumerate(ledger.UNIT_COLUMNS) if name in
                              self.schema.optional and name not in table.columns}
-        try:
-            self._parse_rows(parser, source)
-        except BadInput as exc:  # the file broke off part way: a bad zip member, a runaway cell
-            self.problems.append(Problem(table.name, 0, "", str(exc)))
+        with ThreadPoolExecutor(1) as pool:  # reading and hashing let go of the GIL: hashed while parsed
+            digest = pool.submit(_file_digest, path)
+            try:
+                self._parse_rows(parser, source)
+            except BadInput as exc:  # the file broke off part way: a bad zip member, a runaway cell
+                self.problems.append(Problem(table.name, 0, "", str(exc)))
+            report.sha256, report.size_bytes = digest.result()
         report.rows_read = parser.stats.data_rows
         report.blank_rows = parser.stats.blank_rows
         report.totals_rows = parser.stats.total_rows
