@@ -193,24 +193,59 @@ class Mismatch:
 
 
 def check(db: sqlite3.Connection, seals: Iterator[Digests]) -> tuple[int, list[Mismatch]]:
-    """Compare every import's rows now with the newest seal of them; (imports checked, mismatches)."""
-    newest: dict[tuple[str, int], list[Any]] = {}
-    first: dict[tuple[str, int], list[Any]] = {}
+    """Compare every import's rows now with the newest seal of them; (imports checked, mismatches).
+
+    Each import is digested the way its newest seal digested it — together with the imports that
+    seal covered in the same table — since a digest depends on where its batches fell (see
+    :class:`RowStream`); read as one whole table, a later import's batches fall elsewhere.
+    """
+    newest, first, sealed_with = _read_seals(seals)
+    mismatches = _miscounted(db, first)
+    for table in LEDGER_COLUMNS:
+        present = {row[0] for row in db.execute(f"SELECT DISTINCT import_id FROM {table}")}
+        sealed = {i for t, i in newest if t == table}
+        found = _digests_as_sealed(db, table, {i: sealed_with[(table, i)] for i in sealed})
+        for import_id in sorted(present - sealed):  # rows no seal covers
+            found[import_id] = _digests(db, table, [import_id])[import_id].value()
+        for import_id in sorted(present | sealed):
+            now, seal_value = found.get(import_id, [0, _Digest().value()[1]]), newest.get((table, import_id))
+            if seal_value is None and _legacy(db, import_id, seals_seen=newest):
+                continue
+            if now != seal_value:
+                mismatches.append(Mismatch(table, import_id, seal_value, now))
+    return len({i for _t, i in newest}), mismatches
+
+
+Key = tuple[str, int]  # (ledger table, import id)
+Sealed = dict[Key, list[Any]]  # → [rows, sha256]
+
+
+def _read_seals(seals: Iterator[Digests]) -> tuple[Sealed, Sealed, dict[Key, frozenset[int]]]:
+    """Each import's newest and first sealed digest, and the imports its newest seal digested with it."""
+    newest: Sealed = {}
+    first: Sealed = {}
+    sealed_with: dict[Key, frozenset[int]] = {}
     for digests in seals:
+        together: dict[str, set[int]] = defaultdict(set)
+        for key, tables in digests.items():
+            for table in tables:
+                together[table].add(int(key))
         for key, tables in digests.items():
             for table, value in tables.items():
                 newest[(table, int(key))] = value
                 first.setdefault((table, int(key)), value)
-    mismatches = _miscounted(db, first)
-    for table in LEDGER_COLUMNS:
-        found = {key: digest.value() for key, digest in _digests(db, table, None).items()}
-        for import_id in sorted(set(found) | {i for t, i in newest if t == table}):
-            now, sealed = found.get(import_id, [0, _Digest().value()[1]]), newest.get((table, import_id))
-            if sealed is None and _legacy(db, import_id, seals_seen=newest):
-                continue
-            if now != sealed:
-                mismatches.append(Mismatch(table, import_id, sealed, now))
-    return len({i for _t, i in newest}), mismatches
+                sealed_with[(table, int(key))] = frozenset(together[table])
+    return newest, first, sealed_with
+
+
+def _digests_as_sealed(db: sqlite3.Connection, table: str, groups: dict[int, frozenset[int]]) -> dict[int, list[Any]]:
+    """Import id → its digest now, each read together with the imports its seal read it with."""
+    found: dict[int, list[Any]] = {}
+    for group in set(groups.values()):
+        for import_id, digest in _digests(db, table, group).items():
+            if groups.get(import_id) == group:
+                found[import_id] = digest.value()
+    return found
 
 
 def _miscounted(db: sqlite3.Connection, first: dict[tuple[str, int], list[Any]]) -> list[Mismatch]:
