@@ -369,3 +369,13 @@ def test_a_totals_row_counting_units_in_the_unit_column_is_skipped(cli: Invoke, 
                            sheet="房产资料")
     report = json.loads(cli("--json", "import", "units", str(elsewhere)).output)["files"][0]
     assert report["totals_rows"] == [len(UNITS) + 2]
+
+
+def test_a_twin_across_files_names_the_other_file(cli: Invoke, tmp_path: Path) -> None:
+    header = ["房号", "楼栋", "业主姓名", "联系电话", "建筑面积"]
+    first = write_csv(tmp_path / "一期.csv", [header, ["1-101", "1栋", "张三", "", "80"]])
+    second = write_csv(tmp_path / "二期.csv", [header, ["2-201", "2栋", "李四", "", "80"],
+                                              ["1-101", "1栋", "张三", "", "80"]])
+    result = cli("import", "units", str(first), str(second))
+    assert result.exit_code == 2
+    assert "二期.csv:3" in result.output and "与一期.csv 第 2 行重复" in result.output, result.output

@@ -247,6 +247,10 @@ class _Importer:
         for problem in found:
             by_name[problem.file].rejected.append(problem)
 
+    @property
+    def _names(self) -> list[str]:
+        return [report.name for report in self.reports]
+
     def _staged_problem(self, src: int, line: int, column: str, message: str) -> Problem:
         return Problem(self.reports[src].name, line, column, message)
 
@@ -259,7 +263,8 @@ class _Importer:
             src, line, unit_id = record[0], record[1], record[2]
             if unit_id in seen:
                 first_src, first_line = seen[unit_id]
-                where = f"第 {first_line} 行" if first_src == src else "另一文件"
+                other = "" if first_src == src else f"{self.reports[first_src].name} "
+                where = f"{other}第 {first_line} 行"
                 self.problems.append(self._staged_problem(src, line, "", f"房号“{unit_id}”与{where}重复"))
                 continue
             seen[unit_id] = (src, line)
@@ -313,7 +318,7 @@ class _Importer:
             insert_columns(self.db, columns, src=src)
         ledger.index_staging(self.db, table)
         found = list(self.problems)
-        found += [self._staged_problem(*p) for p in ledger.duplicate_problems(self.db, table)]
+        found += [self._staged_problem(*p) for p in ledger.duplicate_problems(self.db, table, self._names)]
         conflicts = ledger.conflicts(self.db, table)
         if not self.options.replace:
             found += [self._staged_problem(c.src, c.line, "", c.message(table)) for c in conflicts]
@@ -339,7 +344,8 @@ class _Importer:
             bulk.rebuild_indexes(self.db, self._rebuild, sort_threads=threads)
         except sqlite3.IntegrityError:  # two rows of this import share an identity
             twins = bulk.stored_duplicates(self.db, table, self.first_import_id)
-            found += [self._staged_problem(src, line, "", ledger.duplicate_message(table, first_src, src, first_line))
+            found += [self._staged_problem(src, line, "", ledger.duplicate_message(table, first_src, src, first_line,
+                                                                                   self._names))
                       for _id, src, line, first_src, first_line in twins]
             self._fail_or_reject(found)
             bulk.delete_rows(self.db, table, [twin[0] for twin in twins])

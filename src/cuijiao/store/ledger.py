@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -82,8 +82,10 @@ def stage(db: sqlite3.Connection, table: LedgerTable, records: Iterable[tuple[An
     return staged
 
 
-def duplicate_message(table: LedgerTable, first_src: int, src: int, first_line: int) -> str:
-    return f"与{_place(first_src, src, first_line)}重复（同一身份：{_what(table)}）"
+def duplicate_message(table: LedgerTable, first_src: int, src: int, first_line: int,
+                      names: Sequence[str] = ()) -> str:
+    """``names``: the import's file names by source number, to name the other file of a twin."""
+    return f"与{_place(first_src, src, first_line, names)}重复（同一身份：{_what(table)}）"
 
 
 # --- Staging ----------------------------------------------------------------
@@ -94,7 +96,8 @@ def index_staging(db: sqlite3.Connection, table: LedgerTable) -> None:
     db.execute(f"CREATE INDEX IF NOT EXISTS temp.staged_{table.name}_key ON staged_{table.name}(key, src, line)")
 
 
-def duplicate_problems(db: sqlite3.Connection, table: LedgerTable) -> list[StagedProblem]:
+def duplicate_problems(db: sqlite3.Connection, table: LedgerTable,
+                       names: Sequence[str] = ()) -> list[StagedProblem]:
     """Rows whose identity an earlier row of the same import already has."""
     has_duplicates = db.execute(
         f"SELECT 1 FROM {table.staging} GROUP BY key HAVING count(*) > 1 LIMIT 1"
@@ -108,12 +111,15 @@ def duplicate_problems(db: sqlite3.Connection, table: LedgerTable) -> list[Stage
             FROM {table.staging} WINDOW w AS (PARTITION BY key ORDER BY src, line))
         WHERE n > 1 ORDER BY src, line
     """
-    return [(src, line, "", duplicate_message(table, first_src, src, first_line))
+    return [(src, line, "", duplicate_message(table, first_src, src, first_line, names))
             for src, line, first_src, first_line in db.execute(sql)]
 
 
-def _place(first_src: int, src: int, first_line: int) -> str:
-    return f"第 {first_line} 行" if first_src == src else f"另一文件第 {first_line} 行"
+def _place(first_src: int, src: int, first_line: int, names: Sequence[str] = ()) -> str:
+    if first_src == src:
+        return f"第 {first_line} 行"
+    other = names[first_src] if 0 <= first_src < len(names) else "另一文件"
+    return f"{other} 第 {first_line} 行"
 
 
 def _what(table: LedgerTable) -> str:
