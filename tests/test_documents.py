@@ -6,11 +6,13 @@ import csv
 import hashlib
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import docx
 import pytest
+from docx.document import Document as DocxDocument
 from docx.oxml.ns import qn
 from typer.testing import CliRunner
 
@@ -187,6 +189,17 @@ def test_the_exported_readme_is_in_chinese_and_lists_every_variable(estate: Path
         assert tag in text
 
 
+def _checked(estate: Path, tmp_path: Path, edit: Callable[[DocxDocument], object]) -> tuple[int, str]:
+    """``templates check`` after the clerk edits the exported 催缴函 in Word (``edit``) and puts it back."""
+    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
+    document = docx.Document(str(tmp_path / "t" / "stage3_demand.docx"))
+    edit(document)
+    override = estate / "templates" / "notices"
+    override.mkdir(parents=True, exist_ok=True)
+    document.save(str(override / "stage3_demand.docx"))
+    return run_cli("-w", str(estate), "templates", "check")
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("逾期不缴将停水停电。", "停水"),
     ("欠费业主名单将在公告栏公示。", "公示"),
@@ -203,13 +216,7 @@ def test_the_exported_readme_is_in_chinese_and_lists_every_variable(estate: Path
 ])
 def test_check_rejects_forbidden_threats_unknown_names_and_bad_jinja(estate: Path, tmp_path: Path, text: str,
                                                                     expected: str) -> None:
-    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
-    document = docx.Document(str(tmp_path / "t" / "stage3_demand.docx"))
-    document.add_paragraph(text)
-    override = estate / "templates" / "notices"
-    override.mkdir(parents=True, exist_ok=True)
-    document.save(str(override / "stage3_demand.docx"))
-    code, output = run_cli("-w", str(estate), "templates", "check")
+    code, output = _checked(estate, tmp_path, lambda document: document.add_paragraph(text))
     assert code == 1, output
     assert "模板 stage3_demand" in output and expected in output and "段" in output, output
 
@@ -217,29 +224,23 @@ def test_check_rejects_forbidden_threats_unknown_names_and_bad_jinja(estate: Pat
 @pytest.mark.parametrize("text", ["滞纳金按每日万分之五计收。", "每日千分之三的滞纳金。", "滞纳金每日0.3%。",
                                   "每月10日前缴清，金额100%按账单。"])
 def test_check_lets_a_usual_late_fee_and_other_percentages_pass(estate: Path, tmp_path: Path, text: str) -> None:
-    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
-    document = docx.Document(str(tmp_path / "t" / "stage3_demand.docx"))
-    document.add_paragraph(text)
-    override = estate / "templates" / "notices"
-    override.mkdir(parents=True, exist_ok=True)
-    document.save(str(override / "stage3_demand.docx"))
-    code, output = run_cli("-w", str(estate), "templates", "check")
+    code, output = _checked(estate, tmp_path, lambda document: document.add_paragraph(text))
     assert code == 0, output
 
 
 @pytest.mark.parametrize("tag", ["{% if %}", "{{ owner.nickname }}", "{{ total ＞ 0 }}", "{% if total %}"])
 def test_check_names_the_paragraph_word_shows_and_says_it_in_chinese(estate: Path, tmp_path: Path, tag: str) -> None:
-    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
-    document = docx.Document(str(tmp_path / "t" / "stage3_demand.docx"))
-    target = next(p for p in document.paragraphs[6:] if len(p.text) > 12 and "{" not in p.text)
-    opening = target.text[:12]
-    target.add_run(" " + tag)
-    # Counted as Word counts them: every paragraph of the body in order, table cells included.
-    number = list(document.element.body.iter(qn("w:p"))).index(target._p) + 1
-    override = estate / "templates" / "notices"
-    override.mkdir(parents=True, exist_ok=True)
-    document.save(str(override / "stage3_demand.docx"))
-    code, output = run_cli("-w", str(estate), "templates", "check")
+    edited: dict[str, object] = {}
+
+    def edit(document: DocxDocument) -> None:
+        target = next(p for p in document.paragraphs[6:] if len(p.text) > 12 and "{" not in p.text)
+        edited["opening"] = target.text[:12]
+        target.add_run(" " + tag)
+        # Counted as Word counts them: every paragraph of the body in order, table cells included.
+        edited["number"] = list(document.element.body.iter(qn("w:p"))).index(target._p) + 1
+
+    code, output = _checked(estate, tmp_path, edit)
+    opening, number = edited["opening"], edited["number"]
     assert code == 1 and f"第 {number} 段" in output, output
     if "nickname" not in tag:
         assert opening in output and not re.search(r"[Ee]xpected|unexpected|token|[Uu]nknown", output), output
