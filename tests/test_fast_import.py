@@ -225,7 +225,7 @@ def test_several_files_in_one_import_some_read_by_rows(sides: tuple[Side, Side],
         last = side.file("c.csv", [HEADER, *rows[1000:]], "utf-8")
         seen.append(side.seen(side.invoke("import", "charges", str(first), str(workbook), str(last),
                                           "--skip-invalid")))
-    assert "b.xlsx[Sheet1]:110: 与 a.csv 第 6 行重复" in seen[1]["err"]
+    assert "b.xlsx[Sheet1]:110: 与a.csv 第 6 行重复" in seen[1]["err"]
     assert len(seen[1]["charges"]) == len(history()) + 36 * 3
     assert seen[0] == seen[1]
     for side in sides:
