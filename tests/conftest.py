@@ -60,6 +60,12 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[object]], *, title_rows: int 
     return path
 
 
+def invoke_parts(*args: str) -> tuple[int, str, str]:
+    """Run cuijiao in-process as a clerk would: (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
 @pytest.fixture
 def workspace_dir(tmp_path: Path) -> Path:
     root = tmp_path / "ws"

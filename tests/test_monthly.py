@@ -12,20 +12,14 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from typer.testing import CliRunner
 
 from conftest import UNIT_HEADER, UNITS, write_csv
-from cuijiao.cli import app
+from conftest import invoke_parts as _cli
 from cuijiao.reports.charts import INSTALL_HINT, find_cjk_font
 from cuijiao.sample import EstateSpec, write_estate
 from cuijiao.workspace import init_workspace, open_workspace
 
 SMALL = EstateSpec(units=24, months=18)
-
-
-def _cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import docx
 import pytest
-from typer.testing import CliRunner
 
+from conftest import invoke_parts as _cli
 from conftest import write_csv
-from cuijiao.cli import app
 from cuijiao.phones import mobile_numbers
-from cuijiao.workspace import init_workspace
 
 AS_OF = "2026-11-25"
 # Every unit owes one charge 20 days overdue: a stage-1 reminder, which sms.csv texts.
@@ -31,17 +29,9 @@ CHARGES = [["房号", "收费项目", "所属期间", "应缴日期", "应收金
            *([unit, "物业服务费", "2026-10", "2026-11-05", "325.04"] for unit in PHONES)]
 
 
-def _cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    init_workspace(root, {"name": "翠湖物业服务有限公司", "address": "翠湖路1号", "phone": "0571-88880000"},
-                   estate="翠湖花园").close()
-    return root
+def root(workspace_dir: Path) -> Path:
+    return workspace_dir  # a workspace with what every letter prints
 
 
 def _sms_rows(folder: Path) -> list[dict[str, str]]:
