@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from cuijiao.ingest import cells as parse
 from cuijiao.ingest import csvchunks
@@ -140,6 +139,8 @@ class ChargeColumnReader:
     # --- a chunk read by pandas ------------------------------------------------
 
     def _chunk(self, lines: Lines) -> None:
+        import pandas as pd  # noqa: PLC0415 - imported once a chunk exists (csvchunks.py)
+
         cells = [_Distinct(*pd.factorize(lines.columns[index])) for index in self.wanted]
         for f, column in enumerate(cells):
             column.value_codes = self._value_codes(f, column.uniques)

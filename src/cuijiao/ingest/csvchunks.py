@@ -28,7 +28,6 @@ from typing import cast
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from cuijiao.ingest.readers import Row, csv_rows
 
@@ -132,6 +131,8 @@ def _lines(chunk: bytes, encoding: str, delimiter: str, line: int, wanted: list[
     # enough for every wanted column, goes first (a shorter row then reads as "" cells,
     # a longer one is cut, as the importer reads them), and its row is dropped.
     width = max(wanted) + 1
+    import pandas as pd  # noqa: PLC0415 - 0.15 s to import: only a large charges CSV pays it, not every command
+
     try:
         frame = pd.read_csv(
             io.BytesIO(delimiter.encode() * (width - 1) + b"\n" + text), sep=delimiter, header=None,
