@@ -379,3 +379,17 @@ def test_a_twin_across_files_names_the_other_file(cli: Invoke, tmp_path: Path) -
     result = cli("import", "units", str(first), str(second))
     assert result.exit_code == 2
     assert "二期.csv:3" in result.output and "与一期.csv 第 2 行重复" in result.output, result.output
+
+
+def test_a_file_that_cannot_be_read_does_not_hide_the_other_files_problems(with_units: Invoke,
+                                                                          tmp_path: Path) -> None:
+    assert with_units("import", "charges", str(charges_file(tmp_path))).exit_code == 0
+    orphan = charges_file(tmp_path, [["1-102", "物业费", "2025-09", "2025-09-10", "-10"]], "orphan.csv")
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes("房号,收费项目,所属期间,应缴日期,应收金额\n".encode("gb18030")
+                      + "1-101,物业费,2025-05,2025-05-10,100\n".encode("gb18030")
+                      + "1-101,停车费,2025-05,2025-05-10,100\n".encode())
+    result = with_units("import", "charges", str(orphan), str(mixed))
+    assert result.exit_code == 2
+    assert "orphan.csv:2: 负数金额是减免/红冲，但没有找到要冲减的应收" in result.stderr, result.stderr
+    assert "mixed.csv:3: 文件混用了两种编码" in result.stderr, result.stderr

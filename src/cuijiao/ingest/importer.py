@@ -236,13 +236,14 @@ class _Importer:
     # --- checking -------------------------------------------------------------
 
     def _fail_or_reject(self, found: list[Problem]) -> None:
-        """Strict: every problem listed, nothing imported. Else: reject those rows."""
-        file_level = [p for p in found if p.row == 0]
-        if file_level:
-            raise InputProblems(sorted(dict.fromkeys([*self.deferred, *found]), key=_problem_order))
+        """Strict: every problem listed, nothing imported — a file that cannot be read too, after the
+        other files' checks (adjustments, conflicts) have run. Else: reject those rows; a file that
+        cannot be read has no row to reject, so the import stops at once."""
         if not self.options.skip_invalid:
             self.deferred.extend(found)
             return
+        if any(p.row == 0 for p in found):
+            raise InputProblems(sorted(dict.fromkeys([*self.deferred, *found]), key=_problem_order))
         by_name = {report.name: report for report in self.reports}
         for problem in found:
             by_name[problem.file].rejected.append(problem)
