@@ -85,11 +85,17 @@ def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = 
     return plans
 
 
+def collection_after(workspace: Workspace, as_of: date) -> date | None:
+    """The day of the last recorded collection step when it is after ``as_of``, else None."""
+    latest = latest_collection_day(workspace.db)
+    return latest if latest is not None and as_of < latest else None
+
+
 def require_not_before_collection(workspace: Workspace, as_of: date) -> None:
     """Cases and notices only move forward in time: a plan as of a day before the last recorded step
     would close cases before they opened and repeat stages already issued."""
-    latest = latest_collection_day(workspace.db)
-    if latest is not None and as_of < latest:
+    latest = collection_after(workspace, as_of)
+    if latest is not None:
         raise BadInput(f"--as-of {as_of.isoformat()} 早于已记录的最近一次催缴（{latest.isoformat()}）："
                        f"案件和通知只能按日期向后推进，请用不早于 {latest.isoformat()} 的日期；"
                        "当时的欠费可用 aging / unit 查看")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from cuijiao.aging import AgingReport
 from cuijiao.arrears import aging_report
-from cuijiao.collection import plan_estate, require_not_before_collection
+from cuijiao.collection import collection_after, plan_estate, require_not_before_collection
 from cuijiao.documents.batch import issue_and_render
 from cuijiao.documents.context import check_company, company_from
 from cuijiao.documents.lint import refuse_failing_templates
@@ -50,7 +50,7 @@ from cuijiao.store.audit import (
 )
 from cuijiao.store.db import transaction
 from cuijiao.store.lock import workspace_lock
-from cuijiao.store.notices import StoredNotice, latest_collection_day
+from cuijiao.store.notices import StoredNotice
 from cuijiao.workspace import Workspace, open_workspace
 
 RUN_COMMAND = "run"
@@ -203,7 +203,9 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
 
     # A template that fails `templates check`, or settings a letter needs, stop the run before it changes anything.
     check_letters(workspace)
-    if not options.force:  # before the inbox: a refused run imports nothing
+    # Before the inbox: a refused run imports nothing; a forced one only imports and reports.
+    latest = collection_after(workspace, as_of)
+    if latest is not None and not options.force:
         require_not_before_collection(workspace, as_of)
 
     step("导入收件箱")
@@ -221,8 +223,7 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
     result.overdue_fen, result.owing_units = report.total.overdue_fen, report.total.owing_units
     log.write(f"账龄：欠费 {result.owing_units} 户，合计 {format_yuan(result.overdue_fen, grouping=True)} 元")
 
-    latest = latest_collection_day(workspace.db)
-    if latest is not None and as_of < latest:  # forced: cases and notices never move back in time
+    if latest is not None:  # forced: cases and notices never move back in time
         note = f"截至日早于已记录的最近一次催缴（{latest.isoformat()}）：本次只导入和写报表，不分群、不发通知"
         result.notes.append(note)
         log.write(note)
