@@ -27,7 +27,7 @@ from typing import Any
 from cuijiao.collection import issue_notices
 from cuijiao.documents.callsheet import CallRow, call_sheet
 from cuijiao.documents.context import Company, check_company, company_from, letter_context
-from cuijiao.documents.facts import LetterFacts, letter_facts
+from cuijiao.documents.facts import LetterFacts, LetterReader
 from cuijiao.documents.lint import refuse_failing_templates
 from cuijiao.documents.manifest import manifest_csv
 from cuijiao.documents.merge import merge_letters
@@ -105,9 +105,10 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
     folder = out_dir if out_dir is not None else workspace.out_dir / f"{as_of.isoformat()}_{run.id}"
     calls: dict[str, list[CallRow]] = {}
     texts: list[Text] = []
+    reader = LetterReader(workspace)  # the kept allocation and the outcomes, read once for every chunk
     for chunk in _chunks(pending, CHUNK):
         jobs = []
-        for facts in letter_facts(workspace, chunk):
+        for facts in reader.facts(chunk):
             job = _job(facts, company, library, folder, result)
             if job is not None:
                 jobs.append(job)
@@ -120,8 +121,8 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
         if jobs and result.out_dir is None:
             private_dir(folder)  # owners' names, phones and debts: 0700
             result.out_dir = folder
-        written = _render_jobs(workspace.root, jobs, len(pending))
-        _record(workspace, run, written, jobs)
+        written = _render_jobs(workspace.root, jobs, len(pending), library)
+        _record(workspace, run, written, jobs, library)
         result.letters.extend(written)
     if result.letters:
         _run_files(workspace, run, result, calls, texts, company)
@@ -186,11 +187,10 @@ def render_pool(root: Path) -> ProcessPoolExecutor:
     return pool
 
 
-def _render_jobs(root: Path, jobs: list[Job], total: int) -> list[Written]:
+def _render_jobs(root: Path, jobs: list[Job], total: int, library: Library) -> list[Written]:
     if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         hashes = list(render_pool(root).map(_render_in_worker, [(n, p, c) for n, p, c, _ in jobs], chunksize=16))
     else:
-        library = Library(root)
         hashes = [render_one(library, n, p, c) for n, p, c, _ in jobs]
     sync_files([Path(p) for _, p, _, _ in jobs])  # durable before their hashes are recorded
     return [Written(Path(p), sha, n.unit_id, n.notice_no, n.stage, n.amount_fen)
@@ -206,8 +206,7 @@ def context_hash(context: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(context).encode()).hexdigest()
 
 
-def _record(workspace: Workspace, run: Run, written: list[Written], jobs: list[Job]) -> None:
-    library = Library(workspace.root)
+def _record(workspace: Workspace, run: Run, written: list[Written], jobs: list[Job], library: Library) -> None:
     with transaction(workspace.db):
         for letter, (name, _path, context, notice) in zip(written, jobs, strict=True):
             append_event(workspace.db, run.id, "notice.render", {

@@ -13,10 +13,15 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
-from cuijiao.aging import Buckets, natural_key, position
-from cuijiao.limitation import RestDays, clocks
-from cuijiao.outcomes import standing
+from cuijiao.aging import Buckets, UnitLedger, natural_key, position
+from cuijiao.allocated import AllocatedEstate
+from cuijiao.allocation import Charge
+from cuijiao.arrears import allocated_estate
+from cuijiao.kept_facts import UnitFacts, unit_facts
+from cuijiao.limitation import RestDays, clocks, paid_clock_end
+from cuijiao.outcomes import Outcome, standing
 from cuijiao.stages import STAGE_NAMES
 from cuijiao.store.notices import StoredNotice, notice
 from cuijiao.store.outcomes import outcomes_by_unit
@@ -93,71 +98,195 @@ def _owners(db: sqlite3.Connection, unit_ids: Iterable[str]) -> dict[str, Owner]
     return {r[0]: Owner(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5]))) for r in rows}
 
 
-def _history(db: sqlite3.Connection, case_id: int, before: StoredNotice) -> tuple[Earlier, ...]:
-    found = []
-    for no, stage, issued, deadline, amount in db.execute(
-            "SELECT notice_no, stage, issued_on, deadline, amount_fen FROM notices WHERE case_id = ?"
-            " AND notice_no != ? AND issued_on <= ? ORDER BY issued_on, notice_no",
-            (case_id, before.notice_no, before.issued_on.isoformat())):
-        delivered = tuple(Delivery(date.fromisoformat(d), m, s or "", r or "", e or "") for d, m, s, r, e in
-                          db.execute("SELECT delivered_on, method, signer, relation, evidence FROM deliveries"
-                                     " WHERE notice_no = ? ORDER BY delivered_on, id", (no,)))
-        found.append(Earlier(no, stage, date.fromisoformat(issued), date.fromisoformat(deadline) if deadline else None,
-                             amount, delivered))
-    return tuple(found)
+class _CaseNotice(NamedTuple):
+    notice_no: str
+    case_id: int
+    stage: int
+    issued_on: str
+    deadline: str | None
+    amount_fen: int
+    segment: str
+    approved_by: str | None
 
 
-def _siblings(db: sqlite3.Connection, owners: Iterable[Owner]) -> dict[str, list[str]]:
-    """Unit → every unit of the same developer (one query per developer, not per letter)."""
-    developers = {owner.name for owner in owners if "开发商" in owner.tags}
-    held: dict[str, list[str]] = {name: [] for name in developers}
-    for name, unit_id in db.execute(
-            "SELECT owner_name, unit_id FROM units WHERE owner_name IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted(developers), ensure_ascii=False),)):
-        held[name].append(unit_id)
-    for units in held.values():
-        units.sort(key=natural_key)  # as a person lists them: 1-1-99, 1-1-101, 1-1-1002
-    return {owner.unit_id: held.get(owner.name, []) for owner in owners}
+class _Cases:
+    """The notices of the given cases and their deliveries, read in two queries for a whole chunk."""
+
+    def __init__(self, db: sqlite3.Connection, case_ids: Iterable[int]) -> None:
+        self.notices: dict[int, list[_CaseNotice]] = {}
+        self.by_no: dict[str, _CaseNotice] = {}
+        for row in db.execute(
+                "SELECT notice_no, case_id, stage, issued_on, deadline, amount_fen, segment, approved_by"
+                " FROM notices WHERE case_id IN (SELECT value FROM json_each(?)) ORDER BY issued_on, notice_no",
+                (json.dumps(sorted(set(case_ids))),)):
+            found = _CaseNotice(*row)
+            self.notices.setdefault(found.case_id, []).append(found)
+            self.by_no[found.notice_no] = found
+        self.deliveries: dict[str, list[Delivery]] = {}
+        for no, day, method, signer, relation, evidence in db.execute(
+                "SELECT notice_no, delivered_on, method, signer, relation, evidence FROM deliveries"
+                " WHERE notice_no IN (SELECT value FROM json_each(?)) ORDER BY delivered_on, id",
+                (json.dumps(sorted(self.by_no), ensure_ascii=False),)):
+            self.deliveries.setdefault(no, []).append(
+                Delivery(date.fromisoformat(day), method, signer or "", relation or "", evidence or ""))
+
+    def segment(self, notice_no: str) -> tuple[str, str | None]:
+        found = self.by_no.get(notice_no)
+        return (str(found.segment), found.approved_by) if found else ("", None)
+
+    def history(self, before: StoredNotice) -> tuple[Earlier, ...]:
+        """The case's notices issued up to ``before``'s day, itself left out, in issue order."""
+        day = before.issued_on.isoformat()
+        return tuple(Earlier(n.notice_no, n.stage, date.fromisoformat(n.issued_on),
+                             date.fromisoformat(n.deadline) if n.deadline else None, n.amount_fen,
+                             tuple(self.deliveries.get(n.notice_no, ())))
+                     for n in self.notices.get(before.case_id, ())
+                     if n.notice_no != before.notice_no and n.issued_on <= day)
 
 
-def letter_facts(workspace: Workspace, notices: list[StoredNotice]) -> Iterator[LetterFacts]:
-    """The facts of each notice, in the order given (read in one pass per call)."""
-    db, settings = workspace.db, workspace.settings
-    buckets = Buckets(settings.aging_buckets)
-    rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
-    owners = _owners(db, {n.unit_id for n in notices})
-    siblings = _siblings(db, owners.values())
-    wanted = {n.unit_id for n in notices} | {u for units in siblings.values() for u in units}
-    ledgers = {ledger.unit_id: ledger for ledger in unit_ledgers(db, NamedUnits(tuple(sorted(wanted))))}
-    recorded = outcomes_by_unit(db)
-    overdue: dict[tuple[str, date], int] = {}  # a developer's units, aged once per day, not once per letter
+def _siblings(db: sqlite3.Connection, owners: Iterable[Owner], held: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Unit → every unit of the same developer; ``held`` keeps each developer's units for the next chunk."""
+    developers = {owner.name for owner in owners if "开发商" in owner.tags} - held.keys()
+    if developers:
+        found: dict[str, list[str]] = {name: [] for name in developers}
+        for name, unit_id in db.execute(
+                "SELECT owner_name, unit_id FROM units WHERE owner_name IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(developers), ensure_ascii=False),)):
+            found[name].append(unit_id)
+        for name, units in found.items():
+            held[name] = sorted(units, key=natural_key)  # as a person lists them: 1-1-99, 1-1-101, 1-1-1002
+    return {owner.unit_id: held[owner.name] if "开发商" in owner.tags else [] for owner in owners}
 
-    def overdue_fen(unit_id: str, on: date) -> int:
-        if (unit_id, on) not in overdue:
-            overdue[unit_id, on] = position(ledgers[unit_id], on, buckets).overdue_fen
-        return overdue[unit_id, on]
 
-    for stored in notices:
-        ledger = ledgers[stored.unit_id]
-        unit = position(ledger, stored.issued_on, buckets)
-        outcomes = recorded.get(stored.unit_id, [])
-        ends = {clock.charge.id: clock.ends for clock in clocks(unit, outcomes, rest_days)}
+class LetterReader:
+    """The facts of a batch's notices, read chunk by chunk with what the batch shares read once.
+
+    A unit's owed lines and each line's limitation date come from the kept
+    allocation (:mod:`cuijiao.kept_facts`) where it answers the unit exactly on
+    the notice's day and nothing is recorded about the unit (no outcome: its
+    only limitation interruptions are payments); every other unit is read and
+    allocated afresh, as ``kept=False`` does for all (a single reprint, where
+    loading the estate's columns would cost more than one unit's ledger).
+    Both give the same facts (tests/test_letter_facts.py compares them).
+    """
+
+    def __init__(self, workspace: Workspace, *, kept: bool = True) -> None:
+        settings = workspace.settings
+        self.workspace, self.kept = workspace, kept
+        self.buckets = Buckets(settings.aging_buckets)
+        self.rest_days = RestDays(settings.extra_holidays, settings.extra_workdays)
+        self.recorded = outcomes_by_unit(workspace.db)
+        self._estate: AllocatedEstate | None = None
+        self._index: dict[str, int] = {}
+        self._days: dict[date, UnitFacts] = {}
+        self._developers: dict[str, list[str]] = {}  # developer → its units, in natural order
+
+    def facts(self, notices: list[StoredNotice]) -> Iterator[LetterFacts]:
+        """The facts of each notice, in the order given."""
+        db = self.workspace.db
+        owners = _owners(db, {n.unit_id for n in notices})
+        siblings = _siblings(db, owners.values(), self._developers)
+        cases = _Cases(db, {n.case_id for n in notices})
+        asked = {(n.unit_id, n.issued_on) for n in notices}
+        asked |= {(u, n.issued_on) for n in notices for u in siblings[n.unit_id]}
+        exact = {unit_id for unit_id, day in asked if self._day_facts(unit_id, day) is None}
+        ledgers = ({ledger.unit_id: ledger for ledger in unit_ledgers(db, NamedUnits(tuple(sorted(exact))))}
+                   if exact else {})
+        overdue: dict[tuple[str, date], int | None] = {}  # a developer's units, once per day, not per letter
+
+        def overdue_fen(unit_id: str, on: date) -> int | None:
+            if (unit_id, on) not in overdue:
+                overdue[unit_id, on] = self._overdue_fen(unit_id, on, ledgers)
+            return overdue[unit_id, on]
+
+        for stored in notices:
+            unit_id, on = stored.unit_id, stored.issued_on
+            outcomes = self.recorded.get(unit_id, [])
+            lines = self._lines(stored, ledgers)
+            dispute = self._dispute(stored, outcomes, ledgers)
+            calls = [o for o in outcomes if o.kind.value == "call" and o.on <= on]
+            last = f"{calls[-1].on.isoformat()} {calls[-1].detail.get('outcome', '')}".strip() if calls else ""
+            sibling_rows = tuple((u, fen) for u in siblings[unit_id] if (fen := overdue_fen(u, on)) is not None)
+            segment, approved_by = cases.segment(stored.notice_no)
+            yield LetterFacts(stored, segment, approved_by, owners[unit_id], lines, cases.history(stored),
+                              dispute, sibling_rows, last, len(calls))
+
+    # -- the kept allocation -------------------------------------------------
+
+    def _day_facts(self, unit_id: str, on: date) -> UnitFacts | None:
+        """The kept facts of ``on`` when they answer ``unit_id`` exactly and nothing is recorded about it."""
+        if not self.kept or unit_id in self.recorded:
+            return None
+        if self._estate is None:
+            self._estate = allocated_estate(self.workspace)
+            self._index = {u: k for k, u in enumerate(self._estate.unit_ids)}
+        unit = self._index.get(unit_id)
+        if unit is None:
+            return None
+        facts = self._days.get(on)
+        if facts is None:
+            facts = self._days[on] = unit_facts(self._estate, on)
+        return None if facts.elsewhere[unit] else facts
+
+    def _kept_lines(self, facts: UnitFacts, stored: StoredNotice) -> tuple[Line, ...]:
+        estate, unit, day = facts.estate, self._index[stored.unit_id], stored.issued_on.toordinal()
+        first, stop = int(facts.charge_from[unit]), int(facts.charge_from[unit + 1])
+        row_of = {charge_id: first + k for k, charge_id in enumerate(estate.charge_id[first:stop].tolist())}
+        rows = [row_of[c] for c in stored.charge_ids if c in row_of and estate.charge_billed[row_of[c]] <= day]
+        app_first, app_stop = int(facts.app_from[unit]), int(facts.app_from[unit + 1])
+        paid_days: dict[int, list[date]] = {row: [] for row in rows}
+        for row, paid_on in zip(estate.app_charge[app_first:app_stop].tolist(),
+                                estate.app_paid_on[app_first:app_stop].tolist(), strict=True):
+            if row in paid_days and paid_on <= day:
+                paid_days[row].append(date.fromordinal(paid_on))
+        lines = []
+        for row in rows:
+            charge = Charge(int(estate.charge_id[row]), estate.items[estate.charge_item[row]],
+                            estate.periods[estate.charge_period[row]], date.fromordinal(int(estate.charge_due[row])),
+                            int(estate.charge_amount[row]))
+            owed = int(facts.owed[row])
+            ends = paid_clock_end(charge, owed, paid_days[row], stored.issued_on, self.rest_days)
+            lines.append(Line(charge.item, charge.period, charge.due_date, owed, ends))
+        return tuple(sorted(lines, key=lambda line: (line.due_date, line.item, line.period)))
+
+    # -- either way ------------------------------------------------------------
+
+    def _lines(self, stored: StoredNotice, ledgers: dict[str, UnitLedger]) -> tuple[Line, ...]:
+        facts = self._day_facts(stored.unit_id, stored.issued_on)
+        if facts is not None:
+            return self._kept_lines(facts, stored)
+        unit = position(ledgers[stored.unit_id], stored.issued_on, self.buckets)
+        ends = {clock.charge.id: clock.ends
+                for clock in clocks(unit, self.recorded.get(stored.unit_id, []), self.rest_days)}
         by_id = {c.id: c for c in unit.charges}
-        lines = tuple(Line(c.item, c.period, c.due_date, unit.allocation.owed[c.id], ends.get(c.id))
-                      for c in sorted((by_id[i] for i in stored.charge_ids if i in by_id),
-                                      key=lambda c: (c.due_date, c.item, c.period)))
+        return tuple(Line(c.item, c.period, c.due_date, unit.allocation.owed[c.id], ends.get(c.id))
+                     for c in sorted((by_id[i] for i in stored.charge_ids if i in by_id),
+                                     key=lambda c: (c.due_date, c.item, c.period)))
+
+    def _dispute(self, stored: StoredNotice, outcomes: list[Outcome],
+                 ledgers: dict[str, UnitLedger]) -> tuple[date, str] | None:
+        if not outcomes:
+            return None
+        unit = position(ledgers[stored.unit_id], stored.issued_on, self.buckets)
         now = standing(outcomes, unit.payments, stored.issued_on)
-        dispute = (now.open_dispute.on, str(now.open_dispute.detail.get("reason", ""))) if now.open_dispute else None
-        segment, approved_by = notice_segment(db, stored.notice_no)
-        calls = [o for o in outcomes if o.kind.value == "call" and o.on <= stored.issued_on]
-        last = f"{calls[-1].on.isoformat()} {calls[-1].detail.get('outcome', '')}".strip() if calls else ""
-        sibling_rows = tuple((u, overdue_fen(u, stored.issued_on)) for u in siblings[stored.unit_id] if u in ledgers)
-        yield LetterFacts(stored, segment, approved_by, owners[stored.unit_id], lines,
-                          _history(db, stored.case_id, stored), dispute, sibling_rows, last, len(calls))
+        return (now.open_dispute.on, str(now.open_dispute.detail.get("reason", ""))) if now.open_dispute else None
+
+    def _overdue_fen(self, unit_id: str, on: date, ledgers: dict[str, UnitLedger]) -> int | None:
+        facts = self._day_facts(unit_id, on)
+        if facts is not None:
+            return int(facts.overdue_fen[self._index[unit_id]])
+        if unit_id not in ledgers:
+            return None
+        return position(ledgers[unit_id], on, self.buckets).overdue_fen
+
+
+def letter_facts(workspace: Workspace, notices: list[StoredNotice], *, kept: bool = True) -> Iterator[LetterFacts]:
+    """The facts of each notice, in the order given (see :class:`LetterReader`)."""
+    return LetterReader(workspace, kept=kept).facts(notices)
 
 
 def one_notice(workspace: Workspace, notice_no: str) -> LetterFacts | None:
     stored = notice(workspace.db, notice_no)
     if stored is None:
         return None
-    return next(letter_facts(workspace, [stored]))
+    return next(letter_facts(workspace, [stored], kept=False))

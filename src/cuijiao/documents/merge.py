@@ -31,6 +31,21 @@ _HEADER_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationsh
 _PER_LETTER = ("header", "footer", "image", "hyperlink")
 _CT_HEADER = "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"
 _CT_FOOTER = "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"
+# Deflate's fastest level: on 5,000 of a month's letters level 6 took 2.5 s against 2.2 s for a print
+# file a fifth smaller (12 MiB against 15); the batch waits for this file, the printer does not mind.
+LEVEL = 1
+
+
+def _document_root(letter: zipfile.ZipFile) -> str:
+    """``word/document.xml`` up to ``<w:body``: the namespaces, without inflating the whole body."""
+    head = b""
+    with letter.open("word/document.xml") as stream:
+        while b"<w:body" not in head:
+            block = stream.read(4096)
+            if not block:
+                raise ValueError("word/document.xml has no <w:body>")
+            head += block
+    return head[:head.index(b"<w:body")].decode("utf-8")
 
 
 def _rels(xml: str) -> list[dict[str, str]]:
@@ -68,18 +83,17 @@ class _Merge:
     def copy_part(self, letter: zipfile.ZipFile, target: str, new_name: str) -> None:
         """A header or footer (and its images) as a part of this letter's own."""
         part = letter.read("word/" + target).replace(b'w:instr="NUMPAGES"', b'w:instr="SECTIONPAGES"')
-        self.out.writestr("word/" + new_name, part, zipfile.ZIP_DEFLATED)
+        self.out.writestr("word/" + new_name, part, zipfile.ZIP_DEFLATED, LEVEL)
         rels_name = f"word/_rels/{Path(target).name}.rels"
         if rels_name in letter.namelist():
             rels = _rels(letter.read(rels_name).decode("utf-8"))
             for rel in rels:
                 if rel["Type"].endswith("/image") and rel.get("TargetMode") != "External":
                     rel["Target"] = self.copy_media(letter, rel["Target"])
-            self.out.writestr(f"word/_rels/{new_name}.rels", _rels_xml(rels), zipfile.ZIP_DEFLATED)
+            self.out.writestr(f"word/_rels/{new_name}.rels", _rels_xml(rels), zipfile.ZIP_DEFLATED, LEVEL)
 
     def first_pass(self, index: int, letter: zipfile.ZipFile) -> None:
-        document = letter.read("word/document.xml").decode("utf-8")
-        root = document[:document.index("<w:body")]
+        root = _document_root(letter)
         self.namespaces.update(dict(_NS.findall(root)))
         for match in _IGNORABLE.finditer(root):
             self.ignorable.update(dict.fromkeys(match.group(1).split()))
@@ -111,7 +125,7 @@ class _Merge:
 
 def merge_letters(paths: Sequence[Path], target: Path) -> None:
     """Write ``target`` (a temp name the caller renames) from the letter files, in order."""
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=LEVEL) as out:
         merge = _Merge(out)
         for index, path in enumerate(paths):
             with zipfile.ZipFile(path) as letter:
