@@ -17,11 +17,12 @@ completes it here (:func:`complete_run_folders`) with the same logic.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from cuijiao.documents.batch import IssueResult, _call_row, _job, _run_files, prepare
 from cuijiao.documents.callsheet import CallRow
+from cuijiao.documents.context import deadline_of
 from cuijiao.documents.facts import letter_facts
 from cuijiao.documents.manifest import listed_files
 from cuijiao.documents.output import Written, file_sha256
@@ -62,16 +63,13 @@ def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Pat
     calls: dict[str, list[CallRow]] = {}
     texts: list[Text] = []
     for facts in letter_facts(workspace, notices):
-        job = _job(facts, company, library, folder, result)
-        if job is None:
+        if _job(facts, library, folder, result) is None:
             continue
-        notice, context = facts.notice, job[2]
-        calls.setdefault(facts.segment, []).append(_call_row(facts, context))
+        notice = facts.notice
+        calls.setdefault(facts.segment, []).append(_call_row(facts))
         if notice.stage == 1:
-            # As documents.batch does: a reminder carries no deadline of its own.
             texts.append(Text(facts.owner.phone, facts.owner.unit_id, notice.notice_no, facts.owner.name,
-                              notice.amount_fen, notice.deadline or notice.issued_on + timedelta(days=15),
-                              tuple(line.item for line in facts.lines)))
+                              notice.amount_fen, deadline_of(notice), tuple(line.item for line in facts.lines)))
         path = letters[notice.notice_no]
         result.letters.append(Written(path, file_sha256(path), notice.unit_id, notice.notice_no, notice.stage,
                                       notice.amount_fen))

@@ -19,14 +19,15 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from cuijiao.collection import issue_notices
+from cuijiao.dates import chinese_date
 from cuijiao.documents.callsheet import CallRow, call_sheet
-from cuijiao.documents.context import Company, check_company, company_from, letter_context
+from cuijiao.documents.context import Company, check_company, company_from, deadline_of, letter_context, yuan
 from cuijiao.documents.facts import LetterFacts, LetterReader
 from cuijiao.documents.lint import refuse_failing_templates
 from cuijiao.documents.manifest import manifest_csv
@@ -106,24 +107,30 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
     calls: dict[str, list[CallRow]] = {}
     texts: list[Text] = []
     reader = LetterReader(workspace)  # the kept allocation and the outcomes, read once for every chunk
+    parallel = len(pending) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+    rendering: _Rendering | None = None
     for chunk in _chunks(pending, CHUNK):
         jobs = []
         for facts in reader.facts(chunk):
-            job = _job(facts, company, library, folder, result)
+            job = _job(facts, library, folder, result)
             if job is not None:
                 jobs.append(job)
-                calls.setdefault(facts.segment, []).append(_call_row(facts, job[2]))
+                calls.setdefault(facts.segment, []).append(_call_row(facts))
                 if facts.notice.stage == 1:
                     texts.append(Text(facts.owner.phone, facts.owner.unit_id, facts.notice.notice_no,
-                                      facts.owner.name, facts.notice.amount_fen,
-                                      facts.notice.deadline or facts.notice.issued_on + timedelta(days=15),
+                                      facts.owner.name, facts.notice.amount_fen, deadline_of(facts.notice),
                                       tuple(line.item for line in facts.lines)))
         if jobs and result.out_dir is None:
             private_dir(folder)  # owners' names, phones and debts: 0700
             result.out_dir = folder
-        written = _render_jobs(workspace.root, jobs, len(pending), library)
-        _record(workspace, run, written, jobs, library)
-        result.letters.extend(written)
+        # The workers render this chunk while the previous one is made durable and recorded, and
+        # while the next one's facts are read.
+        started = _start_rendering(workspace.root, jobs, company, library, parallel=parallel)
+        if rendering is not None:
+            result.letters.extend(_finish(workspace, run, rendering, library))
+        rendering = started
+    if rendering is not None:
+        result.letters.extend(_finish(workspace, run, rendering, library))
     if result.letters:
         _run_files(workspace, run, result, calls, texts, company)
     run.counts.update(letters=len(result.letters), letters_skipped=len(result.problems))
@@ -136,10 +143,10 @@ def _chunks(items: Sequence[StoredNotice], size: int) -> Iterator[list[StoredNot
         yield chunk
 
 
-Job = tuple[str, str, dict[str, Any], StoredNotice]  # template, file path, context, notice
+Job = tuple[str, str, LetterFacts]  # template, file path, the notice's facts
 
 
-def _job(facts: LetterFacts, company: Company, library: Library, folder: Path, result: IssueResult) -> Job | None:
+def _job(facts: LetterFacts, library: Library, folder: Path, result: IssueResult) -> Job | None:
     notice = facts.notice
     name = template_name(notice.stage, notice.purpose, facts.segment)
     if name == "absentee" and not facts.owner.address.strip():
@@ -147,14 +154,14 @@ def _job(facts: LetterFacts, company: Company, library: Library, folder: Path, r
                                "（补录通讯地址后再次运行 notices issue 即生成）")
         return None
     library.get(name)
-    path = inside(folder, f"{notice.notice_no}_{safe_part(notice.unit_id)}.docx")
-    return name, str(path), letter_context(facts, company), notice
+    return name, str(inside(folder, f"{notice.notice_no}_{safe_part(notice.unit_id)}.docx")), facts
 
 
-def _call_row(facts: LetterFacts, context: dict[str, Any]) -> CallRow:
-    oldest = max((line["days_overdue"] for line in context["lines"]), default=0)
-    return CallRow(facts.owner.unit_id, facts.owner.name, facts.owner.phone, context["total"], oldest,
-                   facts.last_contact, facts.notice.stage, facts.notice.notice_no, context["deadline"],
+def _call_row(facts: LetterFacts) -> CallRow:
+    notice = facts.notice
+    oldest = max((max((notice.issued_on - line.due_date).days, 0) for line in facts.lines), default=0)
+    return CallRow(facts.owner.unit_id, facts.owner.name, facts.owner.phone, yuan(notice.amount_fen), oldest,
+                   facts.last_contact, notice.stage, notice.notice_no, chinese_date(deadline_of(notice)),
                    facts.owner.tags)
 
 
@@ -171,9 +178,15 @@ def render_one(library: Library, name: str, path: str, context: dict[str, Any]) 
     return write_atomic(Path(path), library.get(name).render(context), durable=False)
 
 
-def _render_in_worker(job: tuple[str, str, dict[str, Any]]) -> str:
+def render_letter(library: Library, company: Company, name: str, path: str, facts: LetterFacts) -> tuple[str, str]:
+    """The letter's context built, rendered and written: (the file's SHA-256, the context's SHA-256)."""
+    context = letter_context(facts, company)
+    return render_one(library, name, path, context), context_hash(context)
+
+
+def _render_in_worker(job: tuple[Company, str, str, LetterFacts]) -> tuple[str, str]:
     assert _WORKER_LIBRARY is not None
-    return render_one(_WORKER_LIBRARY, *job)
+    return render_letter(_WORKER_LIBRARY, *job)
 
 
 _POOL: dict[Path, ProcessPoolExecutor] = {}
@@ -187,14 +200,36 @@ def render_pool(root: Path) -> ProcessPoolExecutor:
     return pool
 
 
-def _render_jobs(root: Path, jobs: list[Job], total: int, library: Library) -> list[Written]:
-    if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
-        hashes = list(render_pool(root).map(_render_in_worker, [(n, p, c) for n, p, c, _ in jobs], chunksize=16))
-    else:
-        hashes = [render_one(library, n, p, c) for n, p, c, _ in jobs]
-    sync_files([Path(p) for _, p, _, _ in jobs])  # durable before their hashes are recorded
-    return [Written(Path(p), sha, n.unit_id, n.notice_no, n.stage, n.amount_fen)
-            for (_, p, _, n), sha in zip(jobs, hashes, strict=True)]
+@dataclass
+class _Rendering:
+    """A chunk handed to the renderers: its jobs, and their hashes as they come."""
+
+    jobs: list[Job]
+    hashes: Iterator[tuple[str, str]]
+
+
+def _start_rendering(root: Path, jobs: list[Job], company: Company, library: Library, *,
+                     parallel: bool) -> _Rendering:
+    if parallel:  # map submits every job now; its iterator waits for them in order
+        return _Rendering(jobs, render_pool(root).map(_render_in_worker, [(company, *job) for job in jobs],
+                                                      chunksize=16))
+    return _Rendering(jobs, iter([render_letter(library, company, *job) for job in jobs]))
+
+
+def _finish(workspace: Workspace, run: Run, rendering: _Rendering, library: Library) -> list[Written]:
+    """Wait for a chunk's letters, make them durable, then record their hashes."""
+    hashes = list(rendering.hashes)
+    sync_files([Path(path) for _, path, _ in rendering.jobs])  # durable before their hashes are recorded
+    written = [Written(Path(path), sha, facts.notice.unit_id, facts.notice.notice_no, facts.notice.stage,
+                       facts.notice.amount_fen)
+               for (_, path, facts), (sha, _) in zip(rendering.jobs, hashes, strict=True)]
+    with transaction(workspace.db):
+        for (name, _path, facts), letter, (_, context_sha) in zip(rendering.jobs, written, hashes, strict=True):
+            append_event(workspace.db, run.id, "notice.render", {
+                "notice_no": facts.notice.notice_no, "file": letter.path.name, "sha256": letter.sha256,
+                "template": name, "template_sha256": library.get(name).sha256,
+                "context_sha256": context_sha}, unit_id=facts.notice.unit_id)
+    return written
 
 
 def close_pools() -> None:
@@ -204,15 +239,6 @@ def close_pools() -> None:
 
 def context_hash(context: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(context).encode()).hexdigest()
-
-
-def _record(workspace: Workspace, run: Run, written: list[Written], jobs: list[Job], library: Library) -> None:
-    with transaction(workspace.db):
-        for letter, (name, _path, context, notice) in zip(written, jobs, strict=True):
-            append_event(workspace.db, run.id, "notice.render", {
-                "notice_no": notice.notice_no, "file": letter.path.name, "sha256": letter.sha256,
-                "template": name, "template_sha256": library.get(name).sha256,
-                "context_sha256": context_hash(context)}, unit_id=notice.unit_id)
 
 
 def _run_files(workspace: Workspace, run: Run, result: IssueResult, calls: dict[str, list[CallRow]],

@@ -104,11 +104,16 @@ def instalments(total_fen: int, first_due: date) -> list[dict[str, Any]]:
              "amount": yuan(part + (rest if k == 0 else 0))} for k in range(count)]
 
 
+def deadline_of(notice: StoredNotice) -> date:
+    """The day a letter asks payment by: the notice's deadline, else 15 days after it was issued."""
+    return notice.deadline or notice.issued_on + timedelta(days=15)
+
+
 def letter_context(facts: LetterFacts, company: Company) -> dict[str, Any]:
     """The template context of one letter."""
     notice, owner = facts.notice, facts.owner
     total = notice.amount_fen
-    deadline = notice.deadline or notice.issued_on + timedelta(days=15)
+    deadline = deadline_of(notice)
     return {
         "notice_no": notice.notice_no,
         "stage": notice.stage,
