@@ -52,3 +52,23 @@ def test_kept_and_exact_letter_facts_agree(seed: int, picks: list[int], back_dat
             workspace.close()
         back_dated_payment(root, folder, unit, back_dated)
         assert_same_facts(root)
+
+
+def test_a_developers_letters_list_its_units_with_arrears_both_ways(tmp_path: Path) -> None:
+    """The sample's developer holds unsold units: each of its letters lists them with their arrears, the
+    same from the kept allocation as from the ledgers, and the same list on every letter of the day."""
+    root = estate(tmp_path, 120, 7)
+    cuijiao(root, "notices", "issue", "--as-of", "2026-07-27")
+    cuijiao(root, "notices", "issue", "--as-of", "2026-08-27")
+    assert_same_facts(root)
+    workspace = open_workspace(root)
+    try:
+        facts = [f for f in letter_facts(workspace, stored_notices(workspace.db)) if f.sibling_units]
+    finally:
+        workspace.close()
+    assert len(facts) >= 2, "the estate has a developer with letters"
+    by_day = {}
+    for found in facts:
+        assert found.owner.unit_id in {unit for unit, _fen in found.sibling_units}
+        by_day.setdefault(found.notice.issued_on, set()).add(found.sibling_units)
+    assert all(len(lists) == 1 for lists in by_day.values())

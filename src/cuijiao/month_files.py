@@ -34,23 +34,30 @@ from cuijiao.workspace import Workspace
 MANIFEST = "manifest.csv"
 
 
+def _rendered_on(workspace: Workspace, as_of: date) -> dict[str, str]:
+    """Notice number → its letter's file name, for the notices issued on ``as_of`` that were rendered."""
+    issued = {row[0] for row in workspace.db.execute("SELECT notice_no FROM notices WHERE issued_on = ?",
+                                                     (as_of.isoformat(),))}
+    files = workspace.db.execute(
+        "SELECT json_extract(payload, '$.notice_no'), json_extract(payload, '$.file') FROM events"
+        " WHERE kind = 'notice.render' ORDER BY id").fetchall()
+    return {no: name for no, name in files if no in issued}
+
+
 def month_letters(workspace: Workspace, as_of: date, folder: Path) -> dict[str, Path]:
     """Notice number → its letter in ``folder``, for the notices issued on ``as_of`` that have one."""
-    files = dict(workspace.db.execute(
-        "SELECT json_extract(payload, '$.notice_no'), json_extract(payload, '$.file') FROM events"
-        " WHERE kind = 'notice.render' ORDER BY id").fetchall())
-    issued = {n.notice_no for n in stored_notices(workspace.db) if n.issued_on == as_of}
-    return {no: folder / name for no, name in sorted(files.items())
-            if no in issued and (folder / name).is_file()}
+    return {no: folder / name for no, name in sorted(_rendered_on(workspace, as_of).items())
+            if (folder / name).is_file()}
 
 
 def needs_rebuild(workspace: Workspace, as_of: date, folder: Path) -> bool:
     """True when the folder's manifest (written last) does not list every letter of the month."""
-    letters = month_letters(workspace, as_of, folder)
-    if not letters:
+    files = _rendered_on(workspace, as_of)
+    if not files:
         return False
     listed = listed_files(folder / MANIFEST)  # a set: 50,000 letters against a 5 MB text took a minute
-    return any(path.name not in listed for path in letters.values())
+    # Only a letter the manifest misses is looked for on disk: every issue checks last month's folder.
+    return any((folder / name).is_file() for name in files.values() if name not in listed)
 
 
 def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Path) -> IssueResult:

@@ -180,6 +180,7 @@ class LetterReader:
         self._index: dict[str, int] = {}
         self._days: dict[date, UnitFacts] = {}
         self._developers: dict[str, list[str]] = {}  # developer → its units, in natural order
+        self._listed: dict[tuple[str, date], tuple[tuple[str, int], ...]] = {}  # (developer, day) → (unit, fen)
 
     def facts(self, notices: list[StoredNotice]) -> Iterator[LetterFacts]:
         """The facts of each notice, in the order given."""
@@ -187,17 +188,18 @@ class LetterReader:
         owners = _owners(db, {n.unit_id for n in notices})
         siblings = _siblings(db, owners.values(), self._developers)
         cases = _Cases(db, {n.case_id for n in notices})
+        # A developer's units with their arrears, once per developer and day for the whole batch (its
+        # letters each list them: per letter, that was the developer's units times its letters).
+        listing = {(owners[n.unit_id].name, n.issued_on) for n in notices if siblings[n.unit_id]}
+        listing -= self._listed.keys()
         asked = {(n.unit_id, n.issued_on) for n in notices}
-        asked |= {(u, n.issued_on) for n in notices for u in siblings[n.unit_id]}
+        asked |= {(u, day) for name, day in listing for u in self._developers[name]}
         exact = {unit_id for unit_id, day in asked if self._day_facts(unit_id, day) is None}
         ledgers = ({ledger.unit_id: ledger for ledger in unit_ledgers(db, NamedUnits(tuple(sorted(exact))))}
                    if exact else {})
-        overdue: dict[tuple[str, date], int | None] = {}  # a developer's units, once per day, not per letter
-
-        def overdue_fen(unit_id: str, on: date) -> int | None:
-            if (unit_id, on) not in overdue:
-                overdue[unit_id, on] = self._overdue_fen(unit_id, on, ledgers)
-            return overdue[unit_id, on]
+        for name, day in listing:
+            self._listed[name, day] = tuple((u, fen) for u in self._developers[name]
+                                            if (fen := self._overdue_fen(u, day, ledgers)) is not None)
 
         for stored in notices:
             unit_id, on = stored.unit_id, stored.issued_on
@@ -206,7 +208,7 @@ class LetterReader:
             dispute = self._dispute(stored, outcomes, ledgers)
             calls = [o for o in outcomes if o.kind.value == "call" and o.on <= on]
             last = f"{calls[-1].on.isoformat()} {calls[-1].detail.get('outcome', '')}".strip() if calls else ""
-            sibling_rows = tuple((u, fen) for u in siblings[unit_id] if (fen := overdue_fen(u, on)) is not None)
+            sibling_rows = self._listed[owners[unit_id].name, on] if siblings[unit_id] else ()
             segment, approved_by = cases.segment(stored.notice_no)
             yield LetterFacts(stored, segment, approved_by, owners[unit_id], lines, cases.history(stored),
                               dispute, sibling_rows, last, len(calls))
