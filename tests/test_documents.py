@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from conftest import write_csv
 from cuijiao.cli import app
 from cuijiao.collection import issue_notices
-from cuijiao.documents import issue_and_render
+from cuijiao.documents import batch, issue_and_render
+from cuijiao.documents.merge import merge_letters
 from cuijiao.documents.output import inside, safe_part
 from cuijiao.errors import BadInput
 from cuijiao.store.audit import recorded
@@ -132,6 +133,29 @@ def test_print_file_manifest_and_call_sheet(estate: Path) -> None:
     with (folder / "sms.csv").open(encoding="utf-8-sig") as stream:
         texts = list(csv.DictReader(stream))
     assert [t["房号"] for t in texts] == ["1-103"] and int(texts[0]["字数"]) == len(texts[0]["短信内容"])
+
+
+def members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_the_print_file_made_while_rendering_is_the_one_merged_from_the_letters(
+        estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool) -> None:
+    """A batch builds print_all.docx from what its renderers (worker processes at scale) hand back, in
+    chunks; merged afresh from the letter files it has the same parts, byte for byte, and no temp file
+    is left."""
+    monkeypatch.setattr(batch, "CHUNK", 2)  # letters cross chunks: ids and part names keep their places
+    if parallel:
+        monkeypatch.setattr(batch, "PARALLEL_FROM", 1)
+    run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    batch.close_pools()
+    folder = next((estate / "out").glob("*_*"))
+    merge_letters(letters_of(folder), tmp_path / "again.docx")
+    assert members(folder / "print_all.docx") == members(tmp_path / "again.docx")
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+    assert len(docx.Document(str(folder / "print_all.docx")).sections) == 3
 
 
 def test_a_second_run_writes_nothing_and_a_killed_run_is_rendered_next_time(estate: Path) -> None:

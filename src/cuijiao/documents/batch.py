@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cuijiao.collection import issue_notices
 from cuijiao.dates import chinese_date
@@ -31,7 +31,7 @@ from cuijiao.documents.context import Company, check_company, company_from, dead
 from cuijiao.documents.facts import LetterFacts, LetterReader
 from cuijiao.documents.lint import refuse_failing_templates
 from cuijiao.documents.manifest import manifest_csv
-from cuijiao.documents.merge import merge_letters
+from cuijiao.documents.merge import Piece, PrintFile, merge_letters, rendered_piece
 from cuijiao.documents.output import Written, inside, safe_part, sync_files, write_atomic
 from cuijiao.documents.sms import Text, no_mobile, sms_csv
 from cuijiao.documents.templates import Library, template_name
@@ -104,37 +104,84 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
     if not pending:
         return result
     folder = out_dir if out_dir is not None else workspace.out_dir / f"{as_of.isoformat()}_{run.id}"
-    calls: dict[str, list[CallRow]] = {}
-    texts: list[Text] = []
-    reader = LetterReader(workspace)  # the kept allocation and the outcomes, read once for every chunk
-    parallel = len(pending) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
-    rendering: _Rendering | None = None
-    for chunk in _chunks(pending, CHUNK):
-        jobs = []
-        for facts in reader.facts(chunk):
-            job = _job(facts, library, folder, result)
-            if job is not None:
-                jobs.append(job)
-                calls.setdefault(facts.segment, []).append(_call_row(facts))
-                if facts.notice.stage == 1:
-                    texts.append(Text(facts.owner.phone, facts.owner.unit_id, facts.notice.notice_no,
-                                      facts.owner.name, facts.notice.amount_fen, deadline_of(facts.notice),
-                                      tuple(line.item for line in facts.lines)))
-        if jobs and result.out_dir is None:
-            private_dir(folder)  # owners' names, phones and debts: 0700
-            result.out_dir = folder
-        # The workers render this chunk while the previous one is made durable and recorded, and
-        # while the next one's facts are read.
-        started = _start_rendering(workspace.root, jobs, company, library, parallel=parallel)
-        if rendering is not None:
-            result.letters.extend(_finish(workspace, run, rendering, library))
-        rendering = started
-    if rendering is not None:
-        result.letters.extend(_finish(workspace, run, rendering, library))
+    batch = _Batch(workspace, run, result, folder, library, company)
+    try:
+        batch.render(pending)
+    except BaseException:
+        if batch.printing is not None:
+            batch.printing.abort()
+        raise
     if result.letters:
-        _run_files(workspace, run, result, calls, texts, company)
+        _run_files(workspace, run, result, batch.calls, batch.texts, company, batch.printing)
     run.counts.update(letters=len(result.letters), letters_skipped=len(result.problems))
     return result
+
+
+@dataclass
+class _Batch:
+    """The letters of one render_pending, chunk by chunk, and what the run's files gather from them."""
+
+    workspace: Workspace
+    run: Run
+    result: IssueResult
+    folder: Path
+    library: Library
+    company: Company
+    calls: dict[str, list[CallRow]] = field(default_factory=dict)
+    texts: list[Text] = field(default_factory=list)
+    printing: PrintFile | None = None  # print_all.docx, written as the letters come
+
+    def render(self, pending: list[StoredNotice]) -> None:
+        reader = LetterReader(self.workspace)  # the kept allocation and the outcomes, read once for every chunk
+        parallel = len(pending) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+        rendering: _Rendering | None = None
+        for chunk in _chunks(pending, CHUNK):
+            jobs = self._jobs(reader.facts(chunk), first=len(self.result.letters) + len(rendering.jobs if rendering
+                                                                                         else ()))
+            # The workers render this chunk while the previous one is made durable and recorded, and
+            # while the next one's facts are read.
+            started = _start_rendering(self.workspace.root, jobs, self.company, self.library, parallel=parallel)
+            if rendering is not None:
+                self._finish(rendering)
+            rendering = started
+        if rendering is not None:
+            self._finish(rendering)
+
+    def _jobs(self, chunk: Iterable[LetterFacts], first: int) -> list[Job]:
+        jobs: list[Job] = []
+        for facts in chunk:
+            job = _job(facts, self.library, self.folder, self.result, first + len(jobs))
+            if job is None:
+                continue
+            jobs.append(job)
+            self.calls.setdefault(facts.segment, []).append(_call_row(facts))
+            if facts.notice.stage == 1:
+                self.texts.append(Text(facts.owner.phone, facts.owner.unit_id, facts.notice.notice_no,
+                                       facts.owner.name, facts.notice.amount_fen, deadline_of(facts.notice),
+                                       tuple(line.item for line in facts.lines)))
+        if jobs and self.result.out_dir is None:
+            private_dir(self.folder)  # owners' names, phones and debts: 0700
+            self.result.out_dir = self.folder
+        return jobs
+
+    def _finish(self, rendering: _Rendering) -> None:
+        """Wait for a chunk's letters, make them durable, record their hashes, add them to the print file."""
+        done = list(rendering.done)
+        sync_files([Path(job[1]) for job in rendering.jobs])  # durable before their hashes are recorded
+        written = [Written(Path(path), letter.sha256, facts.notice.unit_id, facts.notice.notice_no,
+                           facts.notice.stage, facts.notice.amount_fen)
+                   for (_, path, facts, _), letter in zip(rendering.jobs, done, strict=True)]
+        with transaction(self.workspace.db):
+            for (name, _, facts, _), file, letter in zip(rendering.jobs, written, done, strict=True):
+                append_event(self.workspace.db, self.run.id, "notice.render", {
+                    "notice_no": facts.notice.notice_no, "file": file.path.name, "sha256": letter.sha256,
+                    "template": name, "template_sha256": self.library.get(name).sha256,
+                    "context_sha256": letter.context_sha256}, unit_id=facts.notice.unit_id)
+        self.result.letters.extend(written)
+        for file, letter in zip(written, done, strict=True):
+            if self.printing is None:
+                self.printing = PrintFile(self.folder / ".print_all.docx.tmp", file.path)
+            self.printing.add(letter.piece)
 
 
 def _chunks(items: Sequence[StoredNotice], size: int) -> Iterator[list[StoredNotice]]:
@@ -143,10 +190,10 @@ def _chunks(items: Sequence[StoredNotice], size: int) -> Iterator[list[StoredNot
         yield chunk
 
 
-Job = tuple[str, str, LetterFacts]  # template, file path, the notice's facts
+Job = tuple[str, str, LetterFacts, int]  # template, file path, the notice's facts, its place in the print file
 
 
-def _job(facts: LetterFacts, library: Library, folder: Path, result: IssueResult) -> Job | None:
+def _job(facts: LetterFacts, library: Library, folder: Path, result: IssueResult, index: int = 0) -> Job | None:
     notice = facts.notice
     name = template_name(notice.stage, notice.purpose, facts.segment)
     if name == "absentee" and not facts.owner.address.strip():
@@ -154,7 +201,7 @@ def _job(facts: LetterFacts, library: Library, folder: Path, result: IssueResult
                                "（补录通讯地址后再次运行 notices issue 即生成）")
         return None
     library.get(name)
-    return name, str(inside(folder, f"{notice.notice_no}_{safe_part(notice.unit_id)}.docx")), facts
+    return name, str(inside(folder, f"{notice.notice_no}_{safe_part(notice.unit_id)}.docx")), facts, index
 
 
 def _call_row(facts: LetterFacts) -> CallRow:
@@ -178,13 +225,23 @@ def render_one(library: Library, name: str, path: str, context: dict[str, Any]) 
     return write_atomic(Path(path), library.get(name).render(context), durable=False)
 
 
-def render_letter(library: Library, company: Company, name: str, path: str, facts: LetterFacts) -> tuple[str, str]:
-    """The letter's context built, rendered and written: (the file's SHA-256, the context's SHA-256)."""
+class Rendered(NamedTuple):
+    sha256: str  # the letter file's
+    context_sha256: str
+    piece: Piece  # its share of the print file, made here so the main process never reads it back
+
+
+def render_letter(library: Library, company: Company, name: str, path: str, facts: LetterFacts,
+                  index: int) -> Rendered:
+    """The letter's context built, rendered and written (made durable by the chunk's ``sync_files``)."""
     context = letter_context(facts, company)
-    return render_one(library, name, path, context), context_hash(context)
+    template = library.get(name)
+    data, parts = template.render_parts(context)
+    return Rendered(write_atomic(Path(path), data, durable=False), context_hash(context),
+                    rendered_piece(index, template, parts))
 
 
-def _render_in_worker(job: tuple[Company, str, str, LetterFacts]) -> tuple[str, str]:
+def _render_in_worker(job: tuple[Company, str, str, LetterFacts, int]) -> Rendered:
     assert _WORKER_LIBRARY is not None
     return render_letter(_WORKER_LIBRARY, *job)
 
@@ -202,10 +259,10 @@ def render_pool(root: Path) -> ProcessPoolExecutor:
 
 @dataclass
 class _Rendering:
-    """A chunk handed to the renderers: its jobs, and their hashes as they come."""
+    """A chunk handed to the renderers: its jobs, and their results as they come."""
 
     jobs: list[Job]
-    hashes: Iterator[tuple[str, str]]
+    done: Iterator[Rendered]
 
 
 def _start_rendering(root: Path, jobs: list[Job], company: Company, library: Library, *,
@@ -214,22 +271,6 @@ def _start_rendering(root: Path, jobs: list[Job], company: Company, library: Lib
         return _Rendering(jobs, render_pool(root).map(_render_in_worker, [(company, *job) for job in jobs],
                                                       chunksize=16))
     return _Rendering(jobs, iter([render_letter(library, company, *job) for job in jobs]))
-
-
-def _finish(workspace: Workspace, run: Run, rendering: _Rendering, library: Library) -> list[Written]:
-    """Wait for a chunk's letters, make them durable, then record their hashes."""
-    hashes = list(rendering.hashes)
-    sync_files([Path(path) for _, path, _ in rendering.jobs])  # durable before their hashes are recorded
-    written = [Written(Path(path), sha, facts.notice.unit_id, facts.notice.notice_no, facts.notice.stage,
-                       facts.notice.amount_fen)
-               for (_, path, facts), (sha, _) in zip(rendering.jobs, hashes, strict=True)]
-    with transaction(workspace.db):
-        for (name, _path, facts), letter, (_, context_sha) in zip(rendering.jobs, written, hashes, strict=True):
-            append_event(workspace.db, run.id, "notice.render", {
-                "notice_no": facts.notice.notice_no, "file": letter.path.name, "sha256": letter.sha256,
-                "template": name, "template_sha256": library.get(name).sha256,
-                "context_sha256": context_sha}, unit_id=facts.notice.unit_id)
-    return written
 
 
 def close_pools() -> None:
@@ -242,12 +283,15 @@ def context_hash(context: dict[str, Any]) -> str:
 
 
 def _run_files(workspace: Workspace, run: Run, result: IssueResult, calls: dict[str, list[CallRow]],
-               texts: list[Text], company: Company) -> None:
+               texts: list[Text], company: Company, printing: PrintFile | None = None) -> None:
     folder = result.out_dir
     assert folder is not None
     target = inside(folder, "print_all.docx")
     temp = folder / ".print_all.docx.tmp"
-    merge_letters([w.path for w in result.letters], temp)
+    if printing is not None:
+        printing.close()
+    else:
+        merge_letters([w.path for w in result.letters], temp)
     data = temp.read_bytes()
     temp.unlink()
     result.files.append(Written(target, write_atomic(target, data)))

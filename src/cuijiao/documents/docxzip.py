@@ -56,9 +56,12 @@ def read_members(data: bytes, origin: str) -> list[Member]:
     return members
 
 
+def member_bytes(member: Member) -> bytes:
+    return member.raw if member.method == zipfile.ZIP_STORED else zlib.decompress(member.raw, -15)
+
+
 def member_text(member: Member) -> str:
-    raw = member.raw if member.method == zipfile.ZIP_STORED else zlib.decompress(member.raw, -15)
-    return raw.decode("utf-8")
+    return member_bytes(member).decode("utf-8")
 
 
 def deflated(name: str, content: bytes, level: int = 6) -> Member:

@@ -23,7 +23,7 @@ import jinja2.exceptions
 import jinja2.runtime
 from jinja2.sandbox import SandboxedEnvironment
 
-from cuijiao.documents.docxzip import Member, NotADocx, Package, deflated, member_text, read_members
+from cuijiao.documents.docxzip import Member, NotADocx, Package, deflated, member_bytes, member_text, read_members
 from cuijiao.documents.tags import has_tags, prepare
 from cuijiao.errors import BadInput
 from cuijiao.stages import Purpose
@@ -179,6 +179,7 @@ class Template:
     static: list[Member]
     _compiled: dict[str, jinja2.Template] = field(default_factory=dict, repr=False)
     _package: Package | None = field(default=None, repr=False)
+    _static_parts: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def compiled(self) -> dict[str, jinja2.Template]:
         if not self._compiled:
@@ -193,16 +194,27 @@ class Template:
     def render(self, context: Mapping[str, Any], level: int = 1) -> bytes:
         """The letter's .docx bytes (deflate level 1: ~3× faster than 6 for ~10% more bytes; the same
         level always, so a reprint gives the same bytes)."""
+        return self.render_parts(context, level)[0]
+
+    def render_parts(self, context: Mapping[str, Any], level: int = 1) -> tuple[bytes, dict[str, bytes]]:
+        """The letter's .docx bytes, and each rendered part's XML (what the print file takes from it)."""
         if self._package is None:
             self._package = Package(self.static)
-        rendered = []
+        rendered, texts = [], {}
         for part, template in self.compiled().items():
             try:
                 text = bounded_render(template, context)
             except Exception as exc:  # a clerk's template: a message, never a traceback
                 raise TemplateProblem(render_message(self, part, exc)) from None
-            rendered.append(deflated(part, text.encode("utf-8"), level))
-        return self._package.build(rendered)
+            texts[part] = text.encode("utf-8")
+            rendered.append(deflated(part, texts[part], level))
+        return self._package.build(rendered), texts
+
+    def static_part(self, name: str) -> bytes:
+        """An untagged member's content, as every letter of this template holds it (inflated once)."""
+        if not self._static_parts:
+            self._static_parts.update((m.name, member_bytes(m)) for m in self.static)
+        return self._static_parts[name]
 
 
 def render_message(template: Template, part: str, exc: Exception) -> str:
