@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
+import numpy as np
+
 from cuijiao.aging import Buckets, UnitLedger, natural_key, position
 from cuijiao.allocated import AllocatedEstate
 from cuijiao.allocation import Charge
@@ -178,6 +180,8 @@ class LetterReader:
         self.recorded = outcomes_by_unit(workspace.db)
         self._estate: AllocatedEstate | None = None
         self._index: dict[str, int] = {}
+        self._charge_from: list[int] = []
+        self._app_from: list[int] = []
         self._days: dict[date, UnitFacts] = {}
         self._developers: dict[str, list[str]] = {}  # developer → its units, in natural order
         self._listed: dict[tuple[str, date], tuple[tuple[str, int], ...]] = {}  # (developer, day) → (unit, fen)
@@ -220,8 +224,12 @@ class LetterReader:
         if not self.kept or unit_id in self.recorded:
             return None
         if self._estate is None:
-            self._estate = allocated_estate(self.workspace)
-            self._index = {u: k for k, u in enumerate(self._estate.unit_ids)}
+            self._estate = estate = allocated_estate(self.workspace)
+            self._index = {u: k for k, u in enumerate(estate.unit_ids)}
+            # Where each unit's rows begin (rows are grouped by unit, in unit order), one more for the end.
+            units = np.arange(len(estate.unit_ids) + 1)
+            self._charge_from = np.searchsorted(estate.charge_unit, units).tolist()
+            self._app_from = np.searchsorted(estate.app_unit, units).tolist()
         unit = self._index.get(unit_id)
         if unit is None:
             return None
@@ -232,10 +240,10 @@ class LetterReader:
 
     def _kept_lines(self, facts: UnitFacts, stored: StoredNotice) -> tuple[Line, ...]:
         estate, unit, day = facts.estate, self._index[stored.unit_id], stored.issued_on.toordinal()
-        first, stop = int(facts.charge_from[unit]), int(facts.charge_from[unit + 1])
+        first, stop = self._charge_from[unit], self._charge_from[unit + 1]
         row_of = {charge_id: first + k for k, charge_id in enumerate(estate.charge_id[first:stop].tolist())}
         rows = [row_of[c] for c in stored.charge_ids if c in row_of and estate.charge_billed[row_of[c]] <= day]
-        app_first, app_stop = int(facts.app_from[unit]), int(facts.app_from[unit + 1])
+        app_first, app_stop = self._app_from[unit], self._app_from[unit + 1]
         paid_days: dict[int, list[date]] = {row: [] for row in rows}
         for row, paid_on in zip(estate.app_charge[app_first:app_stop].tolist(),
                                 estate.app_paid_on[app_first:app_stop].tolist(), strict=True):
