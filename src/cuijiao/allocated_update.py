@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 
 from cuijiao.aging import UnitLedger
-from cuijiao.allocated import NO_CHARGE, AllocatedEstate, Ints, _Builder, derive
+from cuijiao.allocated import NO_CHARGE, AllocatedEstate, Ints, _Builder, derive, narrow
 from cuijiao.allocation import Charge, Payment, allocate
 
 Designation = tuple[str | None, str | None]  # (item, period) a kept payment named
@@ -52,10 +53,13 @@ def reaching_back(estate: AllocatedEstate, new: Mapping[int, NewRows],
     units = len(estate.unit_ids)
     last_due = _max_by(estate.charge_unit, estate.charge_due, units)
     last_paid = _max_by(estate.app_unit, estate.app_paid_on, units)
+    credit_first = _credit_before_charges(estate)
     why: dict[int, str] = {}
     for unit, rows in new.items():
         if rows.adjustment:
             why[unit] = "adjustment"
+        elif rows.charges and credit_first[unit]:
+            why[unit] = "credit_before_kept_payment"
         elif any(c.due_date.toordinal() <= last_due[unit] for c in rows.charges):
             why[unit] = "charge_not_after_kept"
         elif any(p.paid_on.toordinal() <= last_paid[unit] for p in rows.payments):
@@ -64,6 +68,21 @@ def reaching_back(estate: AllocatedEstate, new: Mapping[int, NewRows],
                                   for item, period in designations.get(unit, ()) for charge in rows.charges):
             why[unit] = "designation_names_new_charge"
     return why
+
+
+def _credit_before_charges(estate: AllocatedEstate) -> list[bool]:
+    """Per unit: whether money it kept as credit came before a later payment paid a charge.
+
+    Only a refund (a negative payment) leaves credit while charges are open; replaying
+    that credit after the later payments would change the order of applications.
+    """
+    rows = np.arange(len(estate.app_unit), dtype=np.int64)
+    to_charge = estate.app_charge != NO_CHARGE
+    last_charge = np.full(len(estate.unit_ids), -1, dtype=np.int64)
+    np.maximum.at(last_charge, estate.app_unit[to_charge], rows[to_charge])
+    first_credit = np.full(len(estate.unit_ids), len(rows), dtype=np.int64)
+    np.minimum.at(first_credit, estate.app_unit[~to_charge], rows[~to_charge])
+    return [bool(flag) for flag in first_credit < last_charge]
 
 
 def extend(estate: AllocatedEstate, new: Mapping[int, NewRows], fresh: Mapping[int, UnitLedger]) -> AllocatedEstate:
@@ -76,10 +95,11 @@ def extend(estate: AllocatedEstate, new: Mapping[int, NewRows], fresh: Mapping[i
                        {name: k for k, name in enumerate(estate.periods)})
     base = int(estate.app_seq.max(initial=0)) + 1  # new payments' order keys: above every kept one
     kept = _Kept(estate)
-    replayed_units = []
-    for unit, rows in new.items():
-        if unit in fresh or not (rows.charges or rows.payments):
-            continue
+    extending = {unit: rows for unit, rows in new.items() if unit not in fresh and (rows.charges or rows.payments)}
+    bulk = _InBulk(kept, builder, base, extending)
+    replayed_units = list(bulk.replayed)
+    for unit in bulk.by_unit:
+        rows = extending[unit]
         replay = kept.credit(unit) if rows.charges else []
         if replay:
             replayed_units.append(unit)
@@ -91,12 +111,228 @@ def extend(estate: AllocatedEstate, new: Mapping[int, NewRows], fresh: Mapping[i
         keys = {p.id: p.id + base for p in ledger.payments}
         builder.add_rows(unit, ledger.charges, ledger.payments,
                          allocate(ledger.charges, ledger.payments).applications, keys)
-    added = builder.columns()
+    by_unit = builder.columns()
+    added = {name: narrow(np.concatenate([bulk.columns[name], by_unit[name]])) for name in by_unit}
     dropped_apps = _units_mask(estate.app_unit, replayed_units) & (estate.app_charge == NO_CHARGE)
-    raw = _merged(estate, added, _units_mask(estate.charge_unit, list(fresh)),
+    raw = _merged(estate, kept, added, _units_mask(estate.charge_unit, list(fresh)),
                   _units_mask(estate.app_unit, list(fresh)) | dropped_apps)
     return derive(raw, estate.unit_ids, estate.buildings, estate.owner_names, list(builder.items),
-                  list(builder.periods))
+                  list(builder.periods), unit_rank=estate.unit_rank)
+
+
+class _InBulk:
+    """The extension of the common units computed over all of them at once, with numpy.
+
+    :func:`allocate` takes a unit's payments one by one; here the k-th payment of
+    every unit is applied in one step (a round), on the unit's charges in the
+    order allocate pays them (kept open ones first: they fall due before every
+    new one) and its payments in the order it applies them (replayed credit
+    first). A payment pays the charge it designates by item and period, when
+    exactly one charge has both, then the open charges from the oldest, the rest
+    credit. Left to :func:`allocate` (``by_unit``) are the units with a negative
+    payment or credit, a designation naming no charge or several (an item alone,
+    a range of periods), or a payment that stops inside a group of two or more
+    open charges due the same day (pro rata).
+    """
+
+    def __init__(self, kept: _Kept, builder: _Builder, base: int, extending: Mapping[int, NewRows]) -> None:
+        self.by_unit: list[int] = []
+        self.replayed: list[int] = []
+        qualifying = []
+        for unit, rows in extending.items():
+            if all(p.amount_fen >= 0 and (bool(p.item and p.period) or not (p.item or p.period))
+                   for p in rows.payments):
+                qualifying.append(unit)
+            else:
+                self.by_unit.append(unit)
+        self.columns = _empty_columns()
+        if qualifying:
+            self._apply(kept, builder, base, extending, qualifying)
+
+    def _apply(self, kept: _Kept, builder: _Builder, base: int, extending: Mapping[int, NewRows],
+               qualifying: list[int]) -> None:
+        estate, items, periods = kept.estate, builder.items, builder.periods
+        units = len(estate.unit_ids)
+        # The new charges, in the order the units were given (the rows they add), and the new payments.
+        charges = [(unit, c) for unit in qualifying for c in extending[unit].charges]
+        new_c = {
+            "charge_unit": np.array([u for u, _ in charges], dtype=np.int64),
+            "charge_id": np.array([c.id for _, c in charges], dtype=np.int64),
+            "charge_item": np.array([items.setdefault(c.item, len(items)) for _, c in charges], dtype=np.int64),
+            "charge_period": np.array([periods.setdefault(c.period, len(periods)) for _, c in charges],
+                                      dtype=np.int64),
+            "charge_due": np.array([c.due_date.toordinal() for _, c in charges], dtype=np.int64),
+            "charge_start": np.array([c.period_start.toordinal() for _, c in charges], dtype=np.int64),
+            "charge_amount": np.array([c.amount_fen for _, c in charges], dtype=np.int64),
+        }
+        payments = sorted(((unit, p) for unit in qualifying for p in extending[unit].payments),
+                          key=lambda row: (row[0], row[1].paid_on, row[1].receipt_no or "", row[1].id))
+        with_charges = np.zeros(units, dtype=bool)
+        with_charges[new_c["charge_unit"]] = True
+        chosen = np.zeros(units, dtype=bool)
+        chosen[qualifying] = True
+        tape = _charge_tape(kept, new_c, chosen, _ranks(list(items)), _ranks(list(periods)))
+        # The payments: replayed credit (units with new charges), then new payments, per unit.
+        credit = kept.credit_rows[with_charges[estate.app_unit[kept.credit_rows]]
+                                  & chosen[estate.app_unit[kept.credit_rows]]]
+        bad = np.zeros(units, dtype=bool)
+        bad[estate.app_unit[credit][estate.app_amount[credit] < 0]] = True  # a refund kept as credit
+        replayed = len(credit)
+        pay = {
+            "unit": np.concatenate([estate.app_unit[credit], [u for u, _ in payments]]),
+            "key": np.concatenate([estate.app_seq[credit], [p.id + base for _, p in payments]]),
+            "paid_on": np.concatenate([estate.app_paid_on[credit], [p.paid_on.toordinal() for _, p in payments]]),
+            "fen": np.concatenate([estate.app_amount[credit], [p.amount_fen for _, p in payments]]),
+            "item": np.concatenate([np.full(replayed, -1), [items.get(p.item, -2) if p.item else -1
+                                                            for _, p in payments]]),
+            "period": np.concatenate([np.full(replayed, -1), [periods.get(p.period, -2) if p.period else -1
+                                                              for _, p in payments]]),
+        }
+        order = np.argsort(pay["unit"], kind="stable")  # per unit: replayed (in kept order), then new (sorted)
+        pay = {name: column.astype(np.int64)[order] for name, column in pay.items()}
+        target = _designated(tape, pay, len(items), len(periods), bad)
+        pay_k, charge_k, fen = _rounds(units, tape, pay, target, bad)
+        walked = ~bad
+        self.by_unit += np.flatnonzero(bad & chosen).tolist()
+        self.replayed = np.unique(estate.app_unit[credit][walked[estate.app_unit[credit]]]).tolist()
+        keep_a = walked[pay["unit"][pay_k]]
+        pay_k, charge_k, fen = pay_k[keep_a], charge_k[keep_a], fen[keep_a]
+        charge_id = np.full(len(charge_k), NO_CHARGE, dtype=np.int64)
+        charge_id[charge_k != NO_CHARGE] = tape["id"][charge_k[charge_k != NO_CHARGE]]
+        self.columns = {name: column[walked[new_c["charge_unit"]]] for name, column in new_c.items()} | {
+            "app_unit": pay["unit"][pay_k],
+            "app_payment": pay["key"][pay_k],
+            "app_charge_id": charge_id,
+            "app_paid_on": pay["paid_on"][pay_k],
+            "app_amount": fen,
+        }
+
+
+def _charge_tape(kept: _Kept, new_c: dict[str, Ints], chosen: npt.NDArray[np.bool_], item_rank: Ints,
+                 period_rank: Ints) -> dict[str, Ints]:
+    """The chosen units' open kept charges and new charges, in the order allocate walks them."""
+    estate = kept.estate
+    open_mask = chosen[estate.charge_unit[kept.open_rows]]
+    rows = kept.open_rows[open_mask]
+    tape = {
+        "unit": np.concatenate([estate.charge_unit[rows], new_c["charge_unit"]]),
+        "due": np.concatenate([estate.charge_due[rows], new_c["charge_due"]]),
+        "id": np.concatenate([estate.charge_id[rows], new_c["charge_id"]]),
+        "item": np.concatenate([estate.charge_item[rows], new_c["charge_item"]]),
+        "period": np.concatenate([estate.charge_period[rows], new_c["charge_period"]]),
+        # What allocate starts from: a charge of nothing (or less) to pay is never open.
+        "owed": np.maximum(np.concatenate([kept.open_owed[open_mask], new_c["charge_amount"]]), 0),
+    }
+    tape = {name: column.astype(np.int64) for name, column in tape.items()}
+    order = np.lexsort((tape["id"], period_rank[tape["period"]], item_rank[tape["item"]], tape["due"],
+                        tape["unit"]))
+    tape = {name: column[order] for name, column in tape.items()}
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (tape["unit"][1:] != tape["unit"][:-1]) | (tape["due"][1:] != tape["due"][:-1])
+    tape["group"] = np.cumsum(first) - 1  # same unit, same due day
+    return tape
+
+
+def _designated(tape: dict[str, Ints], pay: dict[str, Ints], items: int, periods: int,
+                bad: npt.NDArray[np.bool_]) -> Ints:
+    """Each payment's designated charge (tape row), -1 if it names none; a designation allocate would
+    resolve otherwise than by one charge of that item and period marks its unit ``bad``."""
+    named = pay["item"] != -1
+    target = np.full(len(pay["unit"]), -1, dtype=np.int64)
+    if not named.any():
+        return target
+    keys = (tape["unit"] * items + tape["item"]) * periods + tape["period"]
+    order = np.argsort(keys, kind="stable")
+    wanted = (pay["unit"][named] * items + pay["item"][named]) * periods + pay["period"][named]
+    low = np.searchsorted(keys[order], wanted, side="left")
+    high = np.searchsorted(keys[order], wanted, side="right")
+    unknown = (pay["item"][named] < 0) | (pay["period"][named] < 0)
+    single = (high - low == 1) & ~unknown
+    bad[pay["unit"][named][~single]] = True
+    target[np.flatnonzero(named)[single]] = order[low[single]]
+    return target
+
+
+def _rounds(units: int, tape: dict[str, Ints], pay: dict[str, Ints], target: Ints,
+            bad: npt.NDArray[np.bool_]) -> tuple[Ints, Ints, Ints]:
+    """Applications (payment row, tape row or NO_CHARGE, fen) in the order :func:`allocate` makes them.
+
+    Round r applies the r-th payment of every unit; a unit where allocate would split
+    a payment pro rata is marked ``bad`` and left out of later rounds.
+    """
+    owed = tape["owed"].copy()
+    bounds = np.searchsorted(tape["unit"], np.arange(units + 1))
+    rank = np.arange(len(pay["unit"])) - np.searchsorted(pay["unit"], pay["unit"])
+    found: list[tuple[Ints, Ints, Ints, Ints]] = []  # payment, tape row, fen, place within the payment
+    for r in range(int(rank.max(initial=-1)) + 1):
+        ks = np.flatnonzero(rank == r)
+        ks = ks[~bad[pay["unit"][ks]]]
+        left = pay["fen"][ks].copy()
+        named = target[ks] >= 0
+        rows = target[ks][named]
+        take = np.minimum(left[named], owed[rows])
+        owed[rows] -= take
+        left[named] -= take
+        found.append((ks[named][take > 0], rows[take > 0], take[take > 0], np.full(int((take > 0).sum()), -1)))
+        ks, left = ks[left > 0], left[left > 0]
+        # The walk: every charge of the unit in order, each taking what is left of the payment.
+        unit = pay["unit"][ks]
+        start, size = bounds[unit], bounds[unit + 1] - bounds[unit]
+        which = np.repeat(np.arange(len(ks)), size)
+        rows = np.repeat(start - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+        before = _cumsum_within(which, owed[rows]) - owed[rows]
+        take = np.clip(left[which] - before, 0, owed[rows])
+        # Pro rata: a group of two or more open charges that the payment reaches but does not pay off.
+        group = _numbered(tape["group"][rows])
+        open_count = np.zeros(int(group.max(initial=-1)) + 1, dtype=np.int64)
+        np.add.at(open_count, group, owed[rows] > 0)
+        group_owed, group_took = np.zeros_like(open_count), np.zeros_like(open_count)
+        np.add.at(group_owed, group, owed[rows])
+        np.add.at(group_took, group, take)
+        split = (open_count >= 2) & (group_took > 0) & (group_took < group_owed)
+        bad[unit[which[split[group]]]] = True
+        owed[rows] -= take
+        paid = take > 0
+        found.append((ks[which[paid]], rows[paid], take[paid], rows[paid]))
+        took = np.zeros(len(ks), dtype=np.int64)
+        np.add.at(took, which, take)
+        rest = left - took
+        found.append((ks[rest > 0], np.full(int((rest > 0).sum()), NO_CHARGE), rest[rest > 0],
+                      np.full(int((rest > 0).sum()), len(owed))))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pay_k, charge_k, fen, place = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    order = np.lexsort((place, pay_k))
+    return pay_k[order], charge_k[order], fen[order]
+
+
+def _numbered(keys: Ints) -> Ints:
+    """0, 1, 2 … for the runs of equal values in ``keys`` (sorted)."""
+    change = np.ones(len(keys), dtype=np.int64)
+    change[1:] = keys[1:] != keys[:-1]
+    return np.cumsum(change) - 1
+
+
+def _cumsum_within(groups: Ints, values: Ints) -> Ints:
+    """Running sums of ``values`` restarting at each new group (``groups`` sorted)."""
+    total = np.cumsum(values)
+    if not len(total):
+        return total
+    first = np.ones(len(groups), dtype=bool)
+    first[1:] = groups[1:] != groups[:-1]
+    before = (total - values)[first]  # the running sum where each group begins
+    return total - np.repeat(before, np.diff(np.append(np.flatnonzero(first), len(groups))))
+
+
+def _ranks(names: list[str]) -> Ints:
+    """Each code's place when the names are sorted: allocate orders same-day charges by item, then period."""
+    rank = np.zeros(len(names) or 1, dtype=np.int64)
+    rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    return rank
+
+
+def _empty_columns() -> dict[str, Ints]:
+    return {name: np.zeros(0, dtype=np.int64) for name in _Builder.RAW}
 
 
 class _Kept:
@@ -134,24 +370,64 @@ class _Kept:
                                                 estate.app_amount[rows].tolist(), strict=True)]
 
 
-def _merged(estate: AllocatedEstate, added: dict[str, Ints], drop_charges: np.ndarray,
-            drop_apps: np.ndarray) -> dict[str, Ints]:
-    """Kept rows (less the dropped) and added rows, grouped by unit, the kept first within a unit."""
+def _merged(estate: AllocatedEstate, kept: _Kept, added: dict[str, Ints], drop_charges: npt.NDArray[np.bool_],
+            drop_apps: npt.NDArray[np.bool_]) -> dict[str, Ints]:
+    """Kept rows (less the dropped) and added rows, grouped by unit, the kept first within a unit.
+
+    Each row's place is computed (no sort of the estate), and applications point at their
+    charges by row already (``app_row``): the kept ones through the charges' new places, the
+    added ones by id among the charges they can name (the open kept ones and the added ones).
+    """
+    units = len(estate.unit_ids)
     keep_c, keep_a = ~drop_charges, ~drop_apps
-    to_charge = estate.app_charge != NO_CHARGE
-    app_charge_id = np.full(len(estate.app_charge), NO_CHARGE, dtype=np.int64)
-    app_charge_id[to_charge] = estate.charge_id[estate.app_charge[to_charge]]
-    kept = {
-        "charge_unit": estate.charge_unit, "charge_id": estate.charge_id, "charge_item": estate.charge_item,
-        "charge_period": estate.charge_period, "charge_due": estate.charge_due, "charge_start": estate.charge_start,
-        "charge_amount": estate.charge_amount, "app_unit": estate.app_unit, "app_payment": estate.app_seq,
-        "app_charge_id": app_charge_id, "app_paid_on": estate.app_paid_on, "app_amount": estate.app_amount,
-    }
-    raw = {name: np.concatenate([column[keep_c if name.startswith("charge_") else keep_a], added[name]])
-           for name, column in kept.items()}
-    by_charge = np.argsort(raw["charge_unit"], kind="stable")
-    by_app = np.argsort(raw["app_unit"], kind="stable")
-    return {name: column[by_charge if name.startswith("charge_") else by_app] for name, column in raw.items()}
+    by_charge = np.argsort(added["charge_unit"], kind="stable")
+    by_app = np.argsort(added["app_unit"], kind="stable")
+    kept_c, added_c, charges = _places(estate.charge_unit[keep_c], added["charge_unit"][by_charge], units)
+    kept_a, added_a, apps = _places(estate.app_unit[keep_a], added["app_unit"][by_app], units)
+    raw: dict[str, Ints] = {}
+    for name in ("charge_unit", "charge_id", "charge_item", "charge_period", "charge_due", "charge_start",
+                 "charge_amount"):
+        raw[name] = _placed(getattr(estate, name)[keep_c], kept_c, added[name][by_charge], added_c, charges)
+    for name, kept_name in (("app_unit", "app_unit"), ("app_payment", "app_seq"), ("app_paid_on", "app_paid_on"),
+                            ("app_amount", "app_amount")):
+        raw[name] = _placed(getattr(estate, kept_name)[keep_a], kept_a, added[name][by_app], added_a, apps)
+    new_row = np.full(len(estate.charge_unit), NO_CHARGE, dtype=np.int64)
+    new_row[keep_c] = kept_c
+    kept_rows = estate.app_charge[keep_a].astype(np.int64)
+    to_charge = kept_rows != NO_CHARGE
+    kept_rows[to_charge] = new_row[kept_rows[to_charge]]
+    # What added applications can name: the kept charges still open, and the added charges.
+    open_rows = kept.open_rows[keep_c[kept.open_rows]]
+    ids = np.concatenate([estate.charge_id[open_rows], added["charge_id"][by_charge]]).astype(np.int64)
+    rows = np.concatenate([new_row[open_rows], added_c])
+    order = np.argsort(ids, kind="stable")
+    wanted = added["app_charge_id"][by_app].astype(np.int64)
+    named = wanted != NO_CHARGE
+    found = order[np.searchsorted(ids[order], wanted[named]).clip(max=max(len(order) - 1, 0))]
+    if not np.array_equal(ids[found], wanted[named]):
+        raise ValueError("an added application names a charge that is neither open nor added")
+    added_rows = np.full(len(wanted), NO_CHARGE, dtype=np.int64)
+    added_rows[named] = rows[found]
+    raw["app_row"] = _placed(kept_rows, kept_a, added_rows, added_a, apps)
+    return raw
+
+
+def _places(kept_units: Ints, added_units: Ints, units: int) -> tuple[Ints, Ints, int]:
+    """Where kept rows and added rows go (both grouped by unit) when each unit's added rows follow its kept ones."""
+    kept_count = np.bincount(kept_units, minlength=units)
+    added_count = np.bincount(added_units, minlength=units)
+    added_before = np.cumsum(added_count) - added_count  # added rows of the units before
+    kept_through = np.cumsum(kept_count)  # kept rows of the units up to and including
+    kept_places = np.arange(len(kept_units), dtype=np.int64) + added_before[kept_units]
+    added_places = np.arange(len(added_units), dtype=np.int64) + kept_through[added_units]
+    return kept_places, added_places, len(kept_units) + len(added_units)
+
+
+def _placed(kept: Ints, kept_places: Ints, added: Ints, added_places: Ints, size: int) -> Ints:
+    column: Ints = np.empty(size, dtype=np.result_type(kept.dtype, added.dtype))
+    column[kept_places] = kept
+    column[added_places] = added
+    return column
 
 
 def _units_mask(row_units: Ints, units: list[int]) -> np.ndarray:
