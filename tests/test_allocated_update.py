@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from cuijiao.aging import UnitLedger
 from cuijiao.allocated import AllocatedEstate, allocate_estate
-from cuijiao.allocated_update import NewRows, extend, reaching_back
+from cuijiao.allocated_update import NewColumns, NewRows, extend, reaching_back
 from cuijiao.allocation import Charge, Payment
 from cuijiao.arrears import closed_since
 from cuijiao.kept_facts import closings, unit_facts
@@ -38,8 +38,9 @@ def updated(ledgers: list[UnitLedger], new_charge: set[int], new_payment: set[in
     designations = {unit: {(p.item, p.period) for p in lg.payments if p.item or p.period}
                     for unit, lg in enumerate(old)}
     kept = allocate_estate(old)
-    why = reaching_back(kept, new, designations)
-    return extend(kept, new, {unit: ledgers[unit] for unit in why}), why
+    columns = NewColumns.of(new)
+    why = reaching_back(kept, columns, designations)
+    return extend(kept, columns, {unit: ledgers[unit] for unit in why}), why
 
 
 @settings(max_examples=300, deadline=None)
@@ -131,6 +132,8 @@ def _named(named: object, charges: list[Charge]) -> tuple[str | None, str | None
            [(3, 100_00, None, None), (240, 200_00, "B7", None)])], 100)  # same-day charges in item order
 @example([([("物业费", 0, 100_00, 0), ("物业费", 5, 100_00, 0)],
            [(3, 100_00, None, None), (240, 50_00, "B7", None), (240, 150_00, "A9", None)])], 100)  # by receipt
+@example([([("物业费", 0, 1, 0), ("物业费", 1, 0, 0)], [(3, -1, None, None), (3, 1, None, None)])],
+         3)  # a refund's credit before a later payment paid a charge: allocated afresh, not replayed last
 def test_the_bulk_walk_gives_what_allocate_gives(units, cut: int) -> None:  # type: ignore[no-untyped-def]
     """Units extended in bulk (numpy) and by allocate, side by side: every column equal to the whole ledger's."""
     ledgers = in_reading_order(bulk_ledgers(units))

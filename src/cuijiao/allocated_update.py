@@ -23,9 +23,12 @@ afresh from its whole ledger (:func:`reaching_back` says which and why).
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,30 +50,119 @@ class NewRows:
     adjustment: bool = False  # an adjustment of any charge: its amount changed
 
 
-def reaching_back(estate: AllocatedEstate, new: Mapping[int, NewRows],
+@dataclass(frozen=True)
+class NewColumns:
+    """The rows added since the allocation was kept, every unit's, as columns (rows grouped by unit).
+
+    Units are numbers in the kept estate; within a unit, charges in the order given (as
+    the ledger is read: due date, id) and payments too. ``date`` columns are ordinals.
+    """
+
+    charge_unit: Ints
+    charge_id: Ints
+    charge_item: list[str]
+    charge_period: list[str]
+    charge_due: Ints
+    charge_start: Ints
+    charge_amount: Ints
+    payment_unit: Ints
+    payment_id: Ints
+    payment_paid_on: Ints
+    payment_amount: Ints
+    payment_receipt: list[str | None]
+    payment_item: list[str | None]
+    payment_period: list[str | None]
+    adjusted: Ints  # units with an adjustment: a charge's amount changed
+
+    @classmethod
+    def of(cls, new: Mapping[int, NewRows]) -> NewColumns:
+        """The columns of rows given per unit (as tests and small callers hold them)."""
+        units = sorted(new)
+        charges = [(unit, c) for unit in units for c in new[unit].charges]
+        payments = [(unit, p) for unit in units for p in new[unit].payments]
+        return cls.grouped(
+            [u for u, _ in charges], [c.id for _, c in charges], [c.item for _, c in charges],
+            [c.period for _, c in charges], [c.due_date.toordinal() for _, c in charges],
+            [c.period_start.toordinal() for _, c in charges], [c.amount_fen for _, c in charges],
+            [u for u, _ in payments], [p.id for _, p in payments], [p.paid_on.toordinal() for _, p in payments],
+            [p.amount_fen for _, p in payments], [p.receipt_no for _, p in payments], [p.item for _, p in payments],
+            [p.period for _, p in payments], [unit for unit in units if new[unit].adjustment])
+
+    @classmethod
+    def grouped(cls, charge_unit: list[int], charge_id: list[int], charge_item: list[str], charge_period: list[str],
+                charge_due: list[int], charge_start: list[int], charge_amount: list[int], payment_unit: list[int],
+                payment_id: list[int], payment_paid_on: list[int], payment_amount: list[int],
+                payment_receipt: list[str | None], payment_item: list[str | None],
+                payment_period: list[str | None], adjusted: list[int]) -> NewColumns:
+        """Columns as read, grouped by unit (a stable sort: each unit's rows keep their order)."""
+        by_c = np.argsort(np.array(charge_unit, dtype=np.int64), kind="stable")
+        by_p = np.argsort(np.array(payment_unit, dtype=np.int64), kind="stable")
+        ints = partial(_ints_in, by_c)
+        pints = partial(_ints_in, by_p)
+        charge_order, payment_order = by_c.tolist(), by_p.tolist()
+        return cls(
+            ints(charge_unit), ints(charge_id), [charge_item[k] for k in charge_order],
+            [charge_period[k] for k in charge_order], ints(charge_due), ints(charge_start), ints(charge_amount),
+            pints(payment_unit), pints(payment_id), pints(payment_paid_on), pints(payment_amount),
+            [payment_receipt[k] for k in payment_order], [payment_item[k] for k in payment_order],
+            [payment_period[k] for k in payment_order], np.unique(np.array(adjusted, dtype=np.int64)))
+
+    def units(self) -> list[int]:
+        """The units with any new row."""
+        found: list[int] = np.unique(np.concatenate([self.charge_unit, self.payment_unit, self.adjusted])).tolist()
+        return found
+
+    def rows(self, unit: int) -> NewRows:
+        """One unit's rows as charges and payments (for the few units allocate extends)."""
+        first, stop = np.searchsorted(self.charge_unit, [unit, unit + 1]).tolist()
+        charges = [Charge(int(self.charge_id[k]), self.charge_item[k], self.charge_period[k],
+                          date.fromordinal(int(self.charge_due[k])), int(self.charge_amount[k]),
+                          date.fromordinal(int(self.charge_start[k]))) for k in range(first, stop)]
+        first, stop = np.searchsorted(self.payment_unit, [unit, unit + 1]).tolist()
+        payments = [Payment(int(self.payment_id[k]), date.fromordinal(int(self.payment_paid_on[k])),
+                            int(self.payment_amount[k]), self.payment_receipt[k], self.payment_item[k],
+                            self.payment_period[k]) for k in range(first, stop)]
+        return NewRows(charges, payments, bool(np.isin(unit, self.adjusted)))
+
+
+def _ints_in(order: Ints, values: list[int]) -> Ints:
+    column: Ints = np.array(values, dtype=np.int64)[order] if values else np.zeros(0, dtype=np.int64)
+    return column
+
+
+def reaching_back(estate: AllocatedEstate, new: NewColumns,
                   designations: Mapping[int, Iterable[Designation]]) -> dict[int, str]:
     """Unit number → why it must be allocated afresh; the other units in ``new`` only extend."""
     units = len(estate.unit_ids)
     last_due = _max_by(estate.charge_unit, estate.charge_due, units)
     last_paid = _max_by(estate.app_unit, estate.app_paid_on, units)
-    credit_first = _credit_before_charges(estate)
+    with_charges = np.zeros(units, dtype=bool)
+    with_charges[new.charge_unit] = True
+    bounds = np.searchsorted(new.charge_unit, np.arange(units + 1)).tolist()
+    found = {  # most telling reason last: it is the one kept
+        "designation_names_new_charge": [
+            unit for unit, named in designations.items()
+            if with_charges[unit] and _names_new_charge(named, new.charge_item[bounds[unit]:bounds[unit + 1]],
+                                                        new.charge_period[bounds[unit]:bounds[unit + 1]])],
+        "payment_not_after_kept": new.payment_unit[new.payment_paid_on <= last_paid[new.payment_unit]],
+        "charge_not_after_kept": new.charge_unit[new.charge_due <= last_due[new.charge_unit]],
+        "credit_before_kept_payment": np.flatnonzero(with_charges & _credit_before_charges(estate)),
+        "adjustment": new.adjusted,
+    }
     why: dict[int, str] = {}
-    for unit, rows in new.items():
-        if rows.adjustment:
-            why[unit] = "adjustment"
-        elif rows.charges and credit_first[unit]:
-            why[unit] = "credit_before_kept_payment"
-        elif any(c.due_date.toordinal() <= last_due[unit] for c in rows.charges):
-            why[unit] = "charge_not_after_kept"
-        elif any(p.paid_on.toordinal() <= last_paid[unit] for p in rows.payments):
-            why[unit] = "payment_not_after_kept"
-        elif rows.charges and any(Payment(0, date.min, 1, None, item, period).matches(charge)
-                                  for item, period in designations.get(unit, ()) for charge in rows.charges):
-            why[unit] = "designation_names_new_charge"
+    for reason, named_units in found.items():
+        why.update(dict.fromkeys(np.unique(np.asarray(named_units, dtype=np.int64)).tolist(), reason))
     return why
 
 
-def _credit_before_charges(estate: AllocatedEstate) -> list[bool]:
+def _names_new_charge(designations: Iterable[Designation], items: list[str], periods: list[str]) -> bool:
+    """Whether a kept designation names one of the new charges (their items and periods)."""
+    charges = [Charge(0, item, period, date.min, 0) for item, period in zip(items, periods, strict=True)]
+    return any(Payment(0, date.min, 1, None, item, period).matches(charge)
+               for item, period in designations for charge in charges)
+
+
+def _credit_before_charges(estate: AllocatedEstate) -> npt.NDArray[np.bool_]:
     """Per unit: whether money it kept as credit came before a later payment paid a charge.
 
     Only a refund (a negative payment) leaves credit while charges are open; replaying
@@ -78,14 +170,14 @@ def _credit_before_charges(estate: AllocatedEstate) -> list[bool]:
     """
     rows = np.arange(len(estate.app_unit), dtype=np.int64)
     to_charge = estate.app_charge != NO_CHARGE
-    last_charge = np.full(len(estate.unit_ids), -1, dtype=np.int64)
-    np.maximum.at(last_charge, estate.app_unit[to_charge], rows[to_charge])
-    first_credit = np.full(len(estate.unit_ids), len(rows), dtype=np.int64)
-    np.minimum.at(first_credit, estate.app_unit[~to_charge], rows[~to_charge])
-    return [bool(flag) for flag in first_credit < last_charge]
+    units = len(estate.unit_ids)
+    last_charge = _max_by(estate.app_unit, np.where(to_charge, rows, -1), units)
+    first_credit = -_max_by(estate.app_unit, np.where(to_charge, -len(rows), -rows), units)
+    credit_first: npt.NDArray[np.bool_] = (first_credit < last_charge) & (last_charge >= 0)
+    return credit_first
 
 
-def extend(estate: AllocatedEstate, new: Mapping[int, NewRows], fresh: Mapping[int, UnitLedger]) -> AllocatedEstate:
+def extend(estate: AllocatedEstate, new: NewColumns, fresh: Mapping[int, UnitLedger]) -> AllocatedEstate:
     """The estate with ``new`` rows allocated on top of the kept ones, and the ``fresh`` units allocated afresh.
 
     Units in ``fresh`` must be those :func:`reaching_back` named (or any others: allocating
@@ -95,11 +187,14 @@ def extend(estate: AllocatedEstate, new: Mapping[int, NewRows], fresh: Mapping[i
                        {name: k for k, name in enumerate(estate.periods)})
     base = int(estate.app_seq.max(initial=0)) + 1  # new payments' order keys: above every kept one
     kept = _Kept(estate)
-    extending = {unit: rows for unit, rows in new.items() if unit not in fresh and (rows.charges or rows.payments)}
-    bulk = _InBulk(kept, builder, base, extending)
+    extending = np.zeros(len(estate.unit_ids), dtype=bool)
+    extending[new.charge_unit] = True
+    extending[new.payment_unit] = True
+    extending[list(fresh)] = False
+    bulk = _InBulk(kept, builder, base, new, extending)
     replayed_units = list(bulk.replayed)
     for unit in bulk.by_unit:
-        rows = extending[unit]
+        rows = new.rows(unit)
         replay = kept.credit(unit) if rows.charges else []
         if replay:
             replayed_units.append(unit)
@@ -116,8 +211,29 @@ def extend(estate: AllocatedEstate, new: Mapping[int, NewRows], fresh: Mapping[i
     dropped_apps = _units_mask(estate.app_unit, replayed_units) & (estate.app_charge == NO_CHARGE)
     raw = _merged(estate, kept, added, _units_mask(estate.charge_unit, list(fresh)),
                   _units_mask(estate.app_unit, list(fresh)) | dropped_apps)
+    _let_go(estate.charge_unit, whole=True)
     return derive(raw, estate.unit_ids, estate.buildings, estate.owner_names, list(builder.items),
-                  list(builder.periods), unit_rank=estate.unit_rank)
+                  list(builder.periods), unit_rank=estate.unit_rank.copy())  # not a view: the kept file can go
+
+
+def _let_go(column: Ints, *, whole: bool = False) -> None:
+    """The column is copied into the merged ones: when it is pages of a mapped cache file, let the kernel
+    drop them from this process (they stay in the page cache; a later read maps them back in). The old
+    and the new columns are not both held at the peak (a third less memory)."""
+    root, base = column, column.base
+    while base is not None and not isinstance(base, mmap.mmap):
+        root = base if isinstance(base, np.ndarray) else root
+        base = getattr(base, "base", getattr(base, "obj", None))
+    if not isinstance(base, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED") or not column.nbytes:
+        return
+    if whole:  # the whole file: every kept column is copied or derived again
+        base.madvise(mmap.MADV_DONTNEED)
+        return
+    offset = column.ctypes.data - root.ctypes.data  # where the column starts in the file
+    start = -(-offset // mmap.PAGESIZE) * mmap.PAGESIZE  # whole pages only: the neighbours' are not ours
+    stop = (offset + column.nbytes) // mmap.PAGESIZE * mmap.PAGESIZE
+    if stop > start:
+        base.madvise(mmap.MADV_DONTNEED, start, stop - start)
 
 
 class _InBulk:
@@ -135,42 +251,44 @@ class _InBulk:
     open charges due the same day (pro rata).
     """
 
-    def __init__(self, kept: _Kept, builder: _Builder, base: int, extending: Mapping[int, NewRows]) -> None:
-        self.by_unit: list[int] = []
+    def __init__(self, kept: _Kept, builder: _Builder, base: int, new: NewColumns,
+                 extending: npt.NDArray[np.bool_]) -> None:
+        units = len(kept.estate.unit_ids)
+        # A refund, or a designation of an item alone or a period alone: allocate resolves it.
+        odd = [amount < 0 or (bool(item) != bool(period)) for amount, item, period in zip(
+            new.payment_amount.tolist(), new.payment_item, new.payment_period, strict=True)]
+        unusual = np.zeros(units, dtype=bool)
+        unusual[new.payment_unit[np.array(odd, dtype=bool)]] = True
+        self.by_unit: list[int] = np.flatnonzero(extending & unusual).tolist()
         self.replayed: list[int] = []
-        qualifying = []
-        for unit, rows in extending.items():
-            if all(p.amount_fen >= 0 and (bool(p.item and p.period) or not (p.item or p.period))
-                   for p in rows.payments):
-                qualifying.append(unit)
-            else:
-                self.by_unit.append(unit)
         self.columns = _empty_columns()
-        if qualifying:
-            self._apply(kept, builder, base, extending, qualifying)
+        if (extending & ~unusual).any():
+            self._apply(kept, builder, base, new, extending & ~unusual)
 
-    def _apply(self, kept: _Kept, builder: _Builder, base: int, extending: Mapping[int, NewRows],
-               qualifying: list[int]) -> None:
+    def _apply(self, kept: _Kept, builder: _Builder, base: int, new: NewColumns,
+               chosen: npt.NDArray[np.bool_]) -> None:
         estate, items, periods = kept.estate, builder.items, builder.periods
         units = len(estate.unit_ids)
-        # The new charges, in the order the units were given (the rows they add), and the new payments.
-        charges = [(unit, c) for unit in qualifying for c in extending[unit].charges]
+        # The new charges, in the order given (the rows they add), and the new payments.
+        taken = chosen[new.charge_unit]
+        picked = np.flatnonzero(taken).tolist()
         new_c = {
-            "charge_unit": np.array([u for u, _ in charges], dtype=np.int64),
-            "charge_id": np.array([c.id for _, c in charges], dtype=np.int64),
-            "charge_item": np.array([items.setdefault(c.item, len(items)) for _, c in charges], dtype=np.int64),
-            "charge_period": np.array([periods.setdefault(c.period, len(periods)) for _, c in charges],
+            "charge_unit": new.charge_unit[taken],
+            "charge_id": new.charge_id[taken],
+            "charge_item": np.array([items.setdefault(new.charge_item[k], len(items)) for k in picked],
+                                    dtype=np.int64),
+            "charge_period": np.array([periods.setdefault(new.charge_period[k], len(periods)) for k in picked],
                                       dtype=np.int64),
-            "charge_due": np.array([c.due_date.toordinal() for _, c in charges], dtype=np.int64),
-            "charge_start": np.array([c.period_start.toordinal() for _, c in charges], dtype=np.int64),
-            "charge_amount": np.array([c.amount_fen for _, c in charges], dtype=np.int64),
+            "charge_due": new.charge_due[taken],
+            "charge_start": new.charge_start[taken],
+            "charge_amount": new.charge_amount[taken],
         }
-        payments = sorted(((unit, p) for unit in qualifying for p in extending[unit].payments),
-                          key=lambda row: (row[0], row[1].paid_on, row[1].receipt_no or "", row[1].id))
+        unit_of, paid_on, payment_id = (new.payment_unit.tolist(), new.payment_paid_on.tolist(),
+                                        new.payment_id.tolist())
+        payments = sorted(np.flatnonzero(chosen[new.payment_unit]).tolist(),
+                          key=lambda k: (unit_of[k], paid_on[k], new.payment_receipt[k] or "", payment_id[k]))
         with_charges = np.zeros(units, dtype=bool)
         with_charges[new_c["charge_unit"]] = True
-        chosen = np.zeros(units, dtype=bool)
-        chosen[qualifying] = True
         tape = _charge_tape(kept, new_c, chosen, _ranks(list(items)), _ranks(list(periods)))
         # The payments: replayed credit (units with new charges), then new payments, per unit.
         credit = kept.credit_rows[with_charges[estate.app_unit[kept.credit_rows]]
@@ -178,15 +296,17 @@ class _InBulk:
         bad = np.zeros(units, dtype=bool)
         bad[estate.app_unit[credit][estate.app_amount[credit] < 0]] = True  # a refund kept as credit
         replayed = len(credit)
+        named_item, named_period = new.payment_item, new.payment_period
         pay = {
-            "unit": np.concatenate([estate.app_unit[credit], [u for u, _ in payments]]),
-            "key": np.concatenate([estate.app_seq[credit], [p.id + base for _, p in payments]]),
-            "paid_on": np.concatenate([estate.app_paid_on[credit], [p.paid_on.toordinal() for _, p in payments]]),
-            "fen": np.concatenate([estate.app_amount[credit], [p.amount_fen for _, p in payments]]),
-            "item": np.concatenate([np.full(replayed, -1), [items.get(p.item, -2) if p.item else -1
-                                                            for _, p in payments]]),
-            "period": np.concatenate([np.full(replayed, -1), [periods.get(p.period, -2) if p.period else -1
-                                                              for _, p in payments]]),
+            "unit": np.concatenate([estate.app_unit[credit], new.payment_unit[payments]]),
+            "key": np.concatenate([estate.app_seq[credit], new.payment_id[payments] + base]),
+            "paid_on": np.concatenate([estate.app_paid_on[credit], new.payment_paid_on[payments]]),
+            "fen": np.concatenate([estate.app_amount[credit], new.payment_amount[payments]]),
+            "item": np.concatenate([np.full(replayed, -1), np.array(
+                [items.get(named_item[k] or "", -2) if named_item[k] else -1 for k in payments], dtype=np.int64)]),
+            "period": np.concatenate([np.full(replayed, -1), np.array(
+                [periods.get(named_period[k] or "", -2) if named_period[k] else -1 for k in payments],
+                dtype=np.int64)]),
         }
         order = np.argsort(pay["unit"], kind="stable")  # per unit: replayed (in kept order), then new (sorted)
         pay = {name: column.astype(np.int64)[order] for name, column in pay.items()}
@@ -382,20 +502,15 @@ def _merged(estate: AllocatedEstate, kept: _Kept, added: dict[str, Ints], drop_c
     keep_c, keep_a = ~drop_charges, ~drop_apps
     by_charge = np.argsort(added["charge_unit"], kind="stable")
     by_app = np.argsort(added["app_unit"], kind="stable")
-    kept_c, added_c, charges = _places(estate.charge_unit[keep_c], added["charge_unit"][by_charge], units)
-    kept_a, added_a, apps = _places(estate.app_unit[keep_a], added["app_unit"][by_app], units)
+    kept_c, added_c, charges = _places(_kept(estate.charge_unit, keep_c), added["charge_unit"][by_charge], units)
     raw: dict[str, Ints] = {}
     for name in ("charge_unit", "charge_id", "charge_item", "charge_period", "charge_due", "charge_start",
                  "charge_amount"):
-        raw[name] = _placed(getattr(estate, name)[keep_c], kept_c, added[name][by_charge], added_c, charges)
-    for name, kept_name in (("app_unit", "app_unit"), ("app_payment", "app_seq"), ("app_paid_on", "app_paid_on"),
-                            ("app_amount", "app_amount")):
-        raw[name] = _placed(getattr(estate, kept_name)[keep_a], kept_a, added[name][by_app], added_a, apps)
-    new_row = np.full(len(estate.charge_unit), NO_CHARGE, dtype=np.int64)
+        raw[name] = _placed(_kept(getattr(estate, name), keep_c), kept_c, added[name][by_charge], added_c, charges)
+        _let_go(getattr(estate, name))
+    new_row = np.full(len(estate.charge_unit), NO_CHARGE, dtype=kept_c.dtype)
     new_row[keep_c] = kept_c
-    kept_rows = estate.app_charge[keep_a].astype(np.int64)
-    to_charge = kept_rows != NO_CHARGE
-    kept_rows[to_charge] = new_row[kept_rows[to_charge]]
+    del kept_c
     # What added applications can name: the kept charges still open, and the added charges.
     open_rows = kept.open_rows[keep_c[kept.open_rows]]
     ids = np.concatenate([estate.charge_id[open_rows], added["charge_id"][by_charge]]).astype(np.int64)
@@ -406,21 +521,39 @@ def _merged(estate: AllocatedEstate, kept: _Kept, added: dict[str, Ints], drop_c
     found = order[np.searchsorted(ids[order], wanted[named]).clip(max=max(len(order) - 1, 0))]
     if not np.array_equal(ids[found], wanted[named]):
         raise ValueError("an added application names a charge that is neither open nor added")
-    added_rows = np.full(len(wanted), NO_CHARGE, dtype=np.int64)
+    added_rows = np.full(len(wanted), NO_CHARGE, dtype=rows.dtype)
     added_rows[named] = rows[found]
+    kept_a, added_a, apps = _places(_kept(estate.app_unit, keep_a), added["app_unit"][by_app], units)
+    for name, kept_name in (("app_unit", "app_unit"), ("app_payment", "app_seq"), ("app_paid_on", "app_paid_on"),
+                            ("app_amount", "app_amount")):
+        raw[name] = _placed(_kept(getattr(estate, kept_name), keep_a), kept_a, added[name][by_app], added_a, apps)
+        _let_go(getattr(estate, kept_name))
+    kept_rows = _kept(estate.app_charge, keep_a).astype(new_row.dtype)  # row numbers in the merged charges
+    to_charge = kept_rows != NO_CHARGE
+    kept_rows[to_charge] = new_row[kept_rows[to_charge]]
+    del new_row, to_charge
     raw["app_row"] = _placed(kept_rows, kept_a, added_rows, added_a, apps)
+    _let_go(estate.app_charge)
     return raw
+
+
+def _kept(column: Ints, keep: npt.NDArray[np.bool_]) -> Ints:
+    """The rows kept; the column itself when every row is (no copy of an estate-sized column)."""
+    return column if keep.all() else column[keep]
 
 
 def _places(kept_units: Ints, added_units: Ints, units: int) -> tuple[Ints, Ints, int]:
     """Where kept rows and added rows go (both grouped by unit) when each unit's added rows follow its kept ones."""
+    size = len(kept_units) + len(added_units)
+    dtype: type[np.signedinteger[Any]] = np.int32 if size < 2**31 else np.int64  # half an int64 index's memory
     kept_count = np.bincount(kept_units, minlength=units)
     added_count = np.bincount(added_units, minlength=units)
-    added_before = np.cumsum(added_count) - added_count  # added rows of the units before
-    kept_through = np.cumsum(kept_count)  # kept rows of the units up to and including
-    kept_places = np.arange(len(kept_units), dtype=np.int64) + added_before[kept_units]
-    added_places = np.arange(len(added_units), dtype=np.int64) + kept_through[added_units]
-    return kept_places, added_places, len(kept_units) + len(added_units)
+    added_before = (np.cumsum(added_count) - added_count).astype(dtype)  # added rows of the units before
+    kept_through = np.cumsum(kept_count).astype(dtype)  # kept rows of the units up to and including
+    kept_places: Ints = np.arange(len(kept_units), dtype=dtype)
+    kept_places += added_before[kept_units]
+    added_places: Ints = np.arange(len(added_units), dtype=dtype) + kept_through[added_units]
+    return kept_places, added_places, size
 
 
 def _placed(kept: Ints, kept_places: Ints, added: Ints, added_places: Ints, size: int) -> Ints:
@@ -434,7 +567,12 @@ def _units_mask(row_units: Ints, units: list[int]) -> np.ndarray:
     return np.isin(row_units, np.array(units, dtype=np.int64))
 
 
-def _max_by(keys: Ints, values: Ints, size: int) -> list[int]:
+def _max_by(keys: Ints, values: Ints, size: int) -> Ints:
+    """The largest value per key in range(size), -1 for a key with none; ``keys`` sorted (the estate's
+    rows are grouped by unit): one pass per run, not numpy's slower unbuffered maximum.at."""
     result = np.full(size, -1, dtype=np.int64)
-    np.maximum.at(result, keys, values.astype(np.int64, copy=False))
-    return result.tolist()
+    bounds = np.searchsorted(keys, np.arange(size + 1))
+    some = bounds[1:] > bounds[:-1]
+    if some.any():
+        result[some] = np.maximum.reduceat(values.astype(np.int64, copy=False), bounds[:-1][some])
+    return result
