@@ -2,16 +2,17 @@
 
 from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cuijiao.aging import UnitLedger
 from cuijiao.allocated import AllocatedEstate, allocate_estate
-from cuijiao.allocated_update import NewRows, extend, reaching_back
+from cuijiao.allocated_update import NewColumns, NewRows, extend, reaching_back
+from cuijiao.allocation import Charge, Payment
 from cuijiao.arrears import closed_since
 from cuijiao.kept_facts import closings, unit_facts
 from cuijiao.stages import Case, Policy
-from test_allocated import BUCKETS, START, ledgers_of, unit_rows
+from test_allocated import BUCKETS, ITEMS, START, designation, designations, ledgers_of, month_label, unit_rows
 
 
 def in_reading_order(ledgers: list[UnitLedger]) -> list[UnitLedger]:
@@ -37,8 +38,9 @@ def updated(ledgers: list[UnitLedger], new_charge: set[int], new_payment: set[in
     designations = {unit: {(p.item, p.period) for p in lg.payments if p.item or p.period}
                     for unit, lg in enumerate(old)}
     kept = allocate_estate(old)
-    why = reaching_back(kept, new, designations)
-    return extend(kept, new, {unit: ledgers[unit] for unit in why}), why
+    columns = NewColumns.of(new)
+    why = reaching_back(kept, columns, designations)
+    return extend(kept, columns, {unit: ledgers[unit] for unit in why}), why
 
 
 @settings(max_examples=300, deadline=None)
@@ -82,3 +84,61 @@ def test_closings_from_columns_are_the_exact_path_s(units, day: int, back: int, 
             continue
         exact = closed_since(ledger, Case(7, since), as_of, BUCKETS, policy)
         assert found.closed_on.get(unit) == (exact[1] if exact else None), ledger.unit_id
+
+
+# Month-shaped ledgers for the bulk walk: same-day charges of several items (paid whole or pro rata),
+# payments on the same day ordered by receipt number (not by id), payments naming a charge (by item and
+# period, most of them, as a real ledger's do), refunds and zero or negative charges.
+# Amounts from a few values, so that payments often end where a same-day group ends (the bulk walk) and
+# sometimes inside one (pro rata: allocate).
+bulk_charges = st.lists(
+    st.tuples(st.sampled_from(ITEMS[::-1]), st.integers(0, 8),
+              st.sampled_from([100_00] * 6 + [50_00] * 2 + [0, -10_00]), st.sampled_from([0, 45])),
+    max_size=14, unique_by=lambda t: (t[0], t[1]),
+)
+bulk_payments = st.lists(st.tuples(st.sampled_from([3, 40, 41, 120, 150, 151, 240, 241]),
+                                   st.sampled_from([100_00] * 4 + [200_00] * 3 + [50_00, 300_00, 0, 1_00, -5_00]),
+                                   st.sampled_from([None, "B7", "A9", "C1"]),
+                                   st.one_of(*[st.none()] * 3, designations, *[st.integers(0, 13)] * 4)),
+                         max_size=10)
+
+
+def bulk_ledgers(units: list[tuple[list, list]]) -> list[UnitLedger]:  # type: ignore[type-arg]
+    ledgers, next_id = [], 1
+    for number, (charges, payments) in enumerate(units):
+        unit_charges = []
+        for item, month, fen, lead in charges:
+            due = START + timedelta(days=30 * month)
+            unit_charges.append(Charge(next_id, item, month_label(month), due, fen, due - timedelta(days=lead)))
+            next_id += 1
+        unit_payments = [Payment(next_id + k, START + timedelta(days=day), fen, receipt, *_named(named, unit_charges))
+                         for k, (day, fen, receipt, named) in enumerate(payments)]
+        next_id += len(payments)
+        ledgers.append(UnitLedger(f"1-{number + 1}01", "1栋", f"业主{number}", unit_charges, unit_payments))
+    return ledgers
+
+
+def _named(named: object, charges: list[Charge]) -> tuple[str | None, str | None]:
+    """A designation drawn as a number names one of the unit's latest charges (item and period)."""
+    if isinstance(named, int):
+        latest = sorted(charges, key=lambda c: c.due_date)[-3:]
+        return (latest[named % len(latest)].item, latest[named % len(latest)].period) if latest else (None, None)
+    return designation(named)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(bulk_charges, bulk_payments), max_size=6), st.integers(0, 260))
+@example([([("物业费", 0, 100_00, 0), ("物业费", 5, 100_00, 0), ("公共能耗分摊费", 5, 100_00, 0)],
+           [(3, 100_00, None, None), (240, 200_00, "B7", None)])], 100)  # same-day charges in item order
+@example([([("物业费", 0, 100_00, 0), ("物业费", 5, 100_00, 0)],
+           [(3, 100_00, None, None), (240, 50_00, "B7", None), (240, 150_00, "A9", None)])], 100)  # by receipt
+@example([([("物业费", 0, 1, 0), ("物业费", 1, 0, 0)], [(3, -1, None, None), (3, 1, None, None)])],
+         3)  # a refund's credit before a later payment paid a charge: allocated afresh, not replayed last
+def test_the_bulk_walk_gives_what_allocate_gives(units, cut: int) -> None:  # type: ignore[no-untyped-def]
+    """Units extended in bulk (numpy) and by allocate, side by side: every column equal to the whole ledger's."""
+    ledgers = in_reading_order(bulk_ledgers(units))
+    day = START + timedelta(days=cut)
+    new_charge = {c.id for lg in ledgers for c in lg.charges if c.due_date > day}
+    new_payment = {p.id for lg in ledgers for p in lg.payments if p.paid_on > day}
+    extended, _why = updated(ledgers, new_charge, new_payment)
+    assert decoded(extended) == decoded(allocate_estate(ledgers))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -182,17 +182,52 @@ def test_an_outside_update_of_charges_does_not_leave_aging_stale(ledger: Invoke,
     assert _overdue(ledger) == "360.00"
 
 
+def _cache_file(workspace: Path) -> Path:
+    with shell(workspace) as db:
+        token = bytes(db.execute("SELECT data FROM allocation_cache WHERE name = 'file'").fetchone()[0]).decode()
+    return workspace / "cache" / f"allocation-{token}.bin"
+
+
+def _zero_body(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2:] = bytes(len(data) - len(data) // 2)
+    path.write_bytes(bytes(data))
+
+
+def _foreign(path: Path) -> None:
+    """Another workspace's file for the same ledger: same state, whole, its own token."""
+    data = path.read_bytes()
+    token = path.stem.removeprefix("allocation-")
+    path.write_bytes(data.replace(token.encode(), b"0" * len(token)))
+
+
 @pytest.mark.parametrize("damage", [
-    "UPDATE allocation_cache SET data = zeroblob(length(data)) WHERE name NOT IN ('state', 'checksum')"
-    " AND name NOT LIKE '%.dtype'",
-    "UPDATE allocation_cache SET data = CAST('not json' AS BLOB) WHERE name = 'unit_ids'",
-    "DELETE FROM allocation_cache WHERE name = 'charge_unit'",
-    "UPDATE allocation_cache SET data = substr(data, 1, length(data) / 2) WHERE name = 'charge_unit'",
+    lambda path: path.unlink(),
+    lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+    _zero_body,
+    _foreign,
+    lambda path: path.write_bytes(b""),
 ])
-def test_a_corrupted_allocation_cache_is_rebuilt(ledger: Invoke, workspace_dir: Path, damage: str) -> None:
+def test_a_damaged_or_foreign_allocation_cache_file_is_rebuilt(ledger: Invoke, workspace_dir: Path,
+                                                               damage: Callable[[Path], None]) -> None:
+    expected = _overdue(ledger)
+    damage(_cache_file(workspace_dir))
+    assert _overdue(ledger) == expected
+    assert _cache_file(workspace_dir).is_file()  # kept again, whole
+    assert list((workspace_dir / "cache").iterdir()) == [_cache_file(workspace_dir)]  # the damaged one removed
+    assert _overdue(ledger) == expected
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE allocation_cache SET data = CAST('1' AS BLOB) WHERE name = 'checksum'",
+    "UPDATE allocation_cache SET data = CAST('../cuijiao' AS BLOB) WHERE name = 'file'",
+    "DELETE FROM allocation_cache WHERE name = 'file'",
+    "UPDATE allocation_cache SET data = CAST('not json' AS BLOB) WHERE name = 'state'",
+])
+def test_a_corrupted_allocation_cache_pointer_is_rebuilt(ledger: Invoke, workspace_dir: Path, damage: str) -> None:
     expected = _overdue(ledger)
     with shell(workspace_dir) as db:
-        assert db.execute("SELECT count(*) FROM allocation_cache").fetchone()[0] > 3
+        assert {row[0] for row in db.execute("SELECT name FROM allocation_cache")} == {"state", "file", "checksum"}
         db.execute(damage)
     assert _overdue(ledger) == expected
     assert _overdue(ledger) == expected  # and kept again, whole

@@ -161,15 +161,17 @@ class _Builder:
 
 
 def derive(raw: dict[str, Ints], unit_ids: list[str], buildings: list[str], owner_names: list[str],
-           items: list[str], periods: list[str]) -> AllocatedEstate:
+           items: list[str], periods: list[str], *, unit_rank: Ints | None = None) -> AllocatedEstate:
     """The estate from raw columns (rows grouped by unit, each unit's applications in the order applied).
 
-    ``app_payment`` only needs to differ between consecutive payments.
+    ``app_payment`` only needs to differ between consecutive payments. Applications name their
+    charges by id (``app_charge_id``) or, when the caller knows them, by row (``app_row``). ``unit_rank``: the units'
+    report order when it is known already (the same units as a kept estate's).
     """
     # Each derived column is narrowed as it is made, so that no int64 copy of the
     # estate outlives its step (a worker's peak is the first run's peak).
     billed = narrow(np.minimum(raw["charge_due"], raw["charge_start"]))
-    app_row = narrow(_rows_of(raw["charge_id"], raw.pop("app_charge_id")))
+    app_row = narrow(raw.pop("app_row") if "app_row" in raw else _rows_of(raw["charge_id"], raw.pop("app_charge_id")))
     to_charge = app_row != NO_CHARGE
     # A payment's applications are consecutive: a new payment id starts the next number.
     app_seq = narrow(np.cumsum(np.diff(raw.pop("app_payment"), prepend=NO_CHARGE - 1) != 0))
@@ -177,7 +179,8 @@ def derive(raw: dict[str, Ints], unit_ids: list[str], buildings: list[str], owne
     horizon = narrow(_at_rows(_same_day_horizon(raw["charge_unit"], raw["charge_due"], billed), app_row,
                               to_charge))
     return AllocatedEstate(
-        unit_ids, buildings, owner_names, items, periods, _natural_rank(unit_ids),
+        unit_ids, buildings, owner_names, items, periods,
+        _natural_rank(unit_ids) if unit_rank is None else unit_rank,
         charge_unit=raw["charge_unit"], charge_id=raw["charge_id"], charge_item=raw["charge_item"],
         charge_period=raw["charge_period"], charge_due=raw["charge_due"],
         charge_billed=billed, charge_start=raw["charge_start"], charge_amount=raw["charge_amount"],
@@ -213,6 +216,14 @@ def _same_day_horizon(units: Ints, dues: Ints, billed: Ints) -> Ints:
     """For each charge, the latest first-billed day of the unit's charges due the same day."""
     if not len(dues):
         return dues
+    later = (units[1:] > units[:-1]) | ((units[1:] == units[:-1]) & (dues[1:] >= dues[:-1]))
+    if later.all():  # in reading order (by unit, then due date), as the ledger is read: runs, no sort
+        first = np.ones(len(dues), dtype=bool)
+        first[1:] = (units[1:] != units[:-1]) | (dues[1:] != dues[:-1])
+        starts = np.flatnonzero(first)
+        runs: Ints = np.repeat(np.maximum.reduceat(billed.astype(np.int64, copy=False), starts),
+                               np.diff(np.append(starts, len(dues))))
+        return runs
     first_due = int(dues.min())
     span = int(dues.max()) - first_due + 1
     key = units.astype(np.int64) * span + (dues - first_due)  # one per (unit, due date); int64: no wrap

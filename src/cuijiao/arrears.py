@@ -7,8 +7,10 @@ one path from the database to the numbers.
 from __future__ import annotations
 
 import difflib
+import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -29,7 +31,7 @@ from cuijiao.aging import (
     position,
 )
 from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
-from cuijiao.allocated_update import NewRows, extend, reaching_back
+from cuijiao.allocated_update import NewColumns, extend, reaching_back
 from cuijiao.allocation import Payment
 from cuijiao.config import Settings
 from cuijiao.errors import BadInput
@@ -43,6 +45,7 @@ from cuijiao.store.notices import deliveries, open_cases
 from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
 from cuijiao.store.reading import (
     NamedUnits,
+    RowsSince,
     UnitRange,
     designations_up_to,
     holds_rows,
@@ -124,7 +127,8 @@ def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> All
     state = allocation_cache.ledger_state(workspace.db)  # before reading: a later import makes the key stale
     estate = allocation_cache.load(workspace.db, state)
     if estate is None:
-        updated = extended_estate(workspace, state)
+        with _collector_paused():
+            updated = extended_estate(workspace, state)
         if updated is None:
             estate = join(over_units(workspace, _allocate_part, workers=workers))
             allocation_cache.save(workspace.db, state, estate)
@@ -132,6 +136,19 @@ def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> All
             estate, event = updated
             allocation_cache.save(workspace.db, state, estate, event)
     return estate
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cycle collection while a few hundred thousand rows become tuples (none of them cyclic): each
+    pass of the collector walks every object alive, and the passes took a third of the update's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def extended_estate(workspace: Workspace, state: str) -> tuple[AllocatedEstate, dict[str, object]] | None:
@@ -147,16 +164,33 @@ def extended_estate(workspace: Workspace, state: str) -> tuple[AllocatedEstate, 
     if (units, buildings, names) != (kept.unit_ids, kept.buildings, kept.owner_names):
         return None
     index = unit_index(kept)
-    added = rows_since(db, charge_id, payment_id)
-    new = {index[unit]: NewRows(added.charges.get(unit, []), added.payments.get(unit, []), unit in added.adjusted)
-           for unit in {*added.charges, *added.payments, *added.adjusted}}
-    first_new_period = min((c.period_start for rows in added.charges.values() for c in rows), default=None)
+    new = _columns(rows_since(db, charge_id, payment_id), index)
+    first_new_period = date.fromordinal(int(new.charge_start.min())) if len(new.charge_start) else None
     designations = designations_up_to(db, payment_id, first_new_period) if first_new_period else {}
     why = reaching_back(kept, new, {index[unit]: found for unit, found in designations.items() if unit in index})
     afresh = {kept.unit_ids[k]: reason for k, reason in sorted(why.items())}
     ledgers = unit_ledgers(db, NamedUnits(tuple(afresh))) if afresh else iter(())
     estate = extend(kept, new, {index[ledger.unit_id]: ledger for ledger in ledgers})
-    return estate, {"extended_units": len(new) - len(afresh), "allocated_afresh": afresh}
+    return estate, {"extended_units": len(new.units()) - len(afresh), "allocated_afresh": afresh}
+
+
+def _transposed(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
+def _columns(added: RowsSince, index: dict[str, int]) -> NewColumns:
+    """The rows an import added as columns, units by number, dates as ordinals."""
+    ordinal: dict[str, int] = {}
+    for text in {row[4] for row in added.charges} | {row[6] for row in added.charges} | {
+            row[2] for row in added.payments}:
+        ordinal[text] = date.fromisoformat(text).toordinal()
+    units, ids, items, periods, dues, amounts, starts = _transposed(added.charges, 7)
+    p_units, p_ids, paid_on, p_amounts, receipts, p_items, p_periods = _transposed(added.payments, 7)
+    return NewColumns.grouped(
+        [index[unit] for unit in units], ids, items, periods, [ordinal[day] for day in dues],
+        [ordinal[day] for day in starts], amounts, [index[unit] for unit in p_units], p_ids,
+        [ordinal[day] for day in paid_on], p_amounts, receipts, p_items, p_periods,
+        [index[unit] for unit in added.adjusted])
 
 
 def _allocate_part(workspace: Workspace, units: UnitRange) -> list[AllocatedEstate]:

@@ -167,33 +167,28 @@ def unit_count(db: sqlite3.Connection) -> int:
 
 @dataclass(frozen=True)
 class RowsSince:
-    """Ledger rows added after the given highest ids, by unit (deposits left out)."""
+    """Ledger rows added after the given highest ids, as read (deposits left out; dates ISO text).
 
-    charges: dict[str, list[Charge]]
+    Tuples, not charges and payments: after a month's import they are most of a
+    hundred thousand units' rows, and the caller turns them into columns.
+    """
+
+    charges: list[tuple[str, int, str, str, str, int, str]]  # unit, id, item, period, due, amount, period start
     adjusted: set[str]  # units with a new adjustment: a charge's amount changed
-    payments: dict[str, list[Payment]]
+    payments: list[tuple[str, int, str, int, str | None, str | None, str | None]]  # unit, id, paid on, amount,
+    # receipt, designated item, designated period
 
 
 def rows_since(db: sqlite3.Connection, charge_id: int, payment_id: int) -> RowsSince:
-    dates = _Dates()
-    charges: dict[str, list[Charge]] = {}
-    adjusted: set[str] = set()
-    for unit, row_id, item, period, due, amount, kind, _adjusts, start in db.execute(
-        "SELECT unit_id, id, item, period, due_date, amount_fen, kind, adjusts_id, period_start FROM charges"
+    charges = db.execute(
+        "SELECT unit_id, id, item, period, due_date, amount_fen, period_start, kind FROM charges"
         # "+unit_id": sort the new rows, found by id; ordering by the (unit, due) index walked every charge.
-        " WHERE id > ? AND kind != 'deposit' ORDER BY +unit_id, due_date, id", (charge_id,)
-    ):
-        if kind == "adjustment":
-            adjusted.add(unit)
-        else:
-            charges.setdefault(unit, []).append(Charge(row_id, item, period, dates[due], amount, dates[start]))
-    payments: dict[str, list[Payment]] = {}
-    for unit, *row in db.execute(
+        " WHERE id > ? AND kind != 'deposit' ORDER BY +unit_id, due_date, id", (charge_id,)).fetchall()
+    adjusted = {row[0] for row in charges if row[7] == "adjustment"}
+    payments = db.execute(
         "SELECT unit_id, id, paid_on, amount_fen, receipt_no, item, period FROM payments"
-        " WHERE id > ? AND kind = 'payment' ORDER BY +unit_id, id", (payment_id,)
-    ):
-        payments.setdefault(unit, []).extend(_payments(iter([(unit, *row)]), dates))
-    return RowsSince(charges, adjusted, payments)
+        " WHERE id > ? AND kind = 'payment' ORDER BY +unit_id, id", (payment_id,)).fetchall()
+    return RowsSince([row[:7] for row in charges if row[7] != "adjustment"], adjusted, payments)
 
 
 def designations_up_to(db: sqlite3.Connection, payment_id: int,

@@ -1,0 +1,111 @@
+"""The kept allocation's file beside the database: switched by the database's commit, never half-read.
+
+Real workspaces through the CLI; the database is held and edited the way
+another process or a SQLite shell would, with plain ``sqlite3``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from datetime import date
+from pathlib import Path
+
+from conftest import Invoke, write_csv
+from cuijiao.allocated import AllocatedEstate
+from cuijiao.arrears import aging_report, allocated_estate
+from cuijiao.store import allocation_cache
+from cuijiao.workspace import open_workspace
+from test_allocated_update import decoded
+
+CHARGES = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+           ["1-101", "物业费", "2025-01", "2025-01-10", "100.00"],
+           ["1-102", "物业费", "2025-01", "2025-01-10", "120.00"]]
+LATER_CHARGES = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+                 ["1-101", "物业费", "2025-02", "2025-02-10", "100.00"],
+                 ["1-102", "物业费", "2025-02", "2025-02-10", "120.00"]]
+PAYMENTS = [["收据号", "房号", "实收金额", "收款日期"], ["R1", "1-101", "150.00", "2025-01-20"]]
+AS_OF = date(2025, 3, 1)
+
+
+def _import(cli: Invoke, folder: Path, kind: str, rows: list[list[str]], name: str) -> None:
+    result = cli("import", kind, str(write_csv(folder / name, rows)))
+    assert result.exit_code == 0, result.output
+
+
+def _pointer(workspace: Path) -> dict[str, bytes]:
+    with sqlite3.connect(workspace / "cuijiao.db") as db:
+        return {name: bytes(data) for name, data in db.execute("SELECT name, data FROM allocation_cache")}
+
+
+def _files(workspace: Path) -> list[str]:
+    return sorted(path.name for path in (workspace / "cache").iterdir())
+
+
+def test_a_cache_not_switched_for_a_busy_database_leaves_the_old_one_whole(with_units: Invoke, workspace_dir: Path,
+                                                                         tmp_path: Path) -> None:
+    """What a crash before the commit leaves: the old pointer, its file, no trace of the new file."""
+    _import(with_units, tmp_path, "charges", CHARGES, "c.csv")
+    assert with_units("aging", "--as-of", AS_OF.isoformat()).exit_code == 0
+    before, files = _pointer(workspace_dir), _files(workspace_dir)
+    _import(with_units, tmp_path, "payments", PAYMENTS, "p.csv")
+    workspace = open_workspace(workspace_dir)
+    holder = sqlite3.connect(workspace_dir / "cuijiao.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert aging_report(workspace, AS_OF).total.overdue_fen == 120_00  # 100 + 120 - 100 of R1's 150
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    try:
+        assert _pointer(workspace_dir) == before and _files(workspace_dir) == files
+        assert allocation_cache.load(workspace.db, before["state"].decode()) is not None  # the old cache, whole
+        assert aging_report(workspace, AS_OF).total.overdue_fen == 120_00  # extended and kept now
+        assert _files(workspace_dir) != files and len(_files(workspace_dir)) == 1
+    finally:
+        workspace.close()
+
+
+def _legacy_rows(state: str, estate: AllocatedEstate) -> list[tuple[str, bytes]]:
+    """The cache as the older layout kept it: one row per column, a CRC-32 row over the others."""
+    rows: list[tuple[str, bytes]] = [("state", state.encode())]
+    rows += [(name, json.dumps(getattr(estate, name), ensure_ascii=False).encode())
+             for name in AllocatedEstate.list_names()]
+    for name in AllocatedEstate.array_names():
+        column = getattr(estate, name)
+        rows += [(f"{name}.dtype", json.dumps(column.dtype.str).encode()), (name, column.tobytes())]
+    crc = 0
+    for name, data in sorted(rows):
+        crc = zlib.crc32(data, zlib.crc32(name.encode(), crc))
+    return [*rows, ("checksum", str(crc).encode())]
+
+
+def test_a_cache_of_the_older_layout_is_extended_and_moved_to_the_file(with_units: Invoke, workspace_dir: Path,
+                                                                        tmp_path: Path) -> None:
+    _import(with_units, tmp_path, "charges", CHARGES, "c.csv")
+    _import(with_units, tmp_path, "payments", PAYMENTS, "p.csv")
+    workspace = open_workspace(workspace_dir)
+    try:
+        kept = allocated_estate(workspace)
+        state = allocation_cache.ledger_state(workspace.db)
+    finally:
+        workspace.close()
+    with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
+        db.execute("DELETE FROM allocation_cache")
+        db.executemany("INSERT INTO allocation_cache (name, data) VALUES (?, ?)", _legacy_rows(state, kept))
+    for path in (workspace_dir / "cache").iterdir():
+        path.unlink()
+    _import(with_units, tmp_path, "charges", LATER_CHARGES, "c2.csv")
+    workspace = open_workspace(workspace_dir)
+    try:
+        assert allocation_cache.load_earlier(workspace.db, allocation_cache.ledger_state(workspace.db)) is not None
+        extended = allocated_estate(workspace)
+        event = workspace.db.execute("SELECT payload FROM events WHERE kind = 'allocation.update'").fetchone()
+        assert json.loads(event[0])["extended_units"] == 2  # extended from the older layout, not recomputed
+        assert set(_pointer(workspace_dir)) == {"state", "file", "checksum"}
+        assert len(_files(workspace_dir)) == 1
+        again = allocation_cache.load(workspace.db, allocation_cache.ledger_state(workspace.db))
+        assert again is not None and decoded(again) == decoded(extended)
+    finally:
+        workspace.close()
