@@ -220,8 +220,9 @@ def summary_position(facts: UnitFacts, unit: int, overdue: Counter[tuple[str, st
                      payments: list[Payment]) -> UnitPosition:
     """The unit's position as of the date in totals: what the ladder and the notices-ignored count read.
 
-    Its charge list and allocation stay empty; ``overdue`` and ``payments`` come from
-    :meth:`UnitFacts.overdue_by_unit` and :meth:`UnitFacts.payments`.
+    Its charge list and allocation stay empty; ``overdue`` comes from :meth:`UnitFacts.overdue_by_unit`,
+    ``payments`` from :meth:`UnitFacts.payments`: those the notices-ignored count reads
+    (:meth:`cuijiao.arrears.KeptState.case_payments`), nothing else of the position does.
     """
     estate = facts.estate
     ledger = UnitLedger(estate.unit_ids[unit], estate.buildings[unit], estate.owner_names[unit], (), ())
