@@ -134,6 +134,15 @@ def plan_unit(unit: UnitPosition, segment: str, standing: Standing, case: Case |
     return ladder.next_step(approved=approved)
 
 
+def expiry_matters(unit: UnitPosition, segment: str, standing: Standing, case: Case | None, policy: Policy, *,
+                   approved: bool = False) -> bool:
+    """Whether :func:`plan_unit`'s answer may depend on ``expiring``: only a held-back ladder reads it."""
+    if unit.overdue_fen < policy.minimum_fen or unit.oldest_due is None:
+        return False
+    case = case or Case(None, unit.oldest_due + timedelta(days=1))
+    return _Ladder(unit, segment, standing, case, policy, unit.as_of).held_back(approved=approved)
+
+
 @dataclass
 class _Ladder:
     unit: UnitPosition
