@@ -214,7 +214,7 @@ class Segmented:
 
 
 def segment_units(workspace: Workspace, as_of: date, *, exact: bool = False) -> list[Segmented]:
-    """Every unit with arrears as of ``as_of``, with its facts and the rule that matched.
+    """Every unit with arrears as of ``as_of``, with its facts and the rule that matched, in natural unit order.
 
     Read from the kept allocation; the units it cannot answer alone
     (:func:`cuijiao.kept_facts.exact_units`) the exact way. ``exact``: every

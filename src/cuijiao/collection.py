@@ -65,7 +65,7 @@ class UnitPlan:
 
 def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = frozenset(),
                 exact: bool = False) -> list[UnitPlan]:
-    """What each unit in arrears, or with an open case, is due next as of ``as_of``.
+    """What each unit in arrears, or with an open case, is due next as of ``as_of``, in natural unit order.
 
     Read from the kept allocation; units it cannot answer alone, and those whose debts
     may be near the end of their limitation period, the exact way. ``exact``: every unit

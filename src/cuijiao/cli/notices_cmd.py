@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from cuijiao.aging import natural_key
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, error, recorded_run, state, summary
 from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_table, print_json
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
@@ -57,8 +56,7 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json)
         require_not_before_collection(ws, day)
-        plans = sorted(plan_estate(ws, day, approve=frozenset(approve or ())),
-                       key=lambda p: natural_key(p.plan.unit_id))
+        plans = plan_estate(ws, day, approve=frozenset(approve or ()))  # in natural unit order
         run.counts.update(as_of=day.isoformat(), units=len(plans), due_now=sum(p.plan.issue_now for p in plans))
         json_rows = [plan_json(p, unmask=unmask) for p in plans]
         data = {"as_of": day.isoformat(), "rows": json_rows}
