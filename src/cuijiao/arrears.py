@@ -236,7 +236,7 @@ def segment_units(workspace: Workspace, as_of: date, *, exact: bool = False) -> 
         summary = summary_position(kept.facts, unit, overdue[unit], payments.get(unit, []))
         values = kept.facts_of(people[unit_id], unit, notices_ignored(case, summary))
         found[unit] = Segmented(people[unit_id], as_of, summary.overdue_fen, values, classify(rules, values))
-    return [found[unit] for unit in sorted(found, key=kept.facts.estate.unit_rank.__getitem__)]  # natural order
+    return [found[unit] for unit in sorted(found, key=kept.facts.estate.unit_rank.tolist().__getitem__)]  # natural
 
 
 @dataclass(frozen=True)

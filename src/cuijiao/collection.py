@@ -134,26 +134,25 @@ def _kept_plans(workspace: Workspace, as_of: date, approve: frozenset[str]) -> l
     with_case[[index[unit_id] for unit_id in kept.records.cases if unit_id in index]] = True
     wanted = (facts.overdue_fen > 0) | with_case
     exact = wanted & kept.exact
-    near_limit = limitation_candidates(facts, settings.limitation_warn_days)
-    people, fast = kept.records.people, wanted & ~exact
+    warn_days = settings.limitation_warn_days
+    people, fast, near_limit = kept.records.people, wanted & ~exact, limitation_candidates(facts, warn_days).tolist()
     overdue, payments = facts.overdue_by_unit(kept.buckets), kept.case_payments(fast)
-    charge_ids = facts.overdue_charge_ids()
+    charge_ids, rules, policy = facts.overdue_charge_ids(), settings.segment_rules, settings.policy
     found: dict[int, UnitPlan] = {}
     for unit in np.flatnonzero(fast).tolist():
         unit_id = estate.unit_ids[unit]
         case, closed = kept.case(unit)
         summary = summary_position(facts, unit, overdue.get(unit, Counter()), payments.get(unit, []))
-        verdict = classify(settings.segment_rules, kept.facts_of(people[unit_id], unit, notices_ignored(case, summary)))
+        verdict = classify(rules, kept.facts_of(people[unit_id], unit, notices_ignored(case, summary)))
         approved = unit_id in approve
-        if near_limit[unit] and expiry_matters(summary, verdict.segment, NO_STANDING, case, settings.policy,
-                                               approved=approved):
+        if near_limit[unit] and expiry_matters(summary, verdict.segment, NO_STANDING, case, policy, approved=approved):
             exact[unit] = True
             continue
-        plan = plan_unit(summary, verdict.segment, NO_STANDING, case, settings.policy, approved=approved)
+        plan = plan_unit(summary, verdict.segment, NO_STANDING, case, policy, approved=approved)
         found[unit] = UnitPlan(plan, summary.overdue_fen, charge_ids.get(unit, ()), closed)
     found |= {index[p.plan.unit_id]: p for p in _plans(workspace, named(estate, exact), as_of, approve, kept.records)}
     # Natural unit order (1-1-101 before 1-1-1002): notice numbers, letters and lists follow it.
-    return [found[unit] for unit in sorted(found, key=estate.unit_rank.__getitem__)]
+    return [found[unit] for unit in sorted(found, key=estate.unit_rank.tolist().__getitem__)]
 
 
 def _plan_part(workspace: Workspace, units: UnitRange, *, as_of: date, approve: frozenset[str]) -> list[UnitPlan]:

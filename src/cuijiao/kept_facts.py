@@ -49,8 +49,6 @@ class UnitFacts:
     credit_fen: Ints
     owed: Ints  # per charge row: still owed as of the date (billed charges)
     overdue_row: Mask  # per charge row: billed, still owed and past due
-    charge_from: Ints  # unit → its first charge row (rows are grouped by unit, in ledger order)
-    app_from: Ints  # unit → its first application row
 
     def overdue_by_unit(self, buckets: Buckets) -> dict[int, Counter[tuple[str, str]]]:
         """Unit → (item, bucket) → fen overdue, as :class:`cuijiao.aging.UnitPosition` holds it (in bulk)."""
@@ -124,7 +122,6 @@ def unit_facts(estate: AllocatedEstate, as_of: date) -> UnitFacts:
         estate, as_of, units_answered_elsewhere(estate, day), overdue, oldest,
         _months_in_arrears(unit_of, estate.charge_due[overdue_row], units),
         _sum_by(estate.app_unit[kept], estate.app_amount[kept], units), owed, overdue_row,
-        _starts(estate.charge_unit, units), _starts(estate.app_unit, units),
     )
 
 
@@ -260,14 +257,6 @@ def _months_in_arrears(units_of: Ints, dues: Ints, units: int) -> Ints:
         return counts
     keys = np.unique(units_of.astype(np.int64) * span + month)
     return np.bincount(keys // span, minlength=units).astype(np.int64)
-
-
-def _starts(grouped_units: Ints, units: int) -> Ints:
-    """Where each unit's rows begin (rows grouped by unit in increasing order); one more for the end."""
-    if len(grouped_units) > 1 and bool(np.any(np.diff(grouped_units) < 0)):
-        raise ValueError("rows must be grouped by unit in unit order")
-    starts: Ints = np.searchsorted(grouped_units, np.arange(units + 1))
-    return starts
 
 
 def _sum_by(keys: Ints, values: Ints, size: int) -> Ints:
