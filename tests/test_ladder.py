@@ -7,16 +7,18 @@ payment deadline on letters (stages 2-5), minimum ¥50, dispute capped at stage 
 
 import json
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import Invoke, unplaced, write_csv
 from cuijiao.aging import Buckets, UnitLedger, UnitPosition, position
 from cuijiao.allocation import Charge
 from cuijiao.outcomes import Kind, Outcome, Standing
-from cuijiao.stages import Block, Case, IssuedNotice, Policy, Purpose, plan_unit
+from cuijiao.stages import Block, Case, IssuedNotice, Policy, Purpose, expiry_matters, plan_unit
 
 UNITS = [["房号", "楼栋", "业主姓名", "联系电话", "建筑面积"],
          ["3-101", "3栋", "赵一", "13800000001", "80"],   # never pays
@@ -168,6 +170,26 @@ def test_expiring_debts_get_a_demand_even_when_the_dispute_caps_the_ladder() -> 
     demand = plan_unit(unit, "dispute", standing, case, Policy(), expiring=True)
     assert (demand.next_stage, demand.purpose, demand.issue_now) == (2, Purpose.LIMITATION, True)
     assert demand.reason == "诉讼时效即将届满：发出书面催缴，并保留送达证据"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 1500), st.integers(1, 40_000), st.integers(0, 5), st.integers(1, 400),
+       st.sampled_from(["reminder", "dispute", "chronic"]), st.booleans())
+def test_a_plan_reads_expiring_only_where_expiry_matters(  # the kept plan goes the exact way only there
+        age: int, fen: int, stage: int, since: int, segment: str, approved: bool) -> None:
+    as_of = date(2026, 11, 27)
+    unit = _position(as_of, as_of - timedelta(days=age), fen=fen)
+    notices = (IssuedNotice("CJ2026-000001", stage, as_of - timedelta(days=since), as_of),) if stage else ()
+    case = Case(7, as_of - timedelta(days=since + 1), notices) if stage else None
+    if not expiry_matters(unit, segment, NOTHING, case, Policy(), approved=approved):
+        assert (plan_unit(unit, segment, NOTHING, case, Policy(), expiring=True, approved=approved)
+                == plan_unit(unit, segment, NOTHING, case, Policy(), approved=approved))
+
+
+def test_a_capped_ladder_is_one_where_expiry_matters() -> None:
+    as_of = date(2026, 11, 27)
+    case = Case(7, date(2023, 12, 11), (IssuedNotice("CJ2024-000001", 2, date(2024, 1, 25), date(2024, 2, 9)),))
+    assert expiry_matters(_position(as_of, date(2023, 12, 10)), "dispute", NOTHING, case, Policy())
 
 
 def test_only_a_delivered_notice_restarts_the_clock(estate: Invoke) -> None:

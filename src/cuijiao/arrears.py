@@ -39,7 +39,7 @@ from cuijiao.kept_facts import UnitFacts, closings, exact_units, limitation_cand
 from cuijiao.limitation import Clock, RestDays, barred_applications, clocks
 from cuijiao.outcomes import Outcome, standing
 from cuijiao.segments import Owner, Rule, Verdict, classify, facts, facts_of
-from cuijiao.stages import Case, Policy, notices_ignored
+from cuijiao.stages import Case, Policy, may_be_ignored, notices_ignored
 from cuijiao.store import allocation_cache
 from cuijiao.store.notices import deliveries, open_cases
 from cuijiao.store.outcomes import outcomes_by_unit, unit_outcomes
@@ -248,7 +248,7 @@ class Segmented:
 
 
 def segment_units(workspace: Workspace, as_of: date, *, exact: bool = False) -> list[Segmented]:
-    """Every unit with arrears as of ``as_of``, with its facts and the rule that matched.
+    """Every unit with arrears as of ``as_of``, with its facts and the rule that matched, in natural unit order.
 
     Read from the kept allocation; the units it cannot answer alone
     (:func:`cuijiao.kept_facts.exact_units`) the exact way. ``exact``: every
@@ -270,7 +270,7 @@ def segment_units(workspace: Workspace, as_of: date, *, exact: bool = False) -> 
         summary = summary_position(kept.facts, unit, overdue[unit], payments.get(unit, []))
         values = kept.facts_of(people[unit_id], unit, notices_ignored(case, summary))
         found[unit] = Segmented(people[unit_id], as_of, summary.overdue_fen, values, classify(rules, values))
-    return [found[unit] for unit in sorted(found, key=kept.facts.estate.unit_rank.__getitem__)]  # natural order
+    return [found[unit] for unit in sorted(found, key=kept.facts.estate.unit_rank.tolist().__getitem__)]  # natural
 
 
 @dataclass(frozen=True)
@@ -293,13 +293,16 @@ class KeptState:
         return None, (case.id, closed)
 
     def case_payments(self, units: npt.NDArray[np.bool_]) -> dict[int, list[Payment]]:
-        """The payments since its case opened of each of ``units`` with an open case: all that the
-        notices-ignored count reads (a payment between a notice and its deadline)."""
-        index = unit_index(self.facts.estate)
-        since = np.full(len(units), self.facts.as_of.toordinal() + 1, dtype=np.int64)  # none
+        """What the notices-ignored count reads of each of ``units`` with an open case: its payments
+        from the issue of the first notice that may have been ignored (:func:`cuijiao.stages.may_be_ignored`)
+        to the date; a unit with no such notice has none to read."""
+        index, as_of = unit_index(self.facts.estate), self.facts.as_of
+        since = np.full(len(units), as_of.toordinal() + 1, dtype=np.int64)  # none
         for unit_id, case in self.records.cases.items():
             if unit_id in index and units[index[unit_id]]:
-                since[index[unit_id]] = case.opened_on.toordinal()
+                issued = [n.issued_on for n in case.notices if may_be_ignored(n, as_of)]
+                if issued:
+                    since[index[unit_id]] = min(issued).toordinal()
         return self.facts.payments(since)
 
     def facts_of(self, owner: Owner, unit: int, ignored: int) -> dict[str, Any]:

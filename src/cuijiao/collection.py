@@ -26,7 +26,7 @@ from cuijiao.limitation import RestDays, Status, clocks
 from cuijiao.money import format_yuan
 from cuijiao.outcomes import standing
 from cuijiao.segments import classify, facts
-from cuijiao.stages import STAGE_NAMES, WRITTEN_DEMAND, Block, Plan, Policy, notices_ignored, plan_unit
+from cuijiao.stages import STAGE_NAMES, WRITTEN_DEMAND, Block, Plan, Policy, expiry_matters, notices_ignored, plan_unit
 from cuijiao.store.audit import Run, append_event, highest_recorded_notice_no, os_user, verify_state
 from cuijiao.store.db import transaction
 from cuijiao.store.notices import (
@@ -65,7 +65,7 @@ class UnitPlan:
 
 def plan_estate(workspace: Workspace, as_of: date, *, approve: frozenset[str] = frozenset(),
                 exact: bool = False) -> list[UnitPlan]:
-    """What each unit in arrears, or with an open case, is due next as of ``as_of``.
+    """What each unit in arrears, or with an open case, is due next as of ``as_of``, in natural unit order.
 
     Read from the kept allocation; units it cannot answer alone, and those whose debts
     may be near the end of their limitation period, the exact way. ``exact``: every unit
@@ -124,28 +124,35 @@ def approval_problems(workspace: Workspace, plans: list[UnitPlan], approve: froz
 
 
 def _kept_plans(workspace: Workspace, as_of: date, approve: frozenset[str]) -> list[UnitPlan]:
-    """Plans from the kept facts; a unit with no debt near its limitation end is not expiring."""
+    """Plans from the kept facts. A unit with no debt near its limitation end is not expiring; one
+    with such a debt is planned the exact way only when its ladder is held back (the one place a plan
+    reads whether a debt is expiring)."""
     kept, settings = kept_state(workspace, as_of), workspace.settings
     facts, estate = kept.facts, kept.facts.estate
     index = unit_index(estate)
     with_case = np.zeros(len(estate.unit_ids), dtype=bool)
     with_case[[index[unit_id] for unit_id in kept.records.cases if unit_id in index]] = True
     wanted = (facts.overdue_fen > 0) | with_case
-    exact = kept.exact | limitation_candidates(facts, settings.limitation_warn_days)
-    found = {index[p.plan.unit_id]: p
-             for p in _plans(workspace, named(estate, wanted & exact), as_of, approve, kept.records)}
-    people, fast = kept.records.people, wanted & ~exact
+    exact = wanted & kept.exact
+    warn_days = settings.limitation_warn_days
+    people, fast, near_limit = kept.records.people, wanted & ~exact, limitation_candidates(facts, warn_days).tolist()
     overdue, payments = facts.overdue_by_unit(kept.buckets), kept.case_payments(fast)
-    charge_ids = facts.overdue_charge_ids()
+    charge_ids, rules, policy = facts.overdue_charge_ids(), settings.segment_rules, settings.policy
+    found: dict[int, UnitPlan] = {}
     for unit in np.flatnonzero(fast).tolist():
         unit_id = estate.unit_ids[unit]
         case, closed = kept.case(unit)
         summary = summary_position(facts, unit, overdue.get(unit, Counter()), payments.get(unit, []))
-        verdict = classify(settings.segment_rules, kept.facts_of(people[unit_id], unit, notices_ignored(case, summary)))
-        plan = plan_unit(summary, verdict.segment, NO_STANDING, case, settings.policy, approved=unit_id in approve)
+        verdict = classify(rules, kept.facts_of(people[unit_id], unit, notices_ignored(case, summary)))
+        approved = unit_id in approve
+        if near_limit[unit] and expiry_matters(summary, verdict.segment, NO_STANDING, case, policy, approved=approved):
+            exact[unit] = True
+            continue
+        plan = plan_unit(summary, verdict.segment, NO_STANDING, case, policy, approved=approved)
         found[unit] = UnitPlan(plan, summary.overdue_fen, charge_ids.get(unit, ()), closed)
+    found |= {index[p.plan.unit_id]: p for p in _plans(workspace, named(estate, exact), as_of, approve, kept.records)}
     # Natural unit order (1-1-101 before 1-1-1002): notice numbers, letters and lists follow it.
-    return [found[unit] for unit in sorted(found, key=estate.unit_rank.__getitem__)]
+    return [found[unit] for unit in sorted(found, key=estate.unit_rank.tolist().__getitem__)]
 
 
 def _plan_part(workspace: Workspace, units: UnitRange, *, as_of: date, approve: frozenset[str]) -> list[UnitPlan]:

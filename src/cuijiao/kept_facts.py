@@ -49,8 +49,6 @@ class UnitFacts:
     credit_fen: Ints
     owed: Ints  # per charge row: still owed as of the date (billed charges)
     overdue_row: Mask  # per charge row: billed, still owed and past due
-    charge_from: Ints  # unit → its first charge row (rows are grouped by unit, in ledger order)
-    app_from: Ints  # unit → its first application row
 
     def overdue_by_unit(self, buckets: Buckets) -> dict[int, Counter[tuple[str, str]]]:
         """Unit → (item, bucket) → fen overdue, as :class:`cuijiao.aging.UnitPosition` holds it (in bulk)."""
@@ -61,33 +59,44 @@ class UnitFacts:
         keys = (estate.charge_unit[rows].astype(np.int64) * items + estate.charge_item[rows]) * width + bucket
         distinct, index = np.unique(keys, return_inverse=True)
         sums = _sum_by(index, self.owed[rows], len(distinct))
+        units, rests = np.divmod(distinct, items * width)
+        pairs = [(item, label) for item in estate.items for label in buckets.labels]  # by rest
         result: dict[int, Counter[tuple[str, str]]] = {}
-        for key, fen in zip(distinct.tolist(), sums.tolist(), strict=True):
-            unit, rest = divmod(key, items * width)
-            result.setdefault(unit, Counter())[(estate.items[rest // width], buckets.labels[rest % width])] += fen
+        counter: Counter[tuple[str, str]] = Counter()
+        unit_of = -1
+        # Keys are sorted, so each unit's keys come together and each key once: one Counter per unit.
+        for unit, rest, fen in zip(units.tolist(), rests.tolist(), sums.tolist(), strict=True):
+            if unit != unit_of:
+                unit_of, counter = unit, Counter()
+                result[unit] = counter
+            counter[pairs[rest]] = fen
         return result
 
     def overdue_charge_ids(self) -> dict[int, tuple[int, ...]]:
         """Unit → the ids of its overdue charges, in ledger order (the debts a notice demands)."""
         rows = np.flatnonzero(self.overdue_row)
-        found: dict[int, list[int]] = {}
-        for unit, charge_id in zip(self.estate.charge_unit[rows].tolist(), self.estate.charge_id[rows].tolist(),
-                                   strict=True):
-            found.setdefault(unit, []).append(charge_id)
-        return {unit: tuple(ids) for unit, ids in found.items()}
+        units = self.estate.charge_unit[rows]
+        starts = np.flatnonzero(np.diff(units, prepend=-1)).tolist()  # rows are grouped by unit
+        ids = self.estate.charge_id[rows].tolist()
+        bounds = [*starts, len(ids)]
+        return {unit: tuple(ids[bounds[k]:bounds[k + 1]]) for k, unit in enumerate(units[starts].tolist())}
 
     def payments(self, since: Ints) -> dict[int, list[Payment]]:
         """Unit → its payments made from ``since`` (an ordinal per unit) to the date, the application
         order's number as id."""
-        estate, paid_on = self.estate, self.estate.app_paid_on
-        made = (paid_on >= since[estate.app_unit]) & (paid_on <= self.as_of.toordinal())
-        seqs = estate.app_seq[made]
-        distinct, first, index = np.unique(seqs, return_index=True, return_inverse=True)
-        sums = _sum_by(index, estate.app_amount[made], len(distinct))
+        estate = self.estate
+        made = np.flatnonzero((estate.app_paid_on >= since[estate.app_unit])
+                              & (estate.app_paid_on <= self.as_of.toordinal()))
+        units, seqs = estate.app_unit[made], estate.app_seq[made]
+        # A unit's applications come together, in the order applied (app_seq increasing): a payment's
+        # applications are one run of rows.
+        starts = np.flatnonzero(np.diff(units, prepend=-1) | np.diff(seqs, prepend=-1))
+        sums = np.add.reduceat(estate.app_amount[made].astype(np.int64), starts) if len(made) else starts
+        days = _dates(estate.app_paid_on[made][starts])
         found: dict[int, list[Payment]] = {}
-        for seq, unit, on, fen in zip(distinct.tolist(), estate.app_unit[made][first].tolist(),
-                                      estate.app_paid_on[made][first].tolist(), sums.tolist(), strict=True):
-            found.setdefault(unit, []).append(Payment(seq, date.fromordinal(on), fen))
+        for seq, unit, on, fen in zip(seqs[starts].tolist(), units[starts].tolist(), days, sums.tolist(),
+                                      strict=True):
+            found.setdefault(unit, []).append(Payment(seq, on, fen))
         return found
 
     def oldest(self, unit: int) -> date | None:
@@ -113,7 +122,6 @@ def unit_facts(estate: AllocatedEstate, as_of: date) -> UnitFacts:
         estate, as_of, units_answered_elsewhere(estate, day), overdue, oldest,
         _months_in_arrears(unit_of, estate.charge_due[overdue_row], units),
         _sum_by(estate.app_unit[kept], estate.app_amount[kept], units), owed, overdue_row,
-        _starts(estate.charge_unit, units), _starts(estate.app_unit, units),
     )
 
 
@@ -171,25 +179,37 @@ def closings(facts: UnitFacts, since: Mapping[int, int], minimum_fen: int) -> Cl
 
 
 def _running_arrears(estate: AllocatedEstate, units: Mask, queries: Ints) -> Ints:
-    """Past-due arrears at each query ((unit << 22) | day) of the units in ``units``."""
-    amount = estate.charge_amount.astype(np.int64)
-    due = estate.charge_due.astype(np.int64)
-    charges = units[estate.charge_unit] & (amount > 0)
-    apps = (estate.app_charge != NO_CHARGE) & units[estate.app_unit]
-    apps[apps] = amount[estate.app_charge[apps]] > 0
-    app_row = estate.app_charge[apps]
-    keys = np.concatenate([
-        (estate.charge_unit[charges].astype(np.int64) << _DAY_BITS) | (due[charges] + 1),
-        (estate.app_unit[apps].astype(np.int64) << _DAY_BITS)
-        | np.maximum(estate.app_paid_on[apps].astype(np.int64), due[app_row] + 1),
-    ])
-    values = np.concatenate([amount[charges], -estate.app_amount[apps].astype(np.int64)])
+    """Past-due arrears at each query ((unit << 22) | day, sorted) of the units in ``units``.
+
+    Events up to a unit's first query day are summed per unit; only those after it (the days since
+    the case's last step: few) are sorted into running sums.
+    """
+    query_unit = queries >> _DAY_BITS
+    first_query = np.flatnonzero(np.diff(query_unit, prepend=-1))
+    base = np.full(len(estate.unit_ids), np.iinfo(np.int64).max, dtype=np.int64)  # units not asked about: summed
+    base[query_unit[first_query]] = queries[first_query] & ((1 << _DAY_BITS) - 1)
+    amount = estate.charge_amount
+    charges = np.flatnonzero(units[estate.charge_unit] & (amount > 0))
+    charge_unit, charge_day = estate.charge_unit[charges], estate.charge_due[charges].astype(np.int64) + 1
+    apps = np.flatnonzero((estate.app_charge != NO_CHARGE) & units[estate.app_unit])
+    apps = apps[amount[estate.app_charge[apps]] > 0]
+    app_unit = estate.app_unit[apps]
+    app_day = np.maximum(estate.app_paid_on[apps], estate.charge_due[estate.app_charge[apps]] + 1).astype(np.int64)
+    early_charge, early_app = charge_day <= base[charge_unit], app_day <= base[app_unit]
+    size = len(estate.unit_ids)
+    settled = (_sum_by(charge_unit[early_charge], amount[charges[early_charge]], size)
+               - _sum_by(app_unit[early_app], estate.app_amount[apps[early_app]], size))
+    late_charge, late_app = ~early_charge, ~early_app
+    keys = np.concatenate([(charge_unit[late_charge].astype(np.int64) << _DAY_BITS) | charge_day[late_charge],
+                           (app_unit[late_app].astype(np.int64) << _DAY_BITS) | app_day[late_app]])
+    values = np.concatenate([amount[charges[late_charge]].astype(np.int64),
+                             -estate.app_amount[apps[late_app]].astype(np.int64)])
     order = np.argsort(keys, kind="stable")
     keys, running = keys[order], np.cumsum(values[order])
     running = np.concatenate([np.zeros(1, dtype=np.int64), running])  # running[k]: the first k events
     upto = np.searchsorted(keys, queries, side="right")
-    first = np.searchsorted(keys, (queries >> _DAY_BITS) << _DAY_BITS, side="left")
-    owed: Ints = running[upto] - running[first]
+    first = np.searchsorted(keys, query_unit << _DAY_BITS, side="left")
+    owed: Ints = settled[query_unit] + running[upto] - running[first]
     return owed
 
 
@@ -197,8 +217,9 @@ def summary_position(facts: UnitFacts, unit: int, overdue: Counter[tuple[str, st
                      payments: list[Payment]) -> UnitPosition:
     """The unit's position as of the date in totals: what the ladder and the notices-ignored count read.
 
-    Its charge list and allocation stay empty; ``overdue`` and ``payments`` come from
-    :meth:`UnitFacts.overdue_by_unit` and :meth:`UnitFacts.payments`.
+    Its charge list and allocation stay empty; ``overdue`` comes from :meth:`UnitFacts.overdue_by_unit`,
+    ``payments`` from :meth:`UnitFacts.payments`: those the notices-ignored count reads
+    (:meth:`cuijiao.arrears.KeptState.case_payments`), nothing else of the position does.
     """
     estate = facts.estate
     ledger = UnitLedger(estate.unit_ids[unit], estate.buildings[unit], estate.owner_names[unit], (), ())
@@ -224,21 +245,28 @@ def _months_in_arrears(units_of: Ints, dues: Ints, units: int) -> Ints:
     """Distinct calendar months of the overdue charges' due dates, per unit."""
     if not len(dues):
         return np.zeros(units, dtype=np.int64)
-    distinct, index = np.unique(dues, return_inverse=True)
-    month = np.array([(d.year * 12 + d.month) for d in map(date.fromordinal, distinct.tolist())], dtype=np.int64)
-    keys = np.unique(units_of.astype(np.int64) * 1_000_000 + month[index])
-    return np.bincount(keys // 1_000_000, minlength=units).astype(np.int64)
-
-
-def _starts(grouped_units: Ints, units: int) -> Ints:
-    """Where each unit's rows begin (rows grouped by unit in increasing order); one more for the end."""
-    if len(grouped_units) > 1 and bool(np.any(np.diff(grouped_units) < 0)):
-        raise ValueError("rows must be grouped by unit in unit order")
-    starts: Ints = np.searchsorted(grouped_units, np.arange(units + 1))
-    return starts
+    first, last = int(dues.min()), int(dues.max())
+    month_of = np.array([d.year * 12 + d.month for d in map(date.fromordinal, range(first, last + 1))],
+                        dtype=np.int64)  # by day since ``first``: a few thousand days
+    month = month_of[dues.astype(np.int64) - first] - month_of[0]
+    span = int(month_of[-1] - month_of[0]) + 1
+    if units * span <= 1 << 24:  # a unit × month table (at most 16 MiB): no sort
+        seen = np.zeros((units, span), dtype=np.bool_)
+        seen[units_of, month] = True
+        counts: Ints = seen.sum(axis=1, dtype=np.int64)
+        return counts
+    keys = np.unique(units_of.astype(np.int64) * span + month)
+    return np.bincount(keys // span, minlength=units).astype(np.int64)
 
 
 def _sum_by(keys: Ints, values: Ints, size: int) -> Ints:
     result = np.zeros(size, dtype=np.int64)
     np.add.at(result, keys, values.astype(np.int64, copy=False))
     return result
+
+
+def _dates(ordinals: Ints) -> list[date]:
+    """Dates of ordinals, each distinct day converted once."""
+    distinct, index = np.unique(ordinals, return_inverse=True)
+    days = [date.fromordinal(d) for d in distinct.tolist()]
+    return [days[k] for k in index.tolist()]

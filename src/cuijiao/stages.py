@@ -104,10 +104,15 @@ def notices_ignored(case: Case | None, unit: UnitPosition, outcomes: Sequence[Ou
     if case is None:
         return 0
     answers = [p.paid_on for p in unit.payments] + [o.on for o in outcomes if o.kind in (Kind.PROMISE, Kind.DISPUTE)]
-    return sum(1 for n in case.notices
-               if n.stage >= WRITTEN_DEMAND and n.deadline is not None and n.deadline < unit.as_of
-               and n.delivered_on is not None and n.delivered_on <= unit.as_of
-               and not any(n.issued_on <= day <= n.deadline for day in answers))
+    return sum(1 for n in case.notices if may_be_ignored(n, unit.as_of)
+               and n.deadline is not None and not any(n.issued_on <= day <= n.deadline for day in answers))
+
+
+def may_be_ignored(notice: IssuedNotice, as_of: date) -> bool:
+    """A written notice, delivered, whose deadline passed by ``as_of``: ignored unless answered between
+    its issue and its deadline."""
+    return (notice.stage >= WRITTEN_DEMAND and notice.deadline is not None and notice.deadline < as_of
+            and notice.delivered_on is not None and notice.delivered_on <= as_of)
 
 
 
@@ -127,6 +132,15 @@ def plan_unit(unit: UnitPosition, segment: str, standing: Standing, case: Case |
         if demand is not None:
             return demand
     return ladder.next_step(approved=approved)
+
+
+def expiry_matters(unit: UnitPosition, segment: str, standing: Standing, case: Case | None, policy: Policy, *,
+                   approved: bool = False) -> bool:
+    """Whether :func:`plan_unit`'s answer may depend on ``expiring``: only a held-back ladder reads it."""
+    if unit.overdue_fen < policy.minimum_fen or unit.oldest_due is None:
+        return False
+    case = case or Case(None, unit.oldest_due + timedelta(days=1))
+    return _Ladder(unit, segment, standing, case, policy, unit.as_of).held_back(approved=approved)
 
 
 @dataclass

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cuijiao.cli.context import report_error, state
 from cuijiao.cli.output import print_json
-from cuijiao.demo import run_demo, where_to_look
 from cuijiao.errors import BadInput, CuijiaoError
 from cuijiao.fileio import os_problem
-from cuijiao.monthly import RunResult
+
+if TYPE_CHECKING:
+    from cuijiao.monthly import RunResult
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +27,8 @@ def demo(
         "--force", help="替换以前由 cuijiao demo 创建的目录（其他目录不会删除）。")] = False,
 ) -> None:
     """在内置的示例小区（翠湖花园，虚构数据）上新建工作区，逐月运行最近 12 个月的月度批处理，并告诉你输出在哪里。"""
+    from cuijiao.demo import run_demo, where_to_look  # noqa: PLC0415 - python-docx: imported by the commands that need it
+
     quiet, as_json = state(ctx).quiet, state(ctx).json
 
     def month_done(run: RunResult) -> None:

@@ -7,19 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from cuijiao.aging import natural_key
 from cuijiao.cli.context import AsOfOption, WorkspaceOption, as_of_date, error, recorded_run, state, summary
 from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_table, print_json
 from cuijiao.cli.report_format import FormatOption, OutputFileOption, emit_file, report_format
 from cuijiao.collection import UnitPlan, plan_estate, require_not_before_collection
-from cuijiao.documents import issue_and_render
-from cuijiao.documents.pdf import to_pdf
-from cuijiao.documents.reprint import reprint_notice
-from cuijiao.documents.sms import no_mobile_line
 from cuijiao.errors import EXIT_WARNINGS, BadInput, CuijiaoError
 from cuijiao.fileio import os_reason, private_dir
 from cuijiao.money import format_yuan
-from cuijiao.month_files import complete_run_folders
 from cuijiao.segments import segment_labels
 from cuijiao.stages import STAGE_NAMES
 from cuijiao.store.lock import workspace_lock
@@ -62,8 +56,7 @@ def plan(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption = 
         day = as_of_date(as_of)
         fmt = report_format(fmt, output, as_json=state(ctx).json)
         require_not_before_collection(ws, day)
-        plans = sorted(plan_estate(ws, day, approve=frozenset(approve or ())),
-                       key=lambda p: natural_key(p.plan.unit_id))
+        plans = plan_estate(ws, day, approve=frozenset(approve or ()))  # in natural unit order
         run.counts.update(as_of=day.isoformat(), units=len(plans), due_now=sum(p.plan.issue_now for p in plans))
         json_rows = [plan_json(p, unmask=unmask) for p in plans]
         data = {"as_of": day.isoformat(), "rows": json_rows}
@@ -117,6 +110,11 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
           workspace: WorkspaceOption = None) -> None:
     """按计划发出现在可发的通知并记录（编号、级别、缴费期限、所列欠费），生成信件、打印合并件、催费记录表、
     短信清单和文件清单；同一天再运行不会重复发出。"""
+    from cuijiao.documents import issue_and_render  # noqa: PLC0415 - python-docx: imported by the commands that need it
+    from cuijiao.documents.pdf import to_pdf  # noqa: PLC0415 - python-docx: imported by the commands that need it
+    from cuijiao.documents.sms import no_mobile_line  # noqa: PLC0415 - python-docx: imported by the commands that need it
+    from cuijiao.month_files import complete_run_folders  # noqa: PLC0415 - python-docx: imported by the commands that need it
+
     with recorded_run(ctx, workspace, "notices issue") as (ws, run):
         day = as_of_date(as_of)
         letters_dir(output)  # before any notice is recorded: letters must have somewhere to go
@@ -162,6 +160,8 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
 def reprint(ctx: typer.Context, notice_no: Annotated[str, typer.Argument(help="通知编号，如 CJ2026-000001。")],
             output: OutputOption = None, workspace: WorkspaceOption = None) -> None:
     """按记录的数据重新生成某份通知的信件，并说明与原件是否一致（模板或账目是否变了）。"""
+    from cuijiao.documents.reprint import reprint_notice  # noqa: PLC0415 - python-docx: imported by the commands that need it
+
     with recorded_run(ctx, workspace, "notices reprint") as (ws, run):
         letters_dir(output)
         result = reprint_notice(ws, run, notice_no, out_dir=output)

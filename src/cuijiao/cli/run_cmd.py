@@ -7,16 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cuijiao.cli.context import WorkspaceOption, option_date, report_error, state, workspace_root
 from cuijiao.cli.output import print_json
-from cuijiao.documents.sms import no_mobile_line
 from cuijiao.errors import BadInput, CuijiaoError, WorkspaceError
-from cuijiao.monthly import RunOptions, RunResult, Step, previous_month_end, run_month
+
+if TYPE_CHECKING:
+    from cuijiao.monthly import RunResult, Step
 
 ApproveOption = Annotated[
     list[str] | None, typer.Option("--approve", metavar="UNIT", help="批准该户的第 4、5 级（可多次）。")
@@ -38,6 +39,8 @@ def run(
     workspace: WorkspaceOption = None,
 ) -> None:
     """月度批处理：导入收件箱的新文件、计算账龄、分群、发出无需审批的通知、写出账龄报表和月报，输出一行汇总。"""
+    from cuijiao.monthly import RunOptions, previous_month_end, run_month  # noqa: PLC0415 - python-docx: imported by the commands that need it
+
     quiet = state(ctx).quiet
     root = workspace_root(ctx, workspace)
     try:
@@ -60,6 +63,8 @@ def run(
 
 
 def _report(ctx: typer.Context, result: RunResult, *, quiet: bool) -> None:
+    from cuijiao.documents.sms import no_mobile_line  # noqa: PLC0415 - python-docx: imported by the commands that need it
+
     if state(ctx).json:
         print_json(result.as_json())
         return

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 
-from cuijiao.aging import natural_key
 from cuijiao.arrears import Segmented, explain_unit, segment_units
 from cuijiao.cli.context import AsOfOption, UnmaskOption, WorkspaceOption, as_of_date, recorded_run, state, summary
 from cuijiao.cli.output import AllOption, console, cut_note, largest_first, new_table, print_json
@@ -58,7 +57,7 @@ def segment(
         if explain:
             _explain(ctx, ws, explain_unit(ws, explain, day), unmask=unmask)
             return
-        rows = sorted(segment_units(ws, day), key=lambda row: natural_key(row.owner.unit_id))
+        rows = segment_units(ws, day)  # in natural unit order
         counts = Counter(row.verdict.segment for row in rows)
         run.counts.update(as_of=day.isoformat(), segments=dict(counts))
         data = {"as_of": day.isoformat(), "counts": dict(counts),

@@ -10,9 +10,6 @@ import typer
 from cuijiao.cli.context import WorkspaceOption, error, report_error, state, workspace_root
 from cuijiao.cli.output import console, new_table, print_json
 from cuijiao.config import CONFIG_NAME
-from cuijiao.documents.lint import check
-from cuijiao.documents.output import write_atomic
-from cuijiao.documents.templates import TEMPLATES, WORKSPACE_DIR, shipped_readme, sources
 from cuijiao.errors import EXIT_ERROR, BadInput
 from cuijiao.fileio import os_problem
 
@@ -41,6 +38,8 @@ def _where(root: Path | None) -> str:
 @templates_app.command("list")
 def list_templates(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     """列出每个模板：名称、文书、用途，以及用的是内置模板还是工作区 templates/notices/ 中的修改版。"""
+    from cuijiao.documents.templates import TEMPLATES, WORKSPACE_DIR, sources  # noqa: PLC0415 - python-docx: imported by the commands that need it
+
     root = _root(ctx, workspace)
     rows = [(s.name, *TEMPLATES.get(s.name, ("", "（工作区自加的模板）")), s.origin) for s in sources(root)]
     if state(ctx).json:
@@ -58,6 +57,9 @@ def list_templates(ctx: typer.Context, workspace: WorkspaceOption = None) -> Non
 @templates_app.command("check")
 def check_templates(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     """检查每个模板：Jinja 语法、信件中没有的变量、法律禁止的威胁（停水停电、公示曝光、黑名单征信等）。"""
+    from cuijiao.documents.lint import check  # noqa: PLC0415 - python-docx: imported by the commands that need it
+    from cuijiao.documents.templates import sources  # noqa: PLC0415 - python-docx: imported by the commands that need it
+
     findings, names = [], []
     root = _root(ctx, workspace)
     for source in sources(root):
@@ -81,6 +83,9 @@ def export(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help="�
            force: Annotated[bool, typer.Option("--force", help="覆盖目录中已有的同名文件。")] = False,
            workspace: WorkspaceOption = None) -> None:
     """把工作区当前使用的模板（.docx）和变量说明 README.md 导出到目录，以便在 Word 中修改。"""
+    from cuijiao.documents.output import write_atomic  # noqa: PLC0415 - python-docx: imported by the commands that need it
+    from cuijiao.documents.templates import WORKSPACE_DIR, shipped_readme, sources  # noqa: PLC0415 - python-docx: imported by the commands that need it
+
     root = _root(ctx, workspace)
     chosen = list(sources(root))
     names = [f"{s.name}.docx" for s in chosen] + ["README.md"]

@@ -40,11 +40,6 @@ def _notice(row: tuple[object, ...]) -> StoredNotice:
 
 def open_cases(db: sqlite3.Connection) -> dict[str, Case]:
     """Each unit's open case (at most one) with the notices issued in it."""
-    cases: dict[str, Case] = {}
-    for case_id, unit_id, opened in db.execute(
-        "SELECT id, unit_id, opened_on FROM cases WHERE id NOT IN (SELECT case_id FROM case_closings)"
-    ):
-        cases[unit_id] = Case(case_id, date.fromisoformat(opened))
     by_case: dict[int, list[IssuedNotice]] = {}
     day = cache(date.fromisoformat)  # a few hundred distinct days over 100,000 notices
     purposes = {purpose.value: purpose for purpose in Purpose}  # Purpose(text) costs a microsecond or two
@@ -57,7 +52,8 @@ def open_cases(db: sqlite3.Connection) -> dict[str, Case]:
         by_case.setdefault(case_id, []).append(IssuedNotice(
             no, stage, day(issued), day(deadline) if deadline else None, purposes[purpose],
             day(delivered) if delivered else None))
-    return {unit: Case(case.id, case.opened_on, tuple(by_case.get(case.id or 0, ()))) for unit, case in cases.items()}
+    return {unit_id: Case(case_id, day(opened), tuple(by_case.get(case_id, ()))) for case_id, unit_id, opened in
+            db.execute("SELECT id, unit_id, opened_on FROM cases WHERE id NOT IN (SELECT case_id FROM case_closings)")}
 
 
 def stored_notices(
