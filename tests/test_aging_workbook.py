@@ -34,8 +34,8 @@ def _ledgers() -> list[UnitLedger]:
     ledgers = []
     for number, name in enumerate(NAMES):
         unit = f"{number % 2 + 1}-{number + 101}"
-        charges = [Charge(number * 10 + k, item, "2025-01", date(2025, 1, 10) + (date(2025, 2, 10) - date(2025, 1, 10)) * k,
-                          10_000 + 137 * number, date(2025, 1, 1))
+        charges = [Charge(number * 10 + k, item, "2025-01", date(2025, 1 + k, 10), 10_000 + 137 * number,
+                          date(2025, 1, 1))
                    for k, item in enumerate(("物业费", "车位管理费", "=1+2"))]
         payments = [Payment(number, date(2025, 3, 1), 3_333 * number)] if number else []
         ledgers.append(UnitLedger(unit, f"{number % 2 + 1}栋", name, charges, payments))

@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from cuijiao.reports.cells import neutralise
+from cuijiao.reports.cells import FORMULA_LEADS, neutralise
 
 _EPOCH = date(1899, 12, 30).toordinal()  # day 0 of Excel's (and openpyxl's) 1900 date system
 _ESCAPES = {"\r": "&#13;"}  # a bare carriage return would be read back as a line feed
@@ -101,19 +101,25 @@ class Rows:
 
 
 def _cell(ref: str, value: Any, styles: dict[str, int]) -> str:
-    kind = kind_of(value)
-    style = styles[kind]
-    if kind == "empty":
-        return f'<c r="{ref}" s="{style}"/>'
-    if value == "":  # as openpyxl writes it: a text cell without a value
-        return f'<c r="{ref}" s="{style}" t="inlineStr"/>'
-    if kind in ("text", "quoted"):
+    kind = _EXACT.get(type(value)) or kind_of(value)  # the exact type first: 750,000 cells
+    if kind in {"money", "count", "percent"}:
+        return f'<c r="{ref}" s="{styles[kind]}" t="n"><v>{value}</v></c>'
+    if kind == "text":
+        if not value:  # as openpyxl writes it: a text cell without a value
+            return f'<c r="{ref}" s="{styles[kind]}" t="inlineStr"/>'
+        if value.startswith(FORMULA_LEADS):
+            kind = kind_of(value)
         if ILLEGAL_CHARACTERS_RE.search(value):
             raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
         space = ' xml:space="preserve"' if value != value.strip() else ""
-        return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escape(value, _ESCAPES)}</t></is></c>'
-    number = value.toordinal() - _EPOCH if kind == "date" else value
-    return f'<c r="{ref}" s="{style}" t="n"><v>{number}</v></c>'
+        return (f'<c r="{ref}" s="{styles[kind]}" t="inlineStr">'
+                f'<is><t{space}>{escape(value, _ESCAPES)}</t></is></c>')
+    if kind == "date":
+        return f'<c r="{ref}" s="{styles[kind]}" t="n"><v>{value.toordinal() - _EPOCH}</v></c>'
+    return f'<c r="{ref}" s="{styles[kind]}"/>'
+
+
+_EXACT = {str: "text", Decimal: "money", Percent: "percent", date: "date", int: "count", type(None): "empty"}
 
 
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
@@ -124,7 +130,10 @@ def save(workbook: Any, path: Path, tables: Iterable[Rows]) -> None:
     base = io.BytesIO()
     workbook.save(base)  # the sheets' parts are named now (sheet.path)
     rows = {table.sheet.path.lstrip("/"): table for table in tables}
-    with zipfile.ZipFile(base) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+    # Deflate's fastest level: a quarter of the default's time for a third more bytes (50,000 units:
+    # 4.6 MB, not 3.5 MB).
+    with (zipfile.ZipFile(base) as source,
+          zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target):
         for info in source.infolist():
             data = source.read(info)
             if info.filename in rows:
