@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,7 @@ import numpy.typing as npt
 from cuijiao.aging import (
     AgingReport,
     Buckets,
+    Collection,
     UnitLedger,
     UnitPosition,
     build_report,
@@ -28,7 +29,7 @@ from cuijiao.aging import (
     natural_key,
     position,
 )
-from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
+from cuijiao.allocated import AllocatedEstate, MonthTotals, age, allocate_estate, join, month_totals
 from cuijiao.allocated_update import NewRows, extend, reaching_back
 from cuijiao.allocation import Payment
 from cuijiao.config import Settings
@@ -118,10 +119,45 @@ def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = Non
     return merge_reports([aged.report, exact])
 
 
+def month_end_totals(workspace: Workspace, days: Sequence[date], *,
+                     overdue_on: Iterable[date] = ()) -> list[MonthTotals]:
+    """The estate's total KPIs (and overdue by bucket for ``overdue_on``) as of each day, one day a month:
+    what ``aging_report(workspace, day).total`` holds, without a row per unit (the manager's twelve months)."""
+    buckets, month_of = Buckets(workspace.settings.aging_buckets), workspace.settings.kpi_month
+    result = []
+    for kept in month_totals(allocated_estate(workspace), days, buckets, kpi_month=month_of, overdue_on=overdue_on):
+        if not kept.exact_elsewhere:
+            result.append(kept)
+            continue
+        exact = build_report(unit_ledgers(workspace.db, NamedUnits(tuple(kept.exact_elsewhere))), kept.as_of,
+                             buckets, kpi_month=month_of).total
+        kpi = Collection()
+        for part in (kept.kpi, exact.kpi or Collection()):
+            kpi.add(part)
+        overdue = None if kept.overdue is None else kept.overdue + exact.overdue
+        result.append(MonthTotals(kept.as_of, kpi, overdue, []))
+    return result
+
+
 def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> AllocatedEstate:
-    """The whole ledger's allocation: kept from an earlier run if the ledger is unchanged, else computed and kept."""
+    """The whole ledger's allocation: kept from an earlier run if the ledger is unchanged, else computed and kept.
+
+    Kept in the process too, for the same state of the ledger: the monthly batch and the manager's
+    report ask for it at every step. Its columns are read-only, as those read from the database are.
+    """
     require_data(workspace)
     state = allocation_cache.ledger_state(workspace.db)  # before reading: a later import makes the key stale
+    if workspace.kept_estate is not None and workspace.kept_estate[0] == state:
+        return cast(AllocatedEstate, workspace.kept_estate[1])
+    workspace.kept_estate = None  # an older state's columns are not held while the new ones are made
+    estate = _allocated_estate(workspace, state, workers)
+    for name in AllocatedEstate.array_names():
+        getattr(estate, name).flags.writeable = False
+    workspace.kept_estate = (state, estate)
+    return estate
+
+
+def _allocated_estate(workspace: Workspace, state: str, workers: int | None) -> AllocatedEstate:
     estate = allocation_cache.load(workspace.db, state)
     if estate is None:
         updated = extended_estate(workspace, state)

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings, with_company, with_estate
 from cuijiao.errors import WorkspaceError
@@ -21,6 +22,9 @@ class Workspace:
     root: Path
     settings: Settings
     _db: sqlite3.Connection | None = field(default=None, repr=False)
+    # The kept allocation read or made by this process, with the ledger state it is of (cuijiao.arrears):
+    # the monthly batch asks for it at every step, and reading it costs a second at 100,000 units.
+    kept_estate: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def db_path(self) -> Path:
@@ -46,6 +50,7 @@ class Workspace:
         if self._db is not None:
             self._db.close()
             self._db = None
+        self.kept_estate = None
 
 
 def resolve_root(explicit: Path | None) -> Path:
