@@ -46,6 +46,7 @@ class RestDays:
     def __init__(self, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> None:
         self.holidays, self.workdays = frozenset(holidays), frozenset(workdays)
         self._known: dict[date, bool] = {}  # the package checks its whole table on every call
+        self.period_ends: dict[date, date] = {}  # period_end by start: thousands of charges share a due date
 
     def is_rest_day(self, day: date) -> bool:
         if day in self.holidays:
@@ -79,9 +80,13 @@ class RestDays:
 
 def period_end(start: date, rest_days: RestDays) -> date:
     """The last day of a three-year period that starts (uncounted) on ``start``."""
+    known = rest_days.period_ends.get(start)
+    if known is not None:
+        return known
     end = add_months(start, LIMITATION_MONTHS)
     while rest_days.is_rest_day(end):
         end += timedelta(days=1)
+    rest_days.period_ends[start] = end
     return end
 
 
