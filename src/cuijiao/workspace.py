@@ -25,6 +25,9 @@ class Workspace:
     # The kept allocation read or made by this process, with the ledger state it is of (cuijiao.arrears):
     # the monthly batch asks for it at every step, and reading it costs a second at 100,000 units.
     kept_estate: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
+    # The last estate plan made through this connection, for issuing to take up if nothing was written
+    # since (cuijiao.collection): the monthly batch plans, then issues what the plan says.
+    last_plan: Any = field(default=None, repr=False, compare=False)
 
     @property
     def db_path(self) -> Path:
@@ -50,7 +53,7 @@ class Workspace:
         if self._db is not None:
             self._db.close()
             self._db = None
-        self.kept_estate = None
+        self.kept_estate = self.last_plan = None
 
 
 def resolve_root(explicit: Path | None) -> Path:
