@@ -13,8 +13,9 @@ from cuijiao import allocated
 from cuijiao.aging import AgingReport, Buckets, UnitLedger, build_report, merge_reports
 from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
 from cuijiao.allocation import Charge, Payment
-from cuijiao.arrears import aging_report, allocated_estate, month_end_totals
+from cuijiao.arrears import aging_report, allocated_estate, kept_facts, month_end_totals
 from cuijiao.demo import sample_workspace
+from cuijiao.kept_facts import unit_facts
 from cuijiao.reports.monthly_figures import gather, month_ends
 from cuijiao.store import allocation_cache
 from cuijiao.store.reading import unit_ledgers
@@ -294,5 +295,19 @@ def test_a_month_end_the_columns_cannot_answer_is_added_from_the_exact_path(with
         for totals in month_end_totals(workspace, days, overdue_on=days):
             whole = aging_report(workspace, totals.as_of).total
             assert (totals.kpi, totals.overdue, totals.exact_elsewhere) == (whole.kpi, whole.overdue, [])
+    finally:
+        workspace.close()
+
+
+def test_the_kept_facts_are_held_for_the_day_and_follow_the_ledger(tmp_path: Path) -> None:
+    workspace = open_workspace(sample_workspace(tmp_path / "sample"))
+    try:
+        day = date(2026, 11, 25)
+        facts = kept_facts(workspace, day)
+        assert kept_facts(workspace, day) is facts and not facts.owed.flags.writeable
+        assert kept_facts(workspace, day + timedelta(days=1)).as_of == day + timedelta(days=1)
+        assert kept_facts(workspace, day) is not facts
+        assert kept_facts(workspace, day).overdue_fen.tolist() == unit_facts(allocated_estate(workspace),
+                                                                               day).overdue_fen.tolist()
     finally:
         workspace.close()

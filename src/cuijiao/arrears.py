@@ -210,11 +210,26 @@ def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | Non
     window = workspace.settings.limitation_warn_days if warn_days is None else warn_days
     if exact:
         return over_units(workspace, partial(_limitation_part, as_of=as_of, window=window))
-    facts = unit_facts(allocated_estate(workspace), as_of)
+    facts = kept_facts(workspace, as_of)
     walked = facts.elsewhere | limitation_candidates(facts, window)
     index = unit_index(facts.estate)
     walked[[index[unit_id] for unit_id in outcomes_by_unit(workspace.db) if unit_id in index]] = True
     return _limitation_part(workspace, named(facts.estate, walked), as_of=as_of, window=window)
+
+
+def kept_facts(workspace: Workspace, as_of: date) -> UnitFacts:
+    """The per-unit facts of the kept allocation as of ``as_of``; held for the day, as the allocation is:
+    the monthly batch's plan and its report's limitation figures read the same facts."""
+    estate = allocated_estate(workspace)
+    held = workspace.kept_facts
+    if isinstance(held, UnitFacts) and held.estate is estate and held.as_of == as_of:
+        return held
+    facts = unit_facts(estate, as_of)
+    for value in vars(facts).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    workspace.kept_facts = facts
+    return facts
 
 
 def unit_index(estate: AllocatedEstate) -> dict[str, int]:
@@ -316,7 +331,7 @@ NO_STANDING = standing((), (), date.min)  # a unit with no recorded outcomes
 
 
 def kept_state(workspace: Workspace, as_of: date) -> KeptState:
-    facts = unit_facts(allocated_estate(workspace), as_of)
+    facts = kept_facts(workspace, as_of)
     records, index = Records.read(workspace), unit_index(facts.estate)
     since = {index[unit_id]: (case.last_notice.issued_on if case.last_notice else case.opened_on).toordinal()
              for unit_id, case in records.cases.items() if unit_id in index}

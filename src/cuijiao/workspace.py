@@ -28,6 +28,7 @@ class Workspace:
     # The last estate plan made through this connection, for issuing to take up if nothing was written
     # since (cuijiao.collection): the monthly batch plans, then issues what the plan says.
     last_plan: Any = field(default=None, repr=False, compare=False)
+    kept_facts: Any = field(default=None, repr=False, compare=False)  # the per-unit facts of kept_estate, one day
 
     @property
     def db_path(self) -> Path:
@@ -53,7 +54,7 @@ class Workspace:
         if self._db is not None:
             self._db.close()
             self._db = None
-        self.kept_estate = self.last_plan = None
+        self.kept_estate = self.last_plan = self.kept_facts = None
 
 
 def resolve_root(explicit: Path | None) -> Path:
