@@ -396,33 +396,45 @@ _KPI_FIELDS = ("billed_fen", "collected_fen", "arrears_start_fen", "arrears_coll
 def _collection_by_building(estate: AllocatedEstate, as_of: date, billed: npt.NDArray[np.bool_],
                             applied: npt.NDArray[np.bool_], elsewhere: npt.NDArray[np.bool_], kpi_month: str
                             ) -> dict[str, Collection]:
-    """收缴率 and 清欠率 inputs per building, as :func:`cuijiao.aging.collection` defines them."""
+    """收缴率 and 清欠率 inputs per building, as :func:`cuijiao.aging.collection` defines them.
+
+    Summed per unit, then per building: no per-row copy of the estate's columns is made beyond the
+    rows each sum reads (``applied`` rows all go to a charge, so the charge masks index safely).
+    """
     names = sorted(set(estate.buildings))
     code = {name: k for k, name in enumerate(names)}
-    unit_building = np.array([code[name] for name in estate.buildings], dtype=np.int32)  # gathered per row
+    unit_building = np.array([code[name] for name in estate.buildings], dtype=np.int64)
     first_day, last_day = month_bounds(as_of)
     first, last = first_day.toordinal(), last_day.toordinal()
     key = estate.charge_start if kpi_month == "period_start" else estate.charge_due
     in_month = (key >= first) & (key <= last)
     arrears = ~in_month & (estate.charge_due < first)
-    charge_building = unit_building[estate.charge_unit]
-    app_charge = estate.app_charge[applied]
-    app_in_month = in_month[app_charge]
-    app_arrears = arrears[app_charge]
-    app_building = unit_building[estate.app_unit[applied]]
-    app_fen = estate.app_amount[applied]
-    paid_in_month = estate.app_paid_on[applied] >= first
-    size = len(names)
-    sums = {
-        "billed_fen": _sum_by(charge_building[billed & in_month], estate.charge_amount[billed & in_month], size),
-        "collected_fen": _sum_by(app_building[app_in_month], app_fen[app_in_month], size),
-        "arrears_start_fen": _sum_by(charge_building[billed & arrears], estate.charge_amount[billed & arrears], size)
-        - _sum_by(app_building[app_arrears & ~paid_in_month], app_fen[app_arrears & ~paid_in_month], size),
-        "arrears_collected_fen": _sum_by(app_building[app_arrears & paid_in_month],
-                                         app_fen[app_arrears & paid_in_month], size),
+    paid_before = applied & _at_charge(arrears, estate.app_charge)
+    paid_in_month = estate.app_paid_on >= first
+    units, size = len(estate.unit_ids), len(names)
+
+    def charges(mask: npt.NDArray[np.bool_]) -> Ints:
+        return _sum_by(estate.charge_unit[mask], estate.charge_amount[mask], units)
+
+    def payments(mask: npt.NDArray[np.bool_]) -> Ints:
+        return _sum_by(estate.app_unit[mask], estate.app_amount[mask], units)
+
+    per_unit = {
+        "billed_fen": charges(billed & in_month),
+        "collected_fen": payments(applied & _at_charge(in_month, estate.app_charge)),
+        "arrears_start_fen": charges(billed & arrears) - payments(paid_before & ~paid_in_month),
+        "arrears_collected_fen": payments(paid_before & paid_in_month),
     }
+    sums = {name: _sum_by(unit_building, fen, size) for name, fen in per_unit.items()}
     present = set(unit_building[~elsewhere].tolist())
     return {name: Collection(*(int(sums[f][k]) for f in _KPI_FIELDS)) for k, name in enumerate(names) if k in present}
+
+
+def _at_charge(per_charge: npt.NDArray[np.bool_], app_charge: Ints) -> npt.NDArray[np.bool_]:
+    """``per_charge`` of each application's charge; credit (NO_CHARGE) reads the last row: mask it out."""
+    if not len(per_charge):
+        return np.zeros(len(app_charge), dtype=np.bool_)
+    return per_charge[app_charge]
 
 
 def _report(estate: AllocatedEstate, as_of: date, buckets: Buckets, sums: _Sums, credit: Ints,
@@ -504,17 +516,16 @@ def month_totals(estate: AllocatedEstate, days: Sequence[date], buckets: Buckets
                    np.array([day.toordinal() for day in days]))
     key = estate.charge_start if kpi_month == "period_start" else estate.charge_due
     kpis = _month_sums(span, key, estate.charge_due, estate.charge_billed, estate.charge_amount,
-                       _Applied.of(estate, key, np.arange(len(estate.app_unit))))
+                       _Applied.of(estate, key, np.ones(len(estate.app_unit), dtype=np.bool_), int(span.first[0])))
     wanted = set(overdue_on)
     result = []
     for m, (day, elsewhere) in enumerate(zip(days, _answered_elsewhere(estate, days), strict=True)):
         sums = kpis[:, m].copy()
         if elsewhere.any():  # their rows leave the sums; the caller ages those units by the exact path
             charges = np.flatnonzero(elsewhere[estate.charge_unit])
-            apps = np.flatnonzero(elsewhere[estate.app_unit])
             sums -= _month_sums(span.only(m), key[charges], estate.charge_due[charges],
                                 estate.charge_billed[charges], estate.charge_amount[charges],
-                                _Applied.of(estate, key, apps))[:, 0]
+                                _Applied.of(estate, key, elsewhere[estate.app_unit], int(span.first[0])))[:, 0]
         overdue = _overdue_total(estate, day, buckets, elsewhere) if day in wanted else None
         result.append(MonthTotals(day, Collection(*(int(v) for v in sums)), overdue,
                                   [estate.unit_ids[k] for k in np.flatnonzero(elsewhere)]))
@@ -549,13 +560,13 @@ class _Months:
     def only(self, m: int) -> _Months:
         return _Months(self.first[m:m + 1], self.last[m:m + 1], self.day[m:m + 1])
 
-    def of(self, days: Ints) -> tuple[Ints, npt.NDArray[np.bool_]]:
-        """The month each day falls in, and whether it falls in one at all."""
+    def of(self, days: Ints) -> tuple[npt.NDArray[np.bool_], Ints]:
+        """Which days fall in one of the months, and the month of each of those."""
         inside = (days >= self.first[0]) & (days <= self.last[-1])
-        month = np.zeros(len(days), dtype=np.int64)
-        month[inside] = np.searchsorted(self.first, days[inside], side="right") - 1
-        inside[inside] = days[inside] <= self.last[month[inside]]
-        return month, inside
+        month = np.searchsorted(self.first, days[inside], side="right") - 1
+        within = days[inside] <= self.last[month]
+        inside[inside] = within
+        return inside, month[within]
 
     def before(self, days: Ints, values: Ints) -> Ints:
         """For each month, the sum of ``values`` whose day is before the month's first day."""
@@ -568,20 +579,28 @@ class _Months:
 
 @dataclass(frozen=True)
 class _Applied:
-    """Applications to charges, with the columns of the charge each went to."""
+    """Applications to charges, with the columns of the charge each went to: those whose charge is due,
+    payment made or key day falls on or after ``since``; the others only add to ``paid_before``."""
 
     key: Ints
     due: Ints
     billed: Ints
     paid_on: Ints
     amount: Ints
+    paid_before: int  # paid before ``since`` to charges due before it (and keyed before it)
 
     @classmethod
-    def of(cls, estate: AllocatedEstate, key: Ints, apps: Ints) -> _Applied:
-        apps = apps[estate.app_charge[apps] != NO_CHARGE]
+    def of(cls, estate: AllocatedEstate, key: Ints, apps: npt.NDArray[np.bool_], since: int) -> _Applied:
+        """The applications ``apps`` (a mask) holds that went to a charge."""
+        apps = apps & (estate.app_charge != NO_CHARGE)
         charge = estate.app_charge[apps]
-        return cls(key[charge], estate.charge_due[charge], estate.charge_billed[charge], estate.app_paid_on[apps],
-                   estate.app_amount[apps])
+        late = estate.app_paid_on[apps] >= since
+        late |= estate.charge_due[charge] >= since
+        late |= key[charge] >= since
+        early = int(estate.app_amount[apps][~late].sum(dtype=np.int64))
+        rows, charge = np.flatnonzero(apps)[late], charge[late]
+        return cls(key[charge], estate.charge_due[charge], estate.charge_billed[charge], estate.app_paid_on[rows],
+                   estate.app_amount[rows], early)
 
 
 def _month_sums(months: _Months, key: Ints, due: Ints, billed: Ints, amount: Ints, apps: _Applied) -> Ints:
@@ -591,24 +610,23 @@ def _month_sums(months: _Months, key: Ints, due: Ints, billed: Ints, amount: Int
     size = len(first)
     sums = np.zeros((4, size), dtype=np.int64)
     # Charges of the month (by key date) billed by its day; those of them due before it began are not arrears.
-    month, inside = months.of(key)
-    m = month[inside]
+    inside, m = months.of(key)
     sums[0] = _sum_by(m, np.where(billed[inside] <= day[m], amount[inside], 0), size)
     not_arrears = _sum_by(m, np.where(due[inside] < first[m], amount[inside], 0), size)
     # Their applications paid by the day, to charges billed by then.
-    month, inside = months.of(apps.key)
-    m = month[inside]
+    inside, m = months.of(apps.key)
     paid_on, fen = apps.paid_on[inside], apps.amount[inside]
     sums[1] = _sum_by(m, np.where((paid_on <= day[m]) & (apps.billed[inside] <= day[m]), fen, 0), size)
     not_arrears_paid = _sum_by(m, np.where((apps.due[inside] < first[m]) & (paid_on < first[m]), fen, 0), size)
     # Owed on charges due before the month, at its start: charged minus paid before it began.
     charged_before = months.before(due, amount) - not_arrears
-    paid_before = months.before(np.maximum(apps.due, apps.paid_on), apps.amount) - not_arrears_paid
+    paid_before = apps.paid_before + months.before(np.maximum(apps.due, apps.paid_on), apps.amount) - not_arrears_paid
     sums[2] = charged_before - paid_before
     # Paid in the month, by its day, to charges due before it (and not of it).
-    month, inside = months.of(apps.paid_on)
-    inside[inside] = apps.paid_on[inside] <= day[month[inside]]
-    m, due_of, key_of = month[inside], apps.due[inside], apps.key[inside]
+    inside, m = months.of(apps.paid_on)
+    by_day = apps.paid_on[inside] <= day[m]
+    inside[inside] = by_day
+    m, due_of, key_of = m[by_day], apps.due[inside], apps.key[inside]
     arrears = (due_of < first[m]) & ~((key_of >= first[m]) & (key_of <= months.last[m]))
     sums[3] = _sum_by(m, np.where(arrears, apps.amount[inside], 0), size)
     return sums
@@ -622,8 +640,8 @@ def _overdue_total(estate: AllocatedEstate, as_of: date, buckets: Buckets,
     applied = to_charge & (estate.app_paid_on <= day)
     applied[applied] = estate.charge_billed[estate.app_charge[applied]] <= day
     paid = _sum_by(estate.app_charge[applied], estate.app_amount[applied], len(estate.charge_unit))
-    owed = estate.charge_amount - paid
-    days = day - estate.charge_due.astype(np.int64)
+    owed = np.subtract(estate.charge_amount, paid, out=paid)  # in place: one int64 column at a time
+    days = day - estate.charge_due  # the column's own width (ordinals fit int32)
     overdue = (estate.charge_billed <= day) & (owed > 0) & (days > 0) & ~elsewhere[estate.charge_unit]
     bucket = np.searchsorted(np.array(buckets.limits, dtype=np.int64), days[overdue], side="left")
     return _counter(buckets.labels, _sum_by(bucket, owed[overdue], len(buckets.labels)).tolist())
