@@ -13,8 +13,10 @@ from cuijiao import allocated
 from cuijiao.aging import AgingReport, Buckets, UnitLedger, build_report, merge_reports
 from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
 from cuijiao.allocation import Charge, Payment
-from cuijiao.arrears import aging_report
+from cuijiao.arrears import aging_report, allocated_estate, kept_facts, month_end_totals
 from cuijiao.demo import sample_workspace
+from cuijiao.kept_facts import unit_facts
+from cuijiao.reports.monthly_figures import gather, month_ends
 from cuijiao.store import allocation_cache
 from cuijiao.store.reading import unit_ledgers
 from cuijiao.workspace import open_workspace
@@ -132,6 +134,10 @@ def test_a_prepayment_past_an_open_debt_sends_the_unit_to_the_exact_path() -> No
     assert aged.report.units == []
     exact = build_report([ledger], date(2025, 3, 15), BUCKETS)
     assert (exact.total.overdue_fen, exact.total.credit_fen) == (100_00, 100_00)
+    # The manager's months name it too, on the days it goes elsewhere only.
+    days = [date(2025, 2, 28), date(2025, 3, 15), date(2025, 4, 30)]
+    totals = allocated.month_totals(allocate_estate([ledger]), days, BUCKETS)
+    assert [t.exact_elsewhere for t in totals] == [[], ["1-101"], []]
 
 
 @settings(max_examples=100, deadline=None)
@@ -187,6 +193,13 @@ def test_the_kept_allocation_is_reused_and_follows_each_import(with_units: Invok
         assert allocation_cache.load(workspace.db, allocation_cache.ledger_state(workspace.db)) is None  # stale
         assert aging_report(workspace, date(2025, 3, 1)).total.overdue_fen == 70_00
         assert allocation_cache.load(workspace.db, allocation_cache.ledger_state(workspace.db)) is not None
+        # Held by the process while the ledger stays as it is, read-only; an import makes it stale there too.
+        held = allocated_estate(workspace)
+        assert allocated_estate(workspace) is held and not held.app_amount.flags.writeable
+        more = [["收据号", "房号", "实收金额", "收款日期"], ["SJ2", "1-101", "20.00", "2025-02-02"]]
+        assert with_units("import", "payments", str(write_csv(tmp_path / "p2.csv", more))).exit_code == 0
+        assert allocated_estate(workspace) is not held
+        assert aging_report(workspace, date(2025, 3, 1)).total.overdue_fen == 50_00
     finally:
         workspace.close()
 
@@ -210,3 +223,91 @@ def test_a_unit_the_columns_cannot_answer_is_aged_exactly_through_the_workspace(
     april = json.loads(with_units("aging", "--as-of", "2025-04-15", "--format", "json").stdout)
     assert [(row["unit_id"], row["overdue_total"], row["by_bucket"]["91-180"], row["credit"])
             for row in april["rows"]] == [("1-101", "50.00", "50.00", "0.00")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(unit_rows, st.integers(0, 700), st.integers(1, 14), st.sampled_from(["due_date", "period_start"]),
+       st.data())
+def test_many_month_ends_at_once_equal_each_days_aging(units, start: int, months: int, month_of: str,  # type: ignore[no-untyped-def]
+                                                       data: st.DataObject) -> None:
+    """month_totals (the manager's twelve months) gives each day's total KPIs, overdue and elsewhere
+    units as aging that day does; those units' exact figures added make the exact report's."""
+    ledgers = ledgers_of(units)
+    first = START + timedelta(days=start)
+    days = []
+    for k in range(months):  # one day per month, any day of it: a month end, or the as-of day
+        month = date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1)
+        days.append(month + timedelta(days=data.draw(st.integers(0, 27))))
+    estate = allocate_estate(ledgers)
+    for totals in allocated.month_totals(estate, days, BUCKETS, kpi_month=month_of, overdue_on=days[::2]):
+        aged = age(estate, totals.as_of, BUCKETS, kpi_month=month_of)
+        assert totals.kpi == aged.report.total.kpi
+        assert totals.exact_elsewhere == aged.exact_elsewhere
+        assert totals.overdue == (aged.report.total.overdue if totals.as_of in days[::2] else None)
+        exact = build_report([ledger for ledger in ledgers if ledger.unit_id in totals.exact_elsewhere],
+                             totals.as_of, BUCKETS, kpi_month=month_of).total
+        assert exact.kpi is not None
+        exact.kpi.add(totals.kpi)
+        assert exact.kpi == build_report(ledgers, totals.as_of, BUCKETS, kpi_month=month_of).total.kpi
+
+
+def test_the_managers_twelve_months_equal_each_month_ends_aging(tmp_path: Path) -> None:
+    """month_end_totals and the report's figures (KPIs of twelve months, last month's buckets) through
+    the workspace, against a whole aging report for each day."""
+    workspace = open_workspace(sample_workspace(tmp_path / "sample"))
+    try:
+        as_of = date(2026, 11, 25)
+        ends = month_ends(as_of)
+        report = aging_report(workspace, as_of)
+        figures = gather(workspace, as_of, report, waiting_approval=[])
+        for day, totals in zip(ends[:-1], month_end_totals(workspace, ends[:-1], overdue_on=ends), strict=True):
+            whole = aging_report(workspace, day).total
+            assert (totals.kpi, totals.overdue, totals.exact_elsewhere) == (whole.kpi, whole.overdue, [])
+        for day in ends:
+            kpi = aging_report(workspace, day).total.kpi
+            assert kpi is not None
+            row = figures.kpis.loc[f"{day:%Y-%m}"]
+            assert [int(row[name]) for name in ("billed", "collected", "arrears_start", "arrears_collected")] == [
+                kpi.billed_fen, kpi.collected_fen, kpi.arrears_start_fen, kpi.arrears_collected_fen]
+        last = aging_report(workspace, ends[-2]).total.overdue
+        assert figures.buckets["last_month"].tolist() == [last[label] for label in report.buckets.labels]
+    finally:
+        workspace.close()
+
+
+def test_a_month_end_the_columns_cannot_answer_is_added_from_the_exact_path(with_units: Invoke,
+                                                                             workspace_dir: Path,
+                                                                             tmp_path: Path) -> None:
+    charges = [["房号", "收费项目", "所属期间", "应缴日期", "应收金额"],
+               ["1-101", "物业费", "2025-01", "2025-01-10", "100.00"],
+               ["1-101", "物业费", "2025-04", "2025-04-10", "100.00"],
+               ["1-102", "物业费", "2025-03", "2025-03-10", "80.00"]]
+    payments = [["收据号", "房号", "实收金额", "收款日期", "收费项目", "所属期间"],
+                ["SJ1", "1-101", "150.00", "2025-03-01", "物业费", "2025-04"],
+                ["SJ2", "1-102", "30.00", "2025-03-20", "", ""]]
+    assert with_units("import", "charges", str(write_csv(tmp_path / "c.csv", charges))).exit_code == 0
+    assert with_units("import", "payments", str(write_csv(tmp_path / "p.csv", payments))).exit_code == 0
+    workspace = open_workspace(workspace_dir)
+    try:
+        days = [date(2025, 2, 28), date(2025, 3, 31), date(2025, 4, 30)]
+        kept = allocated.month_totals(allocated_estate(workspace), days, Buckets(workspace.settings.aging_buckets))
+        assert [t.exact_elsewhere for t in kept] == [[], ["1-101"], []]
+        for totals in month_end_totals(workspace, days, overdue_on=days):
+            whole = aging_report(workspace, totals.as_of).total
+            assert (totals.kpi, totals.overdue, totals.exact_elsewhere) == (whole.kpi, whole.overdue, [])
+    finally:
+        workspace.close()
+
+
+def test_the_kept_facts_are_held_for_the_day_and_follow_the_ledger(tmp_path: Path) -> None:
+    workspace = open_workspace(sample_workspace(tmp_path / "sample"))
+    try:
+        day = date(2026, 11, 25)
+        facts = kept_facts(workspace, day)
+        assert kept_facts(workspace, day) is facts and not facts.owed.flags.writeable
+        assert kept_facts(workspace, day + timedelta(days=1)).as_of == day + timedelta(days=1)
+        assert kept_facts(workspace, day) is not facts
+        assert kept_facts(workspace, day).overdue_fen.tolist() == unit_facts(allocated_estate(workspace),
+                                                                               day).overdue_fen.tolist()
+    finally:
+        workspace.close()

@@ -329,25 +329,37 @@ def age(estate: AllocatedEstate, as_of: date, buckets: Buckets, *, kpi_month: st
     to_billed = to_charge.copy()
     to_billed[to_charge] = estate.charge_billed[estate.app_charge[to_charge]] <= day
     applied, kept = counted & to_billed, counted & ~to_billed
-    paid = _sum_by(estate.app_charge[applied], estate.app_amount[applied], len(estate.charge_unit))
     billed = (estate.charge_billed <= day) & ~elsewhere[estate.charge_unit]
-    owed = estate.charge_amount - paid
-    open_ = billed & (owed > 0)
-    days = day - estate.charge_due
-    sums = _Sums(estate, buckets, open_ & (days > 0), open_ & (days <= 0), owed, days)
+    sums = _open_sums(estate, buckets, day, billed, applied)  # its per-charge columns freed before the KPIs'
     credit = _sum_by(estate.app_unit[kept], estate.app_amount[kept], len(estate.unit_ids))
     kpis = _collection_by_building(estate, as_of, billed, applied, elsewhere, kpi_month)
     report = _report(estate, as_of, buckets, sums, credit, kpis, kpi_month)
     return Aged(report, [estate.unit_ids[k] for k in np.flatnonzero(elsewhere)])
 
 
+def _open_sums(estate: AllocatedEstate, buckets: Buckets, day: int, billed: npt.NDArray[np.bool_],
+               applied: npt.NDArray[np.bool_]) -> _Sums:
+    paid = _sum_by(estate.app_charge[applied], estate.app_amount[applied], len(estate.charge_unit))
+    owed = estate.charge_amount - paid
+    del paid
+    open_ = billed & (owed > 0)
+    days = day - estate.charge_due
+    return _Sums(estate, buckets, open_ & (days > 0), open_ & (days <= 0), owed, days)
+
+
 def units_answered_elsewhere(estate: AllocatedEstate, day: int) -> npt.NDArray[np.bool_]:
     """Units whose first payment (by ``day``) reaching charges billed later left a charge billed by then open."""
-    units = len(estate.unit_ids)
-    reaching = (estate.app_paid_on <= day) & (estate.app_horizon > day)
-    first_reaching = _min_by(estate.app_unit[reaching], estate.app_seq[reaching], units)
-    billed = estate.charge_billed <= day
-    paid_off = _max_by(estate.charge_unit[billed], estate.charge_settled_by[billed], units)
+    return _elsewhere_of(len(estate.unit_ids), day, estate.charge_unit, estate.charge_billed,
+                         estate.charge_settled_by, estate.app_unit, estate.app_paid_on, estate.app_horizon,
+                         estate.app_seq)
+
+
+def _elsewhere_of(units: int, day: int, charge_unit: Ints, charge_billed: Ints, charge_settled_by: Ints,
+                  app_unit: Ints, app_paid_on: Ints, app_horizon: Ints, app_seq: Ints) -> npt.NDArray[np.bool_]:
+    reaching = (app_paid_on <= day) & (app_horizon > day)
+    first_reaching = _min_by(app_unit[reaching], app_seq[reaching], units)
+    billed = charge_billed <= day
+    paid_off = _max_by(charge_unit[billed], charge_settled_by[billed], units)
     answered_elsewhere: npt.NDArray[np.bool_] = paid_off > first_reaching
     return answered_elsewhere
 
@@ -395,7 +407,11 @@ _KPI_FIELDS = ("billed_fen", "collected_fen", "arrears_start_fen", "arrears_coll
 def _collection_by_building(estate: AllocatedEstate, as_of: date, billed: npt.NDArray[np.bool_],
                             applied: npt.NDArray[np.bool_], elsewhere: npt.NDArray[np.bool_], kpi_month: str
                             ) -> dict[str, Collection]:
-    """收缴率 and 清欠率 inputs per building, as :func:`cuijiao.aging.collection` defines them."""
+    """收缴率 and 清欠率 inputs per building, as :func:`cuijiao.aging.collection` defines them.
+
+    Summed per unit, then per building: no per-row copy of the estate's columns is made beyond the
+    rows each sum reads (``applied`` rows all go to a charge, so the charge masks index safely).
+    """
     names = sorted(set(estate.buildings))
     code = {name: k for k, name in enumerate(names)}
     unit_building = np.array([code[name] for name in estate.buildings], dtype=np.int64)
@@ -404,24 +420,32 @@ def _collection_by_building(estate: AllocatedEstate, as_of: date, billed: npt.ND
     key = estate.charge_start if kpi_month == "period_start" else estate.charge_due
     in_month = (key >= first) & (key <= last)
     arrears = ~in_month & (estate.charge_due < first)
-    charge_building = unit_building[estate.charge_unit]
-    app_charge = estate.app_charge[applied]
-    app_in_month = in_month[app_charge]
-    app_arrears = arrears[app_charge]
-    app_building = unit_building[estate.app_unit[applied]]
-    app_fen = estate.app_amount[applied]
-    paid_in_month = estate.app_paid_on[applied] >= first
-    size = len(names)
-    sums = {
-        "billed_fen": _sum_by(charge_building[billed & in_month], estate.charge_amount[billed & in_month], size),
-        "collected_fen": _sum_by(app_building[app_in_month], app_fen[app_in_month], size),
-        "arrears_start_fen": _sum_by(charge_building[billed & arrears], estate.charge_amount[billed & arrears], size)
-        - _sum_by(app_building[app_arrears & ~paid_in_month], app_fen[app_arrears & ~paid_in_month], size),
-        "arrears_collected_fen": _sum_by(app_building[app_arrears & paid_in_month],
-                                         app_fen[app_arrears & paid_in_month], size),
+    paid_before = applied & _at_charge(arrears, estate.app_charge)
+    paid_in_month = estate.app_paid_on >= first
+    units, size = len(estate.unit_ids), len(names)
+
+    def charges(mask: npt.NDArray[np.bool_]) -> Ints:
+        return _sum_by(estate.charge_unit[mask], estate.charge_amount[mask], units)
+
+    def payments(mask: npt.NDArray[np.bool_]) -> Ints:
+        return _sum_by(estate.app_unit[mask], estate.app_amount[mask], units)
+
+    per_unit = {
+        "billed_fen": charges(billed & in_month),
+        "collected_fen": payments(applied & _at_charge(in_month, estate.app_charge)),
+        "arrears_start_fen": charges(billed & arrears) - payments(paid_before & ~paid_in_month),
+        "arrears_collected_fen": payments(paid_before & paid_in_month),
     }
+    sums = {name: _sum_by(unit_building, fen, size) for name, fen in per_unit.items()}
     present = set(unit_building[~elsewhere].tolist())
     return {name: Collection(*(int(sums[f][k]) for f in _KPI_FIELDS)) for k, name in enumerate(names) if k in present}
+
+
+def _at_charge(per_charge: npt.NDArray[np.bool_], app_charge: Ints) -> npt.NDArray[np.bool_]:
+    """``per_charge`` of each application's charge; credit (NO_CHARGE) reads the last row: mask it out."""
+    if not len(per_charge):
+        return np.zeros(len(app_charge), dtype=np.bool_)
+    return per_charge[app_charge]
 
 
 def _report(estate: AllocatedEstate, as_of: date, buckets: Buckets, sums: _Sums, credit: Ints,
@@ -470,3 +494,165 @@ def _counter(keys: Sequence[str], fen: list[int]) -> Counter[str]:
         if value > 0:
             result[key] = value
     return result
+
+
+# --- Totals of many month-ends at once (the manager's twelve months) ------------------
+
+
+@dataclass(frozen=True)
+class MonthTotals:
+    """Over the units the columns answer on ``as_of``: the month's 收缴率/清欠率 inputs and,
+    if asked, overdue by bucket; ``exact_elsewhere``: the units to age by the exact path and add."""
+
+    as_of: date
+    kpi: Collection
+    overdue: Counter[str] | None
+    exact_elsewhere: list[str]
+
+
+def month_totals(estate: AllocatedEstate, days: Sequence[date], buckets: Buckets, *,
+                 kpi_month: str = "due_date", overdue_on: Iterable[date] = ()) -> list[MonthTotals]:
+    """``age(estate, day).report.total``'s KPIs (and overdue by bucket for ``overdue_on``) for each day,
+    one day per month, in a few passes over the columns instead of one whole aging per day.
+
+    Every charge counts in at most one of the months (the one its key date falls in); money owed
+    on earlier charges, at the start of each month, is a running sum over the months' first days.
+    """
+    if list(days) != sorted(set(days)) or len({(d.year, d.month) for d in days}) != len(days):
+        raise ValueError("one day per month, in order")
+    if not days:
+        return []
+    bounds = [month_bounds(day) for day in days]
+    span = _Months(np.array([f.toordinal() for f, _ in bounds]), np.array([last.toordinal() for _, last in bounds]),
+                   np.array([day.toordinal() for day in days]))
+    key = estate.charge_start if kpi_month == "period_start" else estate.charge_due
+    kpis = _month_sums(span, key, estate.charge_due, estate.charge_billed, estate.charge_amount,
+                       _Applied.of(estate, key, np.ones(len(estate.app_unit), dtype=np.bool_), int(span.first[0])))
+    wanted = set(overdue_on)
+    result = []
+    for m, (day, elsewhere) in enumerate(zip(days, _answered_elsewhere(estate, days), strict=True)):
+        sums = kpis[:, m].copy()
+        if elsewhere.any():  # their rows leave the sums; the caller ages those units by the exact path
+            charges = np.flatnonzero(elsewhere[estate.charge_unit])
+            sums -= _month_sums(span.only(m), key[charges], estate.charge_due[charges],
+                                estate.charge_billed[charges], estate.charge_amount[charges],
+                                _Applied.of(estate, key, elsewhere[estate.app_unit], int(span.first[0])))[:, 0]
+        overdue = _overdue_total(estate, day, buckets, elsewhere) if day in wanted else None
+        result.append(MonthTotals(day, Collection(*(int(v) for v in sums)), overdue,
+                                  [estate.unit_ids[k] for k in np.flatnonzero(elsewhere)]))
+    return result
+
+
+def _answered_elsewhere(estate: AllocatedEstate, days: Sequence[date]) -> list[npt.NDArray[np.bool_]]:
+    """:func:`units_answered_elsewhere` for each day, reading only the units with a payment that
+    reaches a charge billed after one of the days (the others never go elsewhere on them)."""
+    ordinals = np.array([day.toordinal() for day in days], dtype=np.int64)
+    reach = np.flatnonzero(estate.app_horizon > estate.app_paid_on)
+    paid_on = estate.app_paid_on[reach]
+    after = np.searchsorted(ordinals, paid_on, side="left")  # the first of the days on or after the payment
+    inside = after < len(ordinals)
+    inside[inside] = ordinals[after[inside]] < estate.app_horizon[reach[inside]]
+    units = np.zeros(len(estate.unit_ids), dtype=np.bool_)
+    units[estate.app_unit[reach[inside]]] = True
+    if not units.any():
+        return [units] * len(days)
+    charges, apps = np.flatnonzero(units[estate.charge_unit]), np.flatnonzero(units[estate.app_unit])
+    part = {name: getattr(estate, name)[charges] for name in ("charge_unit", "charge_billed", "charge_settled_by")}
+    part |= {name: getattr(estate, name)[apps] for name in ("app_unit", "app_paid_on", "app_horizon", "app_seq")}
+    return [_elsewhere_of(len(estate.unit_ids), int(day), **part) for day in ordinals]
+
+
+@dataclass(frozen=True)
+class _Months:
+    first: Ints  # ordinals of each month's first day, its last day, and the as-of day in it
+    last: Ints
+    day: Ints
+
+    def only(self, m: int) -> _Months:
+        return _Months(self.first[m:m + 1], self.last[m:m + 1], self.day[m:m + 1])
+
+    def of(self, days: Ints) -> tuple[npt.NDArray[np.bool_], Ints]:
+        """Which days fall in one of the months, and the month of each of those."""
+        inside = (days >= self.first[0]) & (days <= self.last[-1])
+        month = np.searchsorted(self.first, days[inside], side="right") - 1
+        within = days[inside] <= self.last[month]
+        inside[inside] = within
+        return inside, month[within]
+
+    def before(self, days: Ints, values: Ints) -> Ints:
+        """For each month, the sum of ``values`` whose day is before the month's first day."""
+        earlier = days < self.first[0]  # before every month: counted in each (most of a long ledger)
+        base = int(values[earlier].sum(dtype=np.int64))
+        later = ~earlier
+        passed = np.searchsorted(self.first, days[later], side="right")  # months whose first day is on or before
+        return base + np.cumsum(_sum_by(passed, values[later], len(self.first) + 1))[:-1]
+
+
+@dataclass(frozen=True)
+class _Applied:
+    """Applications to charges, with the columns of the charge each went to: those whose charge is due,
+    payment made or key day falls on or after ``since``; the others only add to ``paid_before``."""
+
+    key: Ints
+    due: Ints
+    billed: Ints
+    paid_on: Ints
+    amount: Ints
+    paid_before: int  # paid before ``since`` to charges due before it (and keyed before it)
+
+    @classmethod
+    def of(cls, estate: AllocatedEstate, key: Ints, apps: npt.NDArray[np.bool_], since: int) -> _Applied:
+        """The applications ``apps`` (a mask) holds that went to a charge."""
+        apps = apps & (estate.app_charge != NO_CHARGE)
+        charge = estate.app_charge[apps]
+        late = estate.app_paid_on[apps] >= since
+        late |= estate.charge_due[charge] >= since
+        late |= key[charge] >= since
+        early = int(estate.app_amount[apps][~late].sum(dtype=np.int64))
+        rows, charge = np.flatnonzero(apps)[late], charge[late]
+        return cls(key[charge], estate.charge_due[charge], estate.charge_billed[charge], estate.app_paid_on[rows],
+                   estate.app_amount[rows], early)
+
+
+def _month_sums(months: _Months, key: Ints, due: Ints, billed: Ints, amount: Ints, apps: _Applied) -> Ints:
+    """billed, collected, arrears at the start, arrears collected: one row each, a column per month,
+    as :func:`_collection_by_building` sums them for the month's as-of day."""
+    first, day = months.first, months.day
+    size = len(first)
+    sums = np.zeros((4, size), dtype=np.int64)
+    # Charges of the month (by key date) billed by its day; those of them due before it began are not arrears.
+    inside, m = months.of(key)
+    sums[0] = _sum_by(m, np.where(billed[inside] <= day[m], amount[inside], 0), size)
+    not_arrears = _sum_by(m, np.where(due[inside] < first[m], amount[inside], 0), size)
+    # Their applications paid by the day, to charges billed by then.
+    inside, m = months.of(apps.key)
+    paid_on, fen = apps.paid_on[inside], apps.amount[inside]
+    sums[1] = _sum_by(m, np.where((paid_on <= day[m]) & (apps.billed[inside] <= day[m]), fen, 0), size)
+    not_arrears_paid = _sum_by(m, np.where((apps.due[inside] < first[m]) & (paid_on < first[m]), fen, 0), size)
+    # Owed on charges due before the month, at its start: charged minus paid before it began.
+    charged_before = months.before(due, amount) - not_arrears
+    paid_before = apps.paid_before + months.before(np.maximum(apps.due, apps.paid_on), apps.amount) - not_arrears_paid
+    sums[2] = charged_before - paid_before
+    # Paid in the month, by its day, to charges due before it (and not of it).
+    inside, m = months.of(apps.paid_on)
+    by_day = apps.paid_on[inside] <= day[m]
+    inside[inside] = by_day
+    m, due_of, key_of = m[by_day], apps.due[inside], apps.key[inside]
+    arrears = (due_of < first[m]) & ~((key_of >= first[m]) & (key_of <= months.last[m]))
+    sums[3] = _sum_by(m, np.where(arrears, apps.amount[inside], 0), size)
+    return sums
+
+
+def _overdue_total(estate: AllocatedEstate, as_of: date, buckets: Buckets,
+                   elsewhere: npt.NDArray[np.bool_]) -> Counter[str]:
+    """Overdue by bucket over the units not ``elsewhere``, as :func:`age`'s total row has it."""
+    day = as_of.toordinal()
+    to_charge = estate.app_charge != NO_CHARGE
+    applied = to_charge & (estate.app_paid_on <= day)
+    applied[applied] = estate.charge_billed[estate.app_charge[applied]] <= day
+    paid = _sum_by(estate.app_charge[applied], estate.app_amount[applied], len(estate.charge_unit))
+    owed = np.subtract(estate.charge_amount, paid, out=paid)  # in place: one int64 column at a time
+    days = day - estate.charge_due  # the column's own width (ordinals fit int32)
+    overdue = (estate.charge_billed <= day) & (owed > 0) & (days > 0) & ~elsewhere[estate.charge_unit]
+    bucket = np.searchsorted(np.array(buckets.limits, dtype=np.int64), days[overdue], side="left")
+    return _counter(buckets.labels, _sum_by(bucket, owed[overdue], len(buckets.labels)).tolist())

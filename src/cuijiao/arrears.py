@@ -9,13 +9,13 @@ from __future__ import annotations
 import difflib
 import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,7 @@ import numpy.typing as npt
 from cuijiao.aging import (
     AgingReport,
     Buckets,
+    Collection,
     UnitLedger,
     UnitPosition,
     build_report,
@@ -30,7 +31,7 @@ from cuijiao.aging import (
     natural_key,
     position,
 )
-from cuijiao.allocated import AllocatedEstate, age, allocate_estate, join
+from cuijiao.allocated import AllocatedEstate, MonthTotals, age, allocate_estate, join, month_totals
 from cuijiao.allocated_update import NewColumns, extend, reaching_back
 from cuijiao.allocation import Payment
 from cuijiao.config import Settings
@@ -121,10 +122,45 @@ def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = Non
     return merge_reports([aged.report, exact])
 
 
+def month_end_totals(workspace: Workspace, days: Sequence[date], *,
+                     overdue_on: Iterable[date] = ()) -> list[MonthTotals]:
+    """The estate's total KPIs (and overdue by bucket for ``overdue_on``) as of each day, one day a month:
+    what ``aging_report(workspace, day).total`` holds, without a row per unit (the manager's twelve months)."""
+    buckets, month_of = Buckets(workspace.settings.aging_buckets), workspace.settings.kpi_month
+    result = []
+    for kept in month_totals(allocated_estate(workspace), days, buckets, kpi_month=month_of, overdue_on=overdue_on):
+        if not kept.exact_elsewhere:
+            result.append(kept)
+            continue
+        exact = build_report(unit_ledgers(workspace.db, NamedUnits(tuple(kept.exact_elsewhere))), kept.as_of,
+                             buckets, kpi_month=month_of).total
+        kpi = Collection()
+        for part in (kept.kpi, exact.kpi or Collection()):
+            kpi.add(part)
+        overdue = None if kept.overdue is None else kept.overdue + exact.overdue
+        result.append(MonthTotals(kept.as_of, kpi, overdue, []))
+    return result
+
+
 def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> AllocatedEstate:
-    """The whole ledger's allocation: kept from an earlier run if the ledger is unchanged, else computed and kept."""
+    """The whole ledger's allocation: kept from an earlier run if the ledger is unchanged, else computed and kept.
+
+    Kept in the process too, for the same state of the ledger: the monthly batch and the manager's
+    report ask for it at every step. Its columns are read-only, as those read from the database are.
+    """
     require_data(workspace)
     state = allocation_cache.ledger_state(workspace.db)  # before reading: a later import makes the key stale
+    if workspace.kept_estate is not None and workspace.kept_estate[0] == state:
+        return cast(AllocatedEstate, workspace.kept_estate[1])
+    workspace.kept_estate = None  # an older state's columns are not held while the new ones are made
+    estate = _allocated_estate(workspace, state, workers)
+    for name in AllocatedEstate.array_names():
+        getattr(estate, name).flags.writeable = False
+    workspace.kept_estate = (state, estate)
+    return estate
+
+
+def _allocated_estate(workspace: Workspace, state: str, workers: int | None) -> AllocatedEstate:
     estate = allocation_cache.load(workspace.db, state)
     if estate is None:
         with _collector_paused():
@@ -208,11 +244,26 @@ def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | Non
     window = workspace.settings.limitation_warn_days if warn_days is None else warn_days
     if exact:
         return over_units(workspace, partial(_limitation_part, as_of=as_of, window=window))
-    facts = unit_facts(allocated_estate(workspace), as_of)
+    facts = kept_facts(workspace, as_of)
     walked = facts.elsewhere | limitation_candidates(facts, window)
     index = unit_index(facts.estate)
     walked[[index[unit_id] for unit_id in outcomes_by_unit(workspace.db) if unit_id in index]] = True
     return _limitation_part(workspace, named(facts.estate, walked), as_of=as_of, window=window)
+
+
+def kept_facts(workspace: Workspace, as_of: date) -> UnitFacts:
+    """The per-unit facts of the kept allocation as of ``as_of``; held for the day, as the allocation is:
+    the monthly batch's plan and its report's limitation figures read the same facts."""
+    estate = allocated_estate(workspace)
+    held = workspace.kept_facts
+    if isinstance(held, UnitFacts) and held.estate is estate and held.as_of == as_of:
+        return held
+    facts = unit_facts(estate, as_of)
+    for value in vars(facts).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    workspace.kept_facts = facts
+    return facts
 
 
 def unit_index(estate: AllocatedEstate) -> dict[str, int]:
@@ -317,7 +368,7 @@ NO_STANDING = standing((), (), date.min)  # a unit with no recorded outcomes
 
 
 def kept_state(workspace: Workspace, as_of: date) -> KeptState:
-    facts = unit_facts(allocated_estate(workspace), as_of)
+    facts = kept_facts(workspace, as_of)
     records, index = Records.read(workspace), unit_index(facts.estate)
     since = {index[unit_id]: (case.last_notice.issued_on if case.last_notice else case.opened_on).toordinal()
              for unit_id, case in records.cases.items() if unit_id in index}

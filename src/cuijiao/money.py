@@ -83,7 +83,7 @@ def _fen_from_decimal(value: Decimal, original: str) -> Fen:
 
 def to_decimal(fen: Fen) -> Decimal:
     """Fen as a Decimal of yuan with exactly two places."""
-    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+    return Decimal(fen).scaleb(-2)  # exact: the same digits, exponent -2
 
 
 def format_yuan(fen: Fen, *, grouping: bool = False) -> str:

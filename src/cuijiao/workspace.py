@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cuijiao.config import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings, with_company, with_estate
 from cuijiao.errors import WorkspaceError
@@ -21,6 +22,13 @@ class Workspace:
     root: Path
     settings: Settings
     _db: sqlite3.Connection | None = field(default=None, repr=False)
+    # The kept allocation read or made by this process, with the ledger state it is of (cuijiao.arrears):
+    # the monthly batch asks for it at every step, and reading it costs a second at 100,000 units.
+    kept_estate: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
+    # The last estate plan made through this connection, for issuing to take up if nothing was written
+    # since (cuijiao.collection): the monthly batch plans, then issues what the plan says.
+    last_plan: Any = field(default=None, repr=False, compare=False)
+    kept_facts: Any = field(default=None, repr=False, compare=False)  # the per-unit facts of kept_estate, one day
 
     @property
     def db_path(self) -> Path:
@@ -46,6 +54,7 @@ class Workspace:
         if self._db is not None:
             self._db.close()
             self._db = None
+        self.kept_estate = self.last_plan = self.kept_facts = None
 
 
 def resolve_root(explicit: Path | None) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -26,7 +25,9 @@ from cuijiao.dates import chinese_date
 from cuijiao.fileio import atomic_path, atomic_writer
 from cuijiao.money import format_yuan, to_decimal
 from cuijiao.privacy import mask_name
+from cuijiao.reports import sheet_rows
 from cuijiao.reports.cells import csv_row, text_cell
+from cuijiao.reports.sheet_rows import Percent
 
 
 class GroupBy(StrEnum):
@@ -179,7 +180,6 @@ KPI_FOOTNOTE = {
 
 # --- Workbook -----------------------------------------------------------------
 
-_MONEY_FORMAT = "#,##0.00"
 _BOLD = Font(bold=True)
 
 
@@ -189,45 +189,35 @@ def write_xlsx(path: Path, report: AgingReport, *, unmask: bool = False) -> None
     with atomic_path(path) as temp:
         workbook = Workbook(write_only=True)
         _summary_sheet(workbook.create_sheet("汇总"), report)
-        for title, by in (("按楼栋", GroupBy.BUILDING), ("按房屋", GroupBy.UNIT), ("按项目", GroupBy.ITEM)):
-            _table_sheet(workbook.create_sheet(title), report, by, unmask=unmask)
-        workbook.save(temp)
-
-
-class _Percent(Decimal):
-    """A rate for a workbook cell: shown as a percentage with two decimals."""
+        tables = [_table_sheet(workbook.create_sheet(title), report, by, unmask=unmask)
+                  for title, by in (("按楼栋", GroupBy.BUILDING), ("按房屋", GroupBy.UNIT), ("按项目", GroupBy.ITEM))]
+        sheet_rows.save(workbook, temp, tables)
 
 
 def _fraction(part: int, whole: int) -> Decimal | str:
     if not whole:
         return "—"
-    return _Percent((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+    return Percent((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> Cell:
     cell = text_cell(sheet, value)
-    if isinstance(value, _Percent):
-        cell.number_format = "0.00%"
-    elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    elif isinstance(value, Decimal):
-        cell.number_format = _MONEY_FORMAT
-    elif isinstance(value, int) and not isinstance(value, bool):
-        cell.number_format = "#,##0"  # a count of units
+    kind = sheet_rows.kind_of(value)
+    if kind in sheet_rows.FORMATS:  # amounts, counts of units, rates, dates
+        cell.number_format = sheet_rows.FORMATS[kind]
     if bold:
         cell.font = _BOLD
     return cell
 
 
-def _table_sheet(sheet: WriteOnlyWorksheet, report: AgingReport, by: GroupBy, *, unmask: bool) -> None:
+def _table_sheet(sheet: WriteOnlyWorksheet, report: AgingReport, by: GroupBy, *, unmask: bool) -> sheet_rows.Rows:
+    """The header through openpyxl; the rows and the bold totals row as text (a sheet of 50,000 units)."""
     headers, rows, footer = table_rows(report, by, unmask=unmask, money=to_decimal, typed=True)
     sheet.freeze_panes = "B2"
     for index, header in enumerate(headers):
         sheet.column_dimensions[_letter(index)].width = max(10, 2 * len(header) + 2)
     sheet.append([_cell(sheet, header, bold=True) for header in headers])
-    for row in rows:
-        sheet.append([_cell(sheet, value) for value in row])
-    sheet.append([_cell(sheet, value, bold=True) for value in footer])
+    return sheet_rows.Rows(sheet, 2, [*rows, footer], bold={len(rows)})
 
 
 def _summary_sheet(sheet: WriteOnlyWorksheet, report: AgingReport) -> None:

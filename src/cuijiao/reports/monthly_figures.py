@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from cuijiao.aging import AgingReport, Collection
-from cuijiao.arrears import aging_report, limitation_report
+from cuijiao.arrears import limitation_report, month_end_totals
 from cuijiao.dates import add_months, month_end
 from cuijiao.limitation import Status
 from cuijiao.outcomes import Kind, promise_kept, standing
@@ -74,28 +74,30 @@ def month_ends(as_of: date, count: int = MONTHS) -> list[date]:
 def gather(workspace: Workspace, as_of: date, report: AgingReport, *, waiting_approval: list[str]) -> MonthlyFigures:
     settings = workspace.settings
     ends = month_ends(as_of)
-    reports = {day: (report if day == as_of else aging_report(workspace, day)) for day in ends}
+    # The earlier months need only their totals, all read in one pass over the kept allocation.
+    earlier = month_end_totals(workspace, ends[:-1], overdue_on=ends[-2:-1])
+    kpis = {totals.as_of: totals.kpi for totals in earlier} | {as_of: report.total.kpi or Collection()}
+    last_month = earlier[-1].overdue if earlier else None
     return MonthlyFigures(
         settings.estate_name, settings.company_name, as_of,
-        _kpis(reports), _buckets(report, reports[ends[-2]]), report.total.overdue_fen, report.total.owing_units,
+        _kpis(kpis), _buckets(report, last_month or Counter()), report.total.overdue_fen, report.total.owing_units,
         _largest(report), _notices(workspace, as_of), _outcomes(workspace, as_of), _limitation(workspace, as_of),
         waiting_approval,
     )
 
 
-def _kpis(reports: dict[date, AgingReport]) -> pd.DataFrame:
+def _kpis(kpis: dict[date, Collection]) -> pd.DataFrame:
     rows = []
-    for day, report in reports.items():
-        kpi = report.total.kpi or Collection()
+    for day, kpi in kpis.items():
         rows.append({"month": f"{day:%Y-%m}", "billed": kpi.billed_fen, "collected": kpi.collected_fen,
                      "arrears_start": kpi.arrears_start_fen, "arrears_collected": kpi.arrears_collected_fen})
     return pd.DataFrame(rows).set_index("month")
 
 
-def _buckets(report: AgingReport, last: AgingReport) -> pd.DataFrame:
+def _buckets(report: AgingReport, last: Counter[str]) -> pd.DataFrame:
     labels = list(report.buckets.labels)
     frame = pd.DataFrame({"this_month": [report.total.overdue[label] for label in labels],
-                          "last_month": [last.total.overdue[label] for label in labels]}, index=labels, dtype="int64")
+                          "last_month": [last[label] for label in labels]}, index=labels, dtype="int64")
     frame["change"] = frame["this_month"] - frame["last_month"]
     return frame
 
