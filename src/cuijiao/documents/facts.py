@@ -20,8 +20,8 @@ import numpy as np
 from cuijiao.aging import Buckets, UnitLedger, natural_key, position
 from cuijiao.allocated import AllocatedEstate
 from cuijiao.allocation import Charge
-from cuijiao.arrears import allocated_estate
-from cuijiao.kept_facts import UnitFacts, unit_facts
+from cuijiao.arrears import allocated_estate, kept_facts
+from cuijiao.kept_facts import UnitFacts
 from cuijiao.limitation import RestDays, clocks, paid_clock_end
 from cuijiao.outcomes import Outcome, standing
 from cuijiao.stages import STAGE_NAMES
@@ -235,7 +235,7 @@ class LetterReader:
             return None
         facts = self._days.get(on)
         if facts is None:
-            facts = self._days[on] = unit_facts(self._estate, on)
+            facts = self._days[on] = kept_facts(self.workspace, on)  # the plan's, when it read the same day
         return None if facts.elsewhere[unit] else facts
 
     def _kept_lines(self, facts: UnitFacts, stored: StoredNotice) -> tuple[Line, ...]:
