@@ -10,7 +10,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
-from typing import Any
 from xml.sax.saxutils import escape
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -18,8 +17,9 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from docx.shared import Mm
 
-from cuijiao.documents.build_templates import add_field, new_document, reproducible, set_fonts
+from cuijiao.documents.build_templates import add_field, new_document, set_fonts
 from cuijiao.documents.context import SEGMENT_LABELS
+from cuijiao.documents.docxzip import Package, deflated, member_text, read_members
 from cuijiao.documents.scripts import script, tone_for
 from cuijiao.stages import STAGE_NAMES
 
@@ -46,25 +46,39 @@ def _script_key(row: CallRow) -> tuple[int, str]:
     return row.stage, tone_for(row.tags)[0]
 
 
-def table_rows(rows: Sequence[Sequence[str]], widths_mm: Sequence[int], style_id: str) -> list[Any]:
-    """``<w:tr>`` elements for ``rows``, as python-docx's ``add_row`` and ``add_run`` would make them.
+def rows_xml(rows: Sequence[Sequence[str]], widths_mm: Sequence[int], style_id: str) -> str:
+    """``<w:tr>`` elements for ``rows`` as XML text, as python-docx's ``add_row`` and ``add_run`` would make them.
 
-    Written as one XML string and parsed once: python-docx spends milliseconds a row
-    looking up styles and widths, so a call sheet of 20,000 owners took minutes.
-    Every value is escaped, and characters XML cannot hold are dropped: data is text.
+    python-docx spends milliseconds a row looking up styles and widths (a call sheet of 20,000
+    owners took minutes), and as parsed elements those rows held a gigabyte. Every value is
+    escaped, and characters XML cannot hold are dropped: data is text.
     """
     cells = [f'<w:tc><w:tcPr><w:tcW w:w="{Mm(width).twips}" w:type="dxa"/></w:tcPr>'
              f'<w:p><w:pPr><w:pStyle w:val="{escape(style_id)}"/></w:pPr>' for width in widths_mm]
     empty = [f"{cell}</w:p></w:tc>" for cell in cells]
-    xml = [f"<w:tbl {nsdecls('w')}>"]
+    xml = []
     for values in rows:
         xml.append("<w:tr>")
         for index, text in enumerate(values):
             xml.append(f'{cells[index]}<w:r><w:t xml:space="preserve">{escape(_XML_UNSAFE.sub("", text))}</w:t></w:r>'
                        "</w:p></w:tc>" if text else empty[index])
         xml.append("</w:tr>")
-    xml.append("</w:tbl>")
-    return list(parse_xml("".join(xml)))
+    return "".join(xml)
+
+
+# A row python-docx keeps as it is and no text can make (an attribute, not a value): the body's rows go there
+# as text once the document is saved.
+_PLACE = '<w:tr w:rsidR="00CA11ED"/>'
+
+
+def _with_rows(data: bytes, rows: str) -> bytes:
+    members = read_members(data, "call sheet")
+    for k, member in enumerate(members):
+        if member.name == "word/document.xml":
+            xml = member_text(member)
+            assert xml.count(_PLACE) == 1, "the call sheet's table has its place for the rows"
+            members[k] = deflated(member.name, xml.replace(_PLACE, rows).encode("utf-8"), 1)
+    return Package(members).build([])
 
 
 # Control characters no XML document may hold (python-docx would refuse the run).
@@ -99,7 +113,7 @@ def call_sheet(segment: str, rows: Sequence[CallRow], company: str, date_text: s
     body = [(str(number), row.unit_id, row.owner_name, row.phone, row.amount, str(row.days_overdue),
              row.last_contact, f"{row.notice_no} {STAGE_NAMES[row.stage]}", codes[_script_key(row)], "", "", "")
             for number, row in enumerate(rows, start=1)]
-    table._tbl.extend(table_rows(body, WIDTHS, document.styles["表格文字"].style_id))
+    table._tbl.append(parse_xml(_PLACE.replace("<w:tr ", f"<w:tr {nsdecls('w')} ")))
     document.add_paragraph()
     document.add_paragraph("话术", style="信件标题")
     generic = {"company": company, "contact": "", "unit": "您的房屋", "amount": "（表中金额）",
@@ -113,4 +127,4 @@ def call_sheet(segment: str, rows: Sequence[CallRow], company: str, date_text: s
             document.add_paragraph(line, style="正文")
     buffer = BytesIO()
     document.save(buffer)
-    return reproducible(buffer.getvalue())
+    return _with_rows(buffer.getvalue(), rows_xml(body, WIDTHS, document.styles["表格文字"].style_id))
