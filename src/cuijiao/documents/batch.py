@@ -32,7 +32,7 @@ from cuijiao.documents.facts import LetterFacts, LetterReader
 from cuijiao.documents.lint import refuse_failing_templates
 from cuijiao.documents.manifest import manifest_csv
 from cuijiao.documents.merge import Piece, PrintFile, merge_letters, rendered_piece
-from cuijiao.documents.output import Written, inside, safe_part, sync_files, write_atomic
+from cuijiao.documents.output import Written, inside, publish, safe_part, sync_files, write_atomic
 from cuijiao.documents.sms import Text, no_mobile, sms_csv
 from cuijiao.documents.templates import Library, template_name
 from cuijiao.fileio import private_dir
@@ -292,9 +292,7 @@ def _run_files(workspace: Workspace, run: Run, result: IssueResult, calls: dict[
         printing.close()
     else:
         merge_letters([w.path for w in result.letters], temp)
-    data = temp.read_bytes()
-    temp.unlink()
-    result.files.append(Written(target, write_atomic(target, data)))
+    result.files.append(Written(target, publish(temp, target)))
     date_text = result.as_of.isoformat()
     for segment, rows in sorted(calls.items()):
         path = inside(folder, f"call_sheet_{safe_part(segment)}.docx")

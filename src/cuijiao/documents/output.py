@@ -51,6 +51,18 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def publish(temp: Path, path: Path) -> str:
+    """Make the finished file ``temp`` durable and rename it to ``path``; returns its SHA-256, read in blocks
+    (a month's print file is over 100 MB: not held in memory to be written again)."""
+    handle = os.open(temp, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+    temp.replace(path)
+    return file_sha256(path)
+
+
 def sync_files(paths: list[Path]) -> None:
     """Make written files (and their renames) durable: one sync(2) where there is one, else fsync each."""
     if hasattr(os, "sync"):
