@@ -1,4 +1,4 @@
-"""Extend the kept allocation by the rows an import added, instead of allocating every unit again. Pure.
+"""Extend the kept allocation by the rows an import added, instead of allocating every unit again.
 
 Payments are applied in date order, each to what is open when it comes. So for
 a unit whose new charges are all due after every kept charge, and whose new
@@ -17,8 +17,15 @@ Two things could still reach the new charges from the past, and are handled:
   would have paid it first: such a unit is allocated afresh.
 
 A unit whose new rows reach back in time — a charge due no later than a kept
-one, a payment made no later than a kept one, an adjustment — is allocated
-afresh from its whole ledger (:func:`reaching_back` says which and why).
+one, a payment made no later than a kept one, an adjustment, a refund's credit
+kept before a later payment paid a charge — is allocated afresh from its whole
+ledger (:func:`reaching_back` says which and why).
+
+The extension itself is done for most units at once with numpy (:class:`_InBulk`,
+the same order and amounts as :func:`allocate`); the units it cannot do exactly
+that way (pro rata, a designation that is not one charge, a refund) go through
+:func:`allocate` one by one. Pure except that a kept column read from a mapped
+file is let go from memory once it has been merged (:func:`_let_go`).
 """
 
 from __future__ import annotations
