@@ -61,8 +61,8 @@ class NewRows:
 class NewColumns:
     """The rows added since the allocation was kept, every unit's, as columns (rows grouped by unit).
 
-    Units are numbers in the kept estate; within a unit, charges in the order given (as
-    the ledger is read: due date, id) and payments too. ``date`` columns are ordinals.
+    Units are numbers in the kept estate; within a unit, charges by due date and id (as
+    the ledger is read), payments in the order given. ``date`` columns are ordinals.
     """
 
     charge_unit: Ints
@@ -101,8 +101,10 @@ class NewColumns:
                 payment_id: list[int], payment_paid_on: list[int], payment_amount: list[int],
                 payment_receipt: list[str | None], payment_item: list[str | None],
                 payment_period: list[str | None], adjusted: list[int]) -> NewColumns:
-        """Columns as read, grouped by unit (a stable sort: each unit's rows keep their order)."""
-        by_c = np.argsort(np.array(charge_unit, dtype=np.int64), kind="stable")
+        """Columns as read, grouped by unit: charges by due date, then id (as the ledger is read), payments
+        in the order given (a stable sort)."""
+        by_c = np.lexsort((np.array(charge_id, dtype=np.int64), np.array(charge_due, dtype=np.int64),
+                           np.array(charge_unit, dtype=np.int64)))
         by_p = np.argsort(np.array(payment_unit, dtype=np.int64), kind="stable")
         ints = partial(_ints_in, by_c)
         pints = partial(_ints_in, by_p)
