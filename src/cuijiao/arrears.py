@@ -113,7 +113,11 @@ def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = Non
     """
     buckets = Buckets(workspace.settings.aging_buckets)
     month_of = workspace.settings.kpi_month
-    aged = age(allocated_estate(workspace, workers=workers), as_of, buckets, kpi_month=month_of)
+    estate, kept = _estate_kept_behind(workspace, workers)
+    try:
+        aged = age(estate, as_of, buckets, kpi_month=month_of)
+    finally:
+        kept()  # the new allocation's file was written meanwhile; now it is named in the workspace
     if not aged.exact_elsewhere:
         return aged.report
     exact = build_report(unit_ledgers(workspace.db, NamedUnits(tuple(aged.exact_elsewhere))), as_of, buckets,
@@ -123,19 +127,25 @@ def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = Non
 
 def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> AllocatedEstate:
     """The whole ledger's allocation: kept from an earlier run if the ledger is unchanged, else computed and kept."""
+    estate, kept = _estate_kept_behind(workspace, workers)
+    kept()
+    return estate
+
+
+def _estate_kept_behind(workspace: Workspace, workers: int | None) -> tuple[AllocatedEstate, Callable[[], None]]:
+    """:func:`allocated_estate`, and the call that finishes keeping it (its file is written meanwhile)."""
     require_data(workspace)
     state = allocation_cache.ledger_state(workspace.db)  # before reading: a later import makes the key stale
     estate = allocation_cache.load(workspace.db, state)
-    if estate is None:
-        with _collector_paused():
-            updated = extended_estate(workspace, state)
-        if updated is None:
-            estate = join(over_units(workspace, _allocate_part, workers=workers))
-            allocation_cache.save(workspace.db, state, estate)
-        else:
-            estate, event = updated
-            allocation_cache.save(workspace.db, state, estate, event)
-    return estate
+    if estate is not None:
+        return estate, lambda: None
+    with _collector_paused():
+        updated = extended_estate(workspace, state)
+    if updated is None:
+        estate = join(over_units(workspace, _allocate_part, workers=workers))
+        return estate, allocation_cache.save_behind(workspace.db, state, estate)
+    estate, event = updated
+    return estate, allocation_cache.save_behind(workspace.db, state, estate, event)
 
 
 @contextmanager
