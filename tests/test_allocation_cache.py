@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 
 from conftest import Invoke, write_csv
-from cuijiao.allocated import AllocatedEstate
-from cuijiao.arrears import aging_report, allocated_estate
+from cuijiao.allocated import AllocatedEstate, join
+from cuijiao.arrears import _allocate_part, aging_report, allocated_estate, over_units
 from cuijiao.store import allocation_cache
 from cuijiao.workspace import open_workspace
 from test_allocated_update import decoded
@@ -109,3 +109,49 @@ def test_a_cache_of_the_older_layout_is_extended_and_moved_to_the_file(with_unit
         assert again is not None and decoded(again) == decoded(extended)
     finally:
         workspace.close()
+
+
+def _assert_kept_is_recomputed_exactly(workspace_dir: Path) -> dict[str, str]:
+    """The kept allocation after the latest import equals the whole ledger allocated afresh; the units the
+    update allocated afresh, and why."""
+    workspace = open_workspace(workspace_dir)
+    try:
+        kept = allocated_estate(workspace)
+        whole = join(over_units(workspace, _allocate_part, workers=1))
+        assert decoded(kept) == decoded(whole)
+        row = workspace.db.execute("SELECT payload FROM events WHERE kind = 'allocation.update'"
+                                   " ORDER BY id DESC LIMIT 1").fetchone()
+        return dict(json.loads(row[0])["allocated_afresh"]) if row else {}
+    finally:
+        workspace.close()
+
+
+def test_a_month_with_an_adjustment_and_a_replace_beside_ordinary_rows(with_units: Invoke, workspace_dir: Path,
+                                                                       tmp_path: Path) -> None:
+    """The month's ordinary rows extend in bulk (designated and not, credit replayed), an adjustment sends
+    its unit afresh, a --replace (an edit of the ledger) recomputes everything: each equal to the whole."""
+    head = ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]
+    _import(with_units, tmp_path, "charges", [head, ["1-101", "物业费", "2025-01", "2025-01-10", "100.00"],
+                                              ["1-101", "车位管理费", "2025-01", "2025-01-10", "60.00"],
+                                              ["1-102", "物业费", "2025-01", "2025-01-10", "120.00"]], "c1.csv")
+    pay_head = ["收据号", "房号", "实收金额", "收款日期", "收费项目", "所属期间"]
+    _import(with_units, tmp_path, "payments", [pay_head, ["R1", "1-101", "200.00", "2025-01-20", "", ""],
+                                               ["R2", "1-102", "50.00", "2025-01-21", "物业费", "2025-01"]], "p1.csv")
+    _assert_kept_is_recomputed_exactly(workspace_dir)  # and kept
+    _import(with_units, tmp_path, "charges", [head, ["1-101", "物业费", "2025-02", "2025-02-10", "100.00"],
+                                              ["1-101", "车位管理费", "2025-02", "2025-02-10", "60.00"],
+                                              ["1-102", "物业费", "2025-02", "2025-02-10", "120.00"]], "c2.csv")
+    _import(with_units, tmp_path, "payments", [pay_head, ["R3", "1-101", "160.00", "2025-02-20", "", ""],
+                                               ["R4", "1-102", "90.00", "2025-02-21", "物业费", "2025-02"]], "p2.csv")
+    assert _assert_kept_is_recomputed_exactly(workspace_dir) == {}  # extended, none afresh
+    _import(with_units, tmp_path, "charges", [head, ["1-102", "物业费", "2025-02", "2025-02-10", "-20.00"]], "a.csv")
+    assert _assert_kept_is_recomputed_exactly(workspace_dir) == {"1-102": "adjustment"}
+    replaced = write_csv(tmp_path / "r.csv", [head, ["1-101", "物业费", "2025-02", "2025-02-10", "90.00"]])
+    result = with_units("import", "charges", "--replace", str(replaced))
+    assert result.exit_code == 0, result.output
+    workspace = open_workspace(workspace_dir)
+    try:
+        assert allocation_cache.load_earlier(workspace.db, allocation_cache.ledger_state(workspace.db)) is None
+    finally:
+        workspace.close()
+    _assert_kept_is_recomputed_exactly(workspace_dir)  # recomputed whole: an edit is not extended

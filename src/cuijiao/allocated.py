@@ -174,7 +174,9 @@ def derive(raw: dict[str, Ints], unit_ids: list[str], buildings: list[str], owne
     app_row = narrow(raw.pop("app_row") if "app_row" in raw else _rows_of(raw["charge_id"], raw.pop("app_charge_id")))
     to_charge = app_row != NO_CHARGE
     # A payment's applications are consecutive: a new payment id starts the next number.
-    app_seq = narrow(np.cumsum(np.diff(raw.pop("app_payment"), prepend=NO_CHARGE - 1) != 0))
+    changes = np.diff(raw.pop("app_payment"), prepend=NO_CHARGE - 1) != 0
+    app_seq = narrow(np.cumsum(changes, dtype=np.int32 if len(changes) < 2**31 else np.int64))
+    del changes
     settled_by = narrow(_settled_by(raw["charge_amount"], app_row, to_charge, raw["app_amount"], app_seq))
     horizon = narrow(_at_rows(_same_day_horizon(raw["charge_unit"], raw["charge_due"], billed), app_row,
                               to_charge))
@@ -207,7 +209,7 @@ def _rows_of(charge_ids: Ints, wanted: Ints) -> Ints:
 
 def _at_rows(values: Ints, rows: Ints, to_charge: npt.NDArray[np.bool_]) -> Ints:
     """``values`` of the charge each application went to; 0 for credit."""
-    result = np.zeros(len(rows), dtype=np.int64)
+    result = np.zeros(len(rows), dtype=values.dtype)  # int32 values stay int32: no estate-sized int64 copy
     result[to_charge] = values[rows[to_charge]]
     return result
 
@@ -221,8 +223,7 @@ def _same_day_horizon(units: Ints, dues: Ints, billed: Ints) -> Ints:
         first = np.ones(len(dues), dtype=bool)
         first[1:] = (units[1:] != units[:-1]) | (dues[1:] != dues[:-1])
         starts = np.flatnonzero(first)
-        runs: Ints = np.repeat(np.maximum.reduceat(billed.astype(np.int64, copy=False), starts),
-                               np.diff(np.append(starts, len(dues))))
+        runs: Ints = np.repeat(np.maximum.reduceat(billed, starts), np.diff(np.append(starts, len(dues))))
         return runs
     first_due = int(dues.min())
     span = int(dues.max()) - first_due + 1
@@ -238,10 +239,12 @@ def _settled_by(amounts: Ints, app_row: Ints, to_charge: npt.NDArray[np.bool_], 
                 app_seq: Ints) -> Ints:
     """The payment (app_seq) that paid each charge off: its last application, if nothing is left owing."""
     rows, seqs = app_row[to_charge], app_seq[to_charge]
-    last = np.full(len(amounts), -1, dtype=np.int64)
-    np.maximum.at(last, rows, seqs.astype(np.int64, copy=False))  # the latest payment applied to it
-    owed = amounts - _sum_by(rows, app_amount[to_charge], len(amounts))
-    settled: Ints = np.where(amounts <= 0, -1, np.where(owed <= 0, last, NEVER))
+    last = np.full(len(amounts), -1, dtype=seqs.dtype)  # the seqs' own width (int32): maximum.at's fast path
+    np.maximum.at(last, rows, seqs)  # the latest payment applied to it
+    paid_off = amounts - _sum_by(rows, app_amount[to_charge], len(amounts)) <= 0
+    del rows, seqs
+    settled: Ints = np.where(paid_off, last, np.array(NEVER, dtype=last.dtype))
+    settled[amounts <= 0] = -1
     return settled
 
 
@@ -332,6 +335,8 @@ def age(estate: AllocatedEstate, as_of: date, buckets: Buckets, *, kpi_month: st
     billed = (estate.charge_billed <= day) & ~elsewhere[estate.charge_unit]
     sums = _open_sums(estate, buckets, day, billed, applied)  # its per-charge columns freed before the KPIs'
     credit = _sum_by(estate.app_unit[kept], estate.app_amount[kept], len(estate.unit_ids))
+    # Estate-sized temporaries not needed by the KPIs go before theirs are made (a sixth of the peak).
+    del counted, to_charge, to_billed, kept
     kpis = _collection_by_building(estate, as_of, billed, applied, elsewhere, kpi_month)
     report = _report(estate, as_of, buckets, sums, credit, kpis, kpi_month)
     return Aged(report, [estate.unit_ids[k] for k in np.flatnonzero(elsewhere)])
@@ -414,7 +419,7 @@ def _collection_by_building(estate: AllocatedEstate, as_of: date, billed: npt.ND
     """
     names = sorted(set(estate.buildings))
     code = {name: k for k, name in enumerate(names)}
-    unit_building = np.array([code[name] for name in estate.buildings], dtype=np.int64)
+    unit_building = np.array([code[name] for name in estate.buildings], dtype=np.int32)  # half an int64's memory
     first_day, last_day = month_bounds(as_of)
     first, last = first_day.toordinal(), last_day.toordinal()
     key = estate.charge_start if kpi_month == "period_start" else estate.charge_due

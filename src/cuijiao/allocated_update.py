@@ -1,4 +1,4 @@
-"""Extend the kept allocation by the rows an import added, instead of allocating every unit again. Pure.
+"""Extend the kept allocation by the rows an import added, instead of allocating every unit again.
 
 Payments are applied in date order, each to what is open when it comes. So for
 a unit whose new charges are all due after every kept charge, and whose new
@@ -17,8 +17,15 @@ Two things could still reach the new charges from the past, and are handled:
   would have paid it first: such a unit is allocated afresh.
 
 A unit whose new rows reach back in time — a charge due no later than a kept
-one, a payment made no later than a kept one, an adjustment — is allocated
-afresh from its whole ledger (:func:`reaching_back` says which and why).
+one, a payment made no later than a kept one, an adjustment, a refund's credit
+kept before a later payment paid a charge — is allocated afresh from its whole
+ledger (:func:`reaching_back` says which and why).
+
+The extension itself is done for most units at once with numpy (:class:`_InBulk`,
+the same order and amounts as :func:`allocate`); the units it cannot do exactly
+that way (pro rata, a designation that is not one charge, a refund) go through
+:func:`allocate` one by one. Pure except that a kept column read from a mapped
+file is let go from memory once it has been merged (:func:`_let_go`).
 """
 
 from __future__ import annotations
@@ -54,8 +61,8 @@ class NewRows:
 class NewColumns:
     """The rows added since the allocation was kept, every unit's, as columns (rows grouped by unit).
 
-    Units are numbers in the kept estate; within a unit, charges in the order given (as
-    the ledger is read: due date, id) and payments too. ``date`` columns are ordinals.
+    Units are numbers in the kept estate; within a unit, charges by due date and id (as
+    the ledger is read), payments in the order given. ``date`` columns are ordinals.
     """
 
     charge_unit: Ints
@@ -94,8 +101,10 @@ class NewColumns:
                 payment_id: list[int], payment_paid_on: list[int], payment_amount: list[int],
                 payment_receipt: list[str | None], payment_item: list[str | None],
                 payment_period: list[str | None], adjusted: list[int]) -> NewColumns:
-        """Columns as read, grouped by unit (a stable sort: each unit's rows keep their order)."""
-        by_c = np.argsort(np.array(charge_unit, dtype=np.int64), kind="stable")
+        """Columns as read, grouped by unit: charges by due date, then id (as the ledger is read), payments
+        in the order given (a stable sort)."""
+        by_c = np.lexsort((np.array(charge_id, dtype=np.int64), np.array(charge_due, dtype=np.int64),
+                           np.array(charge_unit, dtype=np.int64)))
         by_p = np.argsort(np.array(payment_unit, dtype=np.int64), kind="stable")
         ints = partial(_ints_in, by_c)
         pints = partial(_ints_in, by_p)

@@ -114,7 +114,11 @@ def aging_report(workspace: Workspace, as_of: date, *, workers: int | None = Non
     """
     buckets = Buckets(workspace.settings.aging_buckets)
     month_of = workspace.settings.kpi_month
-    aged = age(allocated_estate(workspace, workers=workers), as_of, buckets, kpi_month=month_of)
+    estate, kept = _estate_kept_behind(workspace, workers)
+    try:
+        aged = age(estate, as_of, buckets, kpi_month=month_of)
+    finally:
+        kept()  # the new allocation's file was written meanwhile; now it is named in the workspace
     if not aged.exact_elsewhere:
         return aged.report
     exact = build_report(unit_ledgers(workspace.db, NamedUnits(tuple(aged.exact_elsewhere))), as_of, buckets,
@@ -148,30 +152,41 @@ def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> All
     Kept in the process too, for the same state of the ledger: the monthly batch and the manager's
     report ask for it at every step. Its columns are read-only, as those read from the database are.
     """
+    estate, kept = _estate_kept_behind(workspace, workers)
+    kept()
+    return estate
+
+
+def _estate_kept_behind(workspace: Workspace, workers: int | None) -> tuple[AllocatedEstate, Callable[[], None]]:
+    """:func:`allocated_estate`, and the call that finishes keeping it (its file is written meanwhile)."""
     require_data(workspace)
     state = allocation_cache.ledger_state(workspace.db)  # before reading: a later import makes the key stale
     if workspace.kept_estate is not None and workspace.kept_estate[0] == state:
-        return cast(AllocatedEstate, workspace.kept_estate[1])
+        return cast(AllocatedEstate, workspace.kept_estate[1]), lambda: None
     workspace.kept_estate = None  # an older state's columns are not held while the new ones are made
-    estate = _allocated_estate(workspace, state, workers)
+    estate, keep = _allocated_estate(workspace, state, workers)
     for name in AllocatedEstate.array_names():
         getattr(estate, name).flags.writeable = False
-    workspace.kept_estate = (state, estate)
-    return estate
+
+    def kept() -> None:
+        if keep():  # held in the process only once kept in the workspace: else the next call keeps it
+            workspace.kept_estate = (state, estate)
+
+    return estate, kept
 
 
-def _allocated_estate(workspace: Workspace, state: str, workers: int | None) -> AllocatedEstate:
+def _allocated_estate(workspace: Workspace, state: str,
+                      workers: int | None) -> tuple[AllocatedEstate, Callable[[], bool]]:
     estate = allocation_cache.load(workspace.db, state)
-    if estate is None:
-        with _collector_paused():
-            updated = extended_estate(workspace, state)
-        if updated is None:
-            estate = join(over_units(workspace, _allocate_part, workers=workers))
-            allocation_cache.save(workspace.db, state, estate)
-        else:
-            estate, event = updated
-            allocation_cache.save(workspace.db, state, estate, event)
-    return estate
+    if estate is not None:
+        return estate, lambda: True
+    with _collector_paused():
+        updated = extended_estate(workspace, state)
+    if updated is None:
+        estate = join(over_units(workspace, _allocate_part, workers=workers))
+        return estate, allocation_cache.save_behind(workspace.db, state, estate)
+    estate, event = updated
+    return estate, allocation_cache.save_behind(workspace.db, state, estate, event)
 
 
 @contextmanager

@@ -27,14 +27,16 @@ allocating every unit again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mmap
 import os
 import secrets
 import sqlite3
+import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -201,13 +203,37 @@ def _sync_dir(folder: Path) -> None:
 def save(db: sqlite3.Connection, state: str, estate: AllocatedEstate,
          event: dict[str, object] | None = None) -> None:
     """Replace the cache with ``estate``, computed from ``state``; ``event``: how, for the audit trail."""
+    save_behind(db, state, estate, event)()
+
+
+def save_behind(db: sqlite3.Connection, state: str, estate: AllocatedEstate,
+                event: dict[str, object] | None = None) -> Callable[[], bool]:
+    """:func:`save`, its file written and synced on a thread while the caller goes on (the write and the
+    CRC leave the interpreter free: aging runs meanwhile on the other core); the returned call waits for
+    it and switches the pointer, in the caller's thread and connection, and says whether it was kept."""
     folder = cache_dir(db)
     if folder is None:
-        return
-    try:
-        token, path, crc = _write(folder, state, estate)
-    except OSError:
-        return  # a full or read-only disk: the next run computes it again
+        return lambda: False
+    written: list[tuple[str, Path, int] | None] = [None]
+
+    def write() -> None:
+        with contextlib.suppress(OSError):  # a full or read-only disk: the next run computes it again
+            written[0] = _write(folder, state, estate)
+
+    writer = threading.Thread(target=write, name="allocation-cache", daemon=True)
+    writer.start()
+
+    def finish() -> bool:
+        writer.join()
+        return written[0] is not None and _switch(db, folder, state, *written[0], event)
+
+    return finish
+
+
+def _switch(db: sqlite3.Connection, folder: Path, state: str, token: str, path: Path, crc: int,
+            event: dict[str, object] | None) -> bool:
+    """Name the new file in the database (with the audit event), then remove the file named before;
+    False when the database was busy (the file is removed, never named)."""
     try:
         # Keeping the cache is worth no wait: a command that only reads goes on
         # while another holds the write lock, and a later run keeps it instead.
@@ -220,11 +246,12 @@ def save(db: sqlite3.Connection, state: str, estate: AllocatedEstate,
                 append_event(db, None, "allocation.update", event)
     except DatabaseBusy:
         path.unlink(missing_ok=True)  # never named: the pointer still names the old file
-        return
+        return False
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     _remove_unnamed(folder, path, bytes(old[0]).decode(errors="replace") if old else None)
+    return True
 
 
 def _remove_unnamed(folder: Path, kept: Path, previous: str | None) -> None:
