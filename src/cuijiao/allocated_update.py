@@ -245,6 +245,12 @@ def _let_go(column: Ints, *, whole: bool = False) -> None:
         base.madvise(mmap.MADV_DONTNEED, start, stop - start)
 
 
+def let_pages_go(estate: AllocatedEstate) -> None:
+    """Let the kernel drop the pages of the cache file ``estate`` is mapped from (when it is): after passes
+    over every column, for a step that reads a few of them (the pages fault back in from the page cache)."""
+    _let_go(estate.charge_unit, whole=True)
+
+
 class _InBulk:
     """The extension of the common units computed over all of them at once, with numpy.
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from cuijiao.aging import Buckets, UnitLedger, natural_key, position
 from cuijiao.allocated import AllocatedEstate
+from cuijiao.allocated_update import let_pages_go
 from cuijiao.allocation import Charge
 from cuijiao.arrears import allocated_estate, kept_facts
 from cuijiao.kept_facts import UnitFacts
@@ -236,6 +237,9 @@ class LetterReader:
         facts = self._days.get(on)
         if facts is None:
             facts = self._days[on] = kept_facts(self.workspace, on)  # the plan's, when it read the same day
+            # The plan's passes touched every page of the mapped columns; letters read eight columns of
+            # their own units: held, those pages were a third of the batch's peak memory.
+            let_pages_go(self._estate)
         return None if facts.elsewhere[unit] else facts
 
     def _kept_lines(self, facts: UnitFacts, stored: StoredNotice) -> tuple[Line, ...]:
