@@ -6,8 +6,11 @@ The phone is printed in full — the caller needs it — so every page carries a
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from xml.sax.saxutils import escape
@@ -19,7 +22,7 @@ from docx.shared import Mm
 
 from cuijiao.documents.build_templates import add_field, new_document, set_fonts
 from cuijiao.documents.context import SEGMENT_LABELS
-from cuijiao.documents.docxzip import Package, deflated, member_text, read_members
+from cuijiao.documents.docxzip import Member, Package, member_text, read_members
 from cuijiao.documents.scripts import script, tone_for
 from cuijiao.stages import STAGE_NAMES
 
@@ -46,8 +49,9 @@ def _script_key(row: CallRow) -> tuple[int, str]:
     return row.stage, tone_for(row.tags)[0]
 
 
-def rows_xml(rows: Sequence[Sequence[str]], widths_mm: Sequence[int], style_id: str) -> str:
-    """``<w:tr>`` elements for ``rows`` as XML text, as python-docx's ``add_row`` and ``add_run`` would make them.
+def rows_xml(rows: Iterable[Sequence[str]], widths_mm: Sequence[int], style_id: str) -> Iterator[str]:
+    """Each of ``rows`` as a ``<w:tr>`` element's XML text, as python-docx's ``add_row`` and ``add_run`` would
+    make it.
 
     python-docx spends milliseconds a row looking up styles and widths (a call sheet of 20,000
     owners took minutes), and as parsed elements those rows held a gigabyte. Every value is
@@ -56,14 +60,10 @@ def rows_xml(rows: Sequence[Sequence[str]], widths_mm: Sequence[int], style_id: 
     cells = [f'<w:tc><w:tcPr><w:tcW w:w="{Mm(width).twips}" w:type="dxa"/></w:tcPr>'
              f'<w:p><w:pPr><w:pStyle w:val="{escape(style_id)}"/></w:pPr>' for width in widths_mm]
     empty = [f"{cell}</w:p></w:tc>" for cell in cells]
-    xml = []
     for values in rows:
-        xml.append("<w:tr>")
-        for index, text in enumerate(values):
-            xml.append(f'{cells[index]}<w:r><w:t xml:space="preserve">{escape(_XML_UNSAFE.sub("", text))}</w:t></w:r>'
-                       "</w:p></w:tc>" if text else empty[index])
-        xml.append("</w:tr>")
-    return "".join(xml)
+        yield "<w:tr>" + "".join(
+            f'{cells[index]}<w:r><w:t xml:space="preserve">{escape(_XML_UNSAFE.sub("", text))}</w:t></w:r>'
+            "</w:p></w:tc>" if text else empty[index] for index, text in enumerate(values)) + "</w:tr>"
 
 
 # A row python-docx keeps as it is and no text can make (an attribute, not a value): the body's rows go there
@@ -71,13 +71,20 @@ def rows_xml(rows: Sequence[Sequence[str]], widths_mm: Sequence[int], style_id: 
 _PLACE = '<w:tr w:rsidR="00CA11ED"/>'
 
 
-def _with_rows(data: bytes, rows: str) -> bytes:
+def _with_rows(data: bytes, rows: Iterable[str]) -> bytes:
+    """The saved call sheet with ``rows`` where its placeholder row stands, deflated as they come (the rows
+    of a 20,000-owner sheet are never one string)."""
     members = read_members(data, "call sheet")
     for k, member in enumerate(members):
         if member.name == "word/document.xml":
-            xml = member_text(member)
-            assert xml.count(_PLACE) == 1, "the call sheet's table has its place for the rows"
-            members[k] = deflated(member.name, xml.replace(_PLACE, rows).encode("utf-8"), 1)
+            head, tail = member_text(member).split(_PLACE)  # exactly one place: python-docx kept the row
+            packer, crc, size, raw = zlib.compressobj(1, zlib.DEFLATED, -15), 0, 0, []
+            for text in itertools.chain([head], rows, [tail]):
+                part = text.encode("utf-8")
+                crc, size = zlib.crc32(part, crc), size + len(part)
+                raw.append(packer.compress(part))
+            raw.append(packer.flush())
+            members[k] = Member(member.name, zipfile.ZIP_DEFLATED, crc, size, b"".join(raw))
     return Package(members).build([])
 
 
