@@ -266,12 +266,6 @@ def limitation_report(workspace: Workspace, as_of: date, *, warn_days: int | Non
     return _limitation_part(workspace, named(facts.estate, walked), as_of=as_of, window=window)
 
 
-def let_go_of_kept(workspace: Workspace) -> None:
-    """Hold the kept allocation and its facts no longer (≈400 MiB at 100,000 units): for a step that
-    needs the memory and not them; the next step that does reads them again."""
-    workspace.kept_estate = workspace.kept_facts = None
-
-
 def kept_facts(workspace: Workspace, as_of: date) -> UnitFacts:
     """The per-unit facts of the kept allocation as of ``as_of``; held for the day, as the allocation is:
     the monthly batch's plan and its report's limitation figures read the same facts."""

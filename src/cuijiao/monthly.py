@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from cuijiao.aging import AgingReport
-from cuijiao.arrears import aging_report, let_go_of_kept
+from cuijiao.arrears import aging_report
 from cuijiao.collection import collection_after, plan_estate, require_not_before_collection
 from cuijiao.documents.batch import issue_and_render
 from cuijiao.documents.context import check_company, company_from
@@ -247,9 +247,8 @@ def _collect(workspace: Workspace, run: Run, options: RunOptions, result: RunRes
 
     step("发出通知并生成文书")
     private_dir(result.out_dir)  # owners' names, phones and debts: 0700
-    # Issuing takes up the plan just made; rendering reads each letter's unit afresh. Neither needs
-    # the kept columns held meanwhile (the month's peak memory); the reports read them again.
-    let_go_of_kept(workspace)
+    # Issuing takes up the plan just made, and the letters read the day's kept facts the plan read
+    # (reading them again was the month's peak memory); the letter reader lets the mapped pages go.
     letters = issue_and_render(workspace, run, as_of, approve=approve, out_dir=result.out_dir)
     result.issued, result.problems = letters.issued, letters.problems
     result.letters = len(letters.letters)
