@@ -172,6 +172,41 @@ def test_a_second_run_writes_nothing_and_a_killed_run_is_rendered_next_time(esta
     workspace.close()
 
 
+def test_an_issue_killed_while_rendering_is_finished_in_its_own_folder(estate: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed with one letter recorded and the next written but not recorded: the next issue writes the rest
+    into the same folder, and that folder's manifest and print file hold each letter once (a second folder
+    had the unrecorded letter again, printed and texted twice); the kill's temp files are gone."""
+    monkeypatch.setattr(batch, "CHUNK", 1)
+    finish = batch._Batch._finish
+    calls = []
+
+    def killed(self: batch._Batch, rendering: batch._Rendering) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            list(rendering.done)  # the letter is on disk; the process dies before recording it
+            raise KeyboardInterrupt
+        finish(self, rendering)
+
+    monkeypatch.setattr(batch._Batch, "_finish", killed)
+    code, _output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert code != 0 and len(calls) == 2
+    monkeypatch.setattr(batch._Batch, "_finish", finish)
+    killed_folder = next((estate / "out").iterdir())
+    (killed_folder / ".call_sheet_tenant.docx.4242.tmp").write_bytes(b"half")  # as a kill leaves one
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert code == 3, output  # the absentee without an address, as in a run never killed
+    folders = [p for p in (estate / "out").iterdir() if p.is_dir()]
+    assert len(folders) == 1
+    letters = letters_of(folders[0])
+    assert [p.name.split("_", 1)[1] for p in letters] == ["1-101.docx", "1-102.docx", "1-103.docx"]
+    with (folders[0] / "manifest.csv").open(encoding="utf-8-sig") as stream:
+        listed = [row["文件"] for row in csv.DictReader(stream)]
+    assert sorted(name for name in listed if name.startswith("CJ")) == [p.name for p in letters]
+    assert len(docx.Document(str(folders[0] / "print_all.docx")).sections) == 3
+    assert [p.name for p in folders[0].iterdir() if p.name.startswith(".")] == []
+
+
 def test_reprint_gives_the_same_bytes_and_says_when_the_template_changed(estate: Path, tmp_path: Path) -> None:
     run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
     original = letters_of(next((estate / "out").glob("*_*")))[0]

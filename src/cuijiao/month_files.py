@@ -104,6 +104,10 @@ def complete_run_folders(workspace: Workspace, run: Run, as_of: date, out_dir: P
         folders.append((as_of, out_dir))
     completed = []
     for day, folder in folders:
+        # A killed issue's temp files (a letter, a call sheet, the print file being written): under the
+        # workspace lock no writer is live, and the files themselves are written again or rebuilt here.
+        for temp in folder.glob(".*.tmp"):
+            temp.unlink(missing_ok=True)
         if needs_rebuild(workspace, day, folder):
             rebuild_month_files(workspace, run, day, folder)
             completed.append(folder)

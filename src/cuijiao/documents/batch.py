@@ -103,7 +103,7 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
     pending = unrendered(workspace)
     if not pending:
         return result
-    folder = out_dir if out_dir is not None else workspace.out_dir / f"{as_of.isoformat()}_{run.id}"
+    folder = out_dir if out_dir is not None else _folder_of(workspace, run, as_of, pending)
     batch = _Batch(workspace, run, result, folder, library, company)
     try:
         batch.render(pending)
@@ -115,6 +115,23 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
         _run_files(workspace, run, result, batch.calls, batch.texts, company, batch.printing)
     run.counts.update(letters=len(result.letters), letters_skipped=len(result.problems))
     return result
+
+
+def _folder_of(workspace: Workspace, run: Run, as_of: date, pending: list[StoredNotice]) -> Path:
+    """``out/<as-of>_<run id>/``: this run's, or — when every letter left to write belongs to one earlier
+    ``notices issue`` killed while rendering — that run's folder, where its other letters are: a batch
+    split over two folders printed and texted the letters written but not yet recorded twice."""
+    runs = {row[0] for row in workspace.db.execute(
+        "SELECT DISTINCT run_id FROM notices WHERE notice_no IN (SELECT value FROM json_each(?))",
+        (json.dumps([n.notice_no for n in pending]),))}
+    days = {n.issued_on for n in pending}
+    if len(runs) == 1 and len(days) == 1 and run.id not in runs:
+        (earlier,), (day,) = runs, days
+        command = workspace.db.execute("SELECT command FROM runs WHERE id = ?", (earlier,)).fetchone()
+        folder = workspace.out_dir / f"{day.isoformat()}_{earlier}"
+        if command is not None and command[0] == "notices issue" and folder.is_dir():
+            return folder
+    return workspace.out_dir / f"{as_of.isoformat()}_{run.id}"
 
 
 @dataclass
