@@ -34,6 +34,7 @@ def english(text: str) -> list[str]:
     """Latin words left once option names, metavars' values and allowed names are taken out."""
     text = re.sub(r"(?<![\w])-{1,2}[A-Za-z][\w-]*", " ", text)  # --as-of, -w
     words = re.findall(r"[A-Za-z][A-Za-z0-9_]*", text)
+    words = [w.rstrip("_") for w in words]  # a folder named as in out/reprint_<运行号>/
     return [w for w in words if w not in ALLOWED and w.lower() not in ALLOWED]
 
 

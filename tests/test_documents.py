@@ -207,6 +207,11 @@ def test_an_issue_killed_while_rendering_is_finished_in_its_own_folder(estate: P
     assert [p.name for p in folders[0].iterdir() if p.name.startswith(".")] == []
 
 
+def test_reprint_help_names_the_folder_it_writes_to() -> None:
+    code, output = run_cli("notices", "reprint", "--help")
+    assert code == 0 and "out/reprint_<运行号>/" in output and "<日期>_<运行号>" not in output
+
+
 def test_reprint_gives_the_same_bytes_and_says_when_the_template_changed(estate: Path, tmp_path: Path) -> None:
     run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
     original = letters_of(next((estate / "out").glob("*_*")))[0]

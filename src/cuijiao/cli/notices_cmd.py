@@ -156,9 +156,14 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
             raise typer.Exit(EXIT_WARNINGS)
 
 
+ReprintOutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="DIR", help="信件写入此目录（默认 out/reprint_<运行号>/）。")
+]
+
+
 @notices_app.command("reprint")
 def reprint(ctx: typer.Context, notice_no: Annotated[str, typer.Argument(help="通知编号，如 CJ2026-000001。")],
-            output: OutputOption = None, workspace: WorkspaceOption = None) -> None:
+            output: ReprintOutputOption = None, workspace: WorkspaceOption = None) -> None:
     """按记录的数据重新生成某份通知的信件，并说明与原件是否一致（模板或账目是否变了）。"""
     from cuijiao.documents.reprint import reprint_notice  # noqa: PLC0415 - python-docx: imported by the commands that need it
 
