@@ -75,6 +75,15 @@ def record_outcomes(root: Path, picks: list[int], on: str) -> None:
         cuijiao(root, "record", kind, *args, "--on", on, refusable=True)
 
 
+def two_months_of_notices(folder: Path, seed: int, picks: list[int]) -> Path:
+    """A sampled estate with notices issued in July, outcomes recorded, and August's notices issued."""
+    root = estate(folder, 24, seed)
+    cuijiao(root, "notices", "issue", "--as-of", "2026-07-27")
+    record_outcomes(root, picks, "2026-08-03")
+    cuijiao(root, "notices", "issue", "--as-of", "2026-08-27")
+    return root
+
+
 def back_dated_payment(root: Path, folder: Path, unit: str, paid_on: str) -> None:
     rows = [["收据号", "房号", "实收金额", "收款日期"], ["SJ-BACK-1", unit, "123.45", paid_on]]
     cuijiao(root, "import", "payments", str(write_csv(folder / "back.csv", rows)))
@@ -122,10 +131,7 @@ def assert_same(root: Path, as_of: date) -> None:
 def test_fast_and_exact_agree_on_a_real_workspace(seed: int, picks: list[int], as_of: str, back_dated: str) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        root = estate(folder, 24, seed)
-        cuijiao(root, "notices", "issue", "--as-of", "2026-07-27")
-        record_outcomes(root, picks, "2026-08-03")
-        cuijiao(root, "notices", "issue", "--as-of", "2026-08-27")
+        root = two_months_of_notices(folder, seed, picks)
         assert_same(root, date.fromisoformat(as_of))
         workspace = open_workspace(root)
         try:

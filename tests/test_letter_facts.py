@@ -18,7 +18,7 @@ from cuijiao.documents.facts import letter_facts
 from cuijiao.store.notices import stored_notices
 from cuijiao.store.reading import unit_ids
 from cuijiao.workspace import open_workspace
-from test_kept_month import back_dated_payment, cuijiao, estate, record_outcomes
+from test_kept_month import back_dated_payment, cuijiao, estate, two_months_of_notices
 
 
 def assert_same_facts(root: Path) -> int:
@@ -40,10 +40,7 @@ def assert_same_facts(root: Path) -> int:
 def test_kept_and_exact_letter_facts_agree(seed: int, picks: list[int], back_dated: str) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        root = estate(folder, 24, seed)
-        cuijiao(root, "notices", "issue", "--as-of", "2026-07-27")
-        record_outcomes(root, picks, "2026-08-03")
-        cuijiao(root, "notices", "issue", "--as-of", "2026-08-27")
+        root = two_months_of_notices(folder, seed, picks)
         assert assert_same_facts(root) > 0  # lines were compared, not two empty lists
         workspace = open_workspace(root)
         try:
