@@ -90,11 +90,6 @@ class LetterFacts:
     contact_attempts: int = 0  # recorded calls up to the notice's date
 
 
-def notice_segment(db: sqlite3.Connection, notice_no: str) -> tuple[str, str | None]:
-    row = db.execute("SELECT segment, approved_by FROM notices WHERE notice_no = ?", (notice_no,)).fetchone()
-    return (str(row[0]), row[1]) if row else ("", None)
-
-
 def _owners(db: sqlite3.Connection, unit_ids: Iterable[str]) -> dict[str, Owner]:
     rows = db.execute("SELECT unit_id, building, owner_name, phone, address, tags FROM units"
                       " WHERE unit_id IN (SELECT value FROM json_each(?))", (json.dumps(list(unit_ids)),))
