@@ -20,9 +20,8 @@ import re
 from datetime import date
 from pathlib import Path
 
-from cuijiao.documents.batch import IssueResult, _call_row, _job, _run_files, prepare
+from cuijiao.documents.batch import IssueResult, _call_row, _job, _run_files, _text, prepare
 from cuijiao.documents.callsheet import CallRow
-from cuijiao.documents.context import deadline_of
 from cuijiao.documents.facts import letter_facts
 from cuijiao.documents.manifest import listed_files
 from cuijiao.documents.output import Written, file_sha256
@@ -75,8 +74,7 @@ def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Pat
         notice = facts.notice
         calls.setdefault(facts.segment, []).append(_call_row(facts))
         if notice.stage == 1:
-            texts.append(Text(facts.owner.phone, facts.owner.unit_id, notice.notice_no, facts.owner.name,
-                              notice.amount_fen, deadline_of(notice), tuple(line.item for line in facts.lines)))
+            texts.append(_text(facts))
         path = letters[notice.notice_no]
         result.letters.append(Written(path, file_sha256(path), notice.unit_id, notice.notice_no, notice.stage,
                                       notice.amount_fen))

@@ -147,14 +147,14 @@ class _Batch:
     calls: dict[str, list[CallRow]] = field(default_factory=dict)
     texts: list[Text] = field(default_factory=list)
     printing: PrintFile | None = None  # print_all.docx, written as the letters come
+    queued: int = 0  # letters handed to the renderers: the next one's place in the print file
 
     def render(self, pending: list[StoredNotice]) -> None:
         reader = LetterReader(self.workspace)  # the kept allocation and the outcomes, read once for every chunk
         parallel = len(pending) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
         rendering: _Rendering | None = None
         for chunk in _chunks(pending, CHUNK):
-            jobs = self._jobs(reader.facts(chunk), first=len(self.result.letters) + len(rendering.jobs if rendering
-                                                                                         else ()))
+            jobs = self._jobs(reader.facts(chunk))
             # The workers render this chunk while the previous one is made durable and recorded, and
             # while the next one's facts are read.
             started = _start_rendering(self.workspace.root, jobs, self.company, self.library, parallel=parallel)
@@ -164,18 +164,17 @@ class _Batch:
         if rendering is not None:
             self._finish(rendering)
 
-    def _jobs(self, chunk: Iterable[LetterFacts], first: int) -> list[Job]:
+    def _jobs(self, chunk: Iterable[LetterFacts]) -> list[Job]:
         jobs: list[Job] = []
         for facts in chunk:
-            job = _job(facts, self.library, self.folder, self.result, first + len(jobs))
+            job = _job(facts, self.library, self.folder, self.result, self.queued)
             if job is None:
                 continue
             jobs.append(job)
+            self.queued += 1
             self.calls.setdefault(facts.segment, []).append(_call_row(facts))
             if facts.notice.stage == 1:
-                self.texts.append(Text(facts.owner.phone, facts.owner.unit_id, facts.notice.notice_no,
-                                       facts.owner.name, facts.notice.amount_fen, deadline_of(facts.notice),
-                                       tuple(line.item for line in facts.lines)))
+                self.texts.append(_text(facts))
         if jobs and self.result.out_dir is None:
             private_dir(self.folder)  # owners' names, phones and debts: 0700
             self.result.out_dir = self.folder
@@ -219,6 +218,13 @@ def _job(facts: LetterFacts, library: Library, folder: Path, result: IssueResult
         return None
     library.get(name)
     return name, str(inside(folder, f"{notice.notice_no}_{safe_part(notice.unit_id)}.docx")), facts, index
+
+
+def _text(facts: LetterFacts) -> Text:
+    """A stage-1 notice's line in sms.csv."""
+    notice, owner = facts.notice, facts.owner
+    return Text(owner.phone, owner.unit_id, notice.notice_no, owner.name, notice.amount_fen, deadline_of(notice),
+                tuple(line.item for line in facts.lines))
 
 
 def _call_row(facts: LetterFacts) -> CallRow:
