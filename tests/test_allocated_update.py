@@ -56,15 +56,20 @@ def test_any_new_rows_give_the_whole_allocation(units, data) -> None:  # type: i
     assert decoded(extended) == decoded(allocate_estate(ledgers))
 
 
+def updated_after(ledgers: list[UnitLedger], cut: int) -> tuple[AllocatedEstate, dict]:  # type: ignore[type-arg]
+    """The allocation kept up to ``cut`` days after START, extended by the charges due and payments made later."""
+    day = START + timedelta(days=cut)
+    new_charge = {c.id for lg in ledgers for c in lg.charges if c.due_date > day}
+    new_payment = {p.id for lg in ledgers for p in lg.payments if p.paid_on > day}
+    return updated(ledgers, new_charge, new_payment)
+
+
 @settings(max_examples=300, deadline=None)
 @given(unit_rows, st.integers(0, 700))
 def test_a_later_month_only_extends_and_gives_the_whole_allocation(units, cut: int) -> None:  # type: ignore[no-untyped-def]
     """Charges due and payments made after a day, as a monthly import brings them."""
     ledgers = in_reading_order(ledgers_of(units))
-    day = START + timedelta(days=cut)
-    new_charge = {c.id for lg in ledgers for c in lg.charges if c.due_date > day}
-    new_payment = {p.id for lg in ledgers for p in lg.payments if p.paid_on > day}
-    extended, why = updated(ledgers, new_charge, new_payment)
+    extended, why = updated_after(ledgers, cut)
     assert decoded(extended) == decoded(allocate_estate(ledgers))
     assert "payment_not_after_kept" not in why.values()
 
@@ -137,8 +142,5 @@ def _named(named: object, charges: list[Charge]) -> tuple[str | None, str | None
 def test_the_bulk_walk_gives_what_allocate_gives(units, cut: int) -> None:  # type: ignore[no-untyped-def]
     """Units extended in bulk (numpy) and by allocate, side by side: every column equal to the whole ledger's."""
     ledgers = in_reading_order(bulk_ledgers(units))
-    day = START + timedelta(days=cut)
-    new_charge = {c.id for lg in ledgers for c in lg.charges if c.due_date > day}
-    new_payment = {p.id for lg in ledgers for p in lg.payments if p.paid_on > day}
-    extended, _why = updated(ledgers, new_charge, new_payment)
+    extended, _why = updated_after(ledgers, cut)
     assert decoded(extended) == decoded(allocate_estate(ledgers))
