@@ -38,6 +38,7 @@ from cuijiao.config import Settings
 from cuijiao.errors import BadInput
 from cuijiao.kept_facts import UnitFacts, closings, exact_units, limitation_candidates, summary_position, unit_facts
 from cuijiao.limitation import Clock, RestDays, barred_applications, clocks
+from cuijiao.memory import give_back
 from cuijiao.outcomes import Outcome, standing
 from cuijiao.segments import Owner, Rule, Verdict, classify, facts, facts_of
 from cuijiao.stages import Case, Policy, may_be_ignored, notices_ignored
@@ -152,41 +153,60 @@ def allocated_estate(workspace: Workspace, *, workers: int | None = None) -> All
     Kept in the process too, for the same state of the ledger: the monthly batch and the manager's
     report ask for it at every step. Its columns are read-only, as those read from the database are.
     """
-    estate, kept = _estate_kept_behind(workspace, workers)
-    kept()
-    return estate
+    _estate, kept = _estate_kept_behind(workspace, workers)
+    return kept()  # what the process holds from now on: the kept file's pages, once kept
 
 
-def _estate_kept_behind(workspace: Workspace, workers: int | None) -> tuple[AllocatedEstate, Callable[[], None]]:
-    """:func:`allocated_estate`, and the call that finishes keeping it (its file is written meanwhile)."""
+def _estate_kept_behind(workspace: Workspace,
+                        workers: int | None) -> tuple[AllocatedEstate, Callable[[], AllocatedEstate]]:
+    """:func:`allocated_estate`, and the call that finishes keeping it (its file is written meanwhile) and
+    returns the estate to go on with: the one the process holds, once kept."""
     require_data(workspace)
     state = allocation_cache.ledger_state(workspace.db)  # before reading: a later import makes the key stale
     if workspace.kept_estate is not None and workspace.kept_estate[0] == state:
-        return cast(AllocatedEstate, workspace.kept_estate[1]), lambda: None
+        held = cast(AllocatedEstate, workspace.kept_estate[1])
+        return held, lambda: held
     workspace.kept_estate = None  # an older state's columns are not held while the new ones are made
     estate, keep = _allocated_estate(workspace, state, workers)
     for name in AllocatedEstate.array_names():
         getattr(estate, name).flags.writeable = False
 
-    def kept() -> None:
-        if keep():  # held in the process only once kept in the workspace: else the next call keeps it
-            workspace.kept_estate = (state, estate)
+    def kept() -> AllocatedEstate:
+        held = keep()  # held in the process only once kept in the workspace: else the next call keeps it
+        if held is None:
+            return estate
+        workspace.kept_estate = (state, held)
+        return held
 
     return estate, kept
 
 
 def _allocated_estate(workspace: Workspace, state: str,
-                      workers: int | None) -> tuple[AllocatedEstate, Callable[[], bool]]:
+                      workers: int | None) -> tuple[AllocatedEstate, Callable[[], AllocatedEstate | None]]:
+    """The estate, and the call that keeps it and returns what the process may hold (None: not kept)."""
     estate = allocation_cache.load(workspace.db, state)
     if estate is not None:
-        return estate, lambda: True
+        return estate, lambda: estate
     with _collector_paused():
         updated = extended_estate(workspace, state)
+    give_back(workspace.db)  # the update's own garbage, before the caller's pass over the new columns
     if updated is None:
         estate = join(over_units(workspace, _allocate_part, workers=workers))
-        return estate, allocation_cache.save_behind(workspace.db, state, estate)
+        return estate, _mapped_once_kept(workspace, state, estate, allocation_cache.save_behind(
+            workspace.db, state, estate))
     estate, event = updated
-    return estate, allocation_cache.save_behind(workspace.db, state, estate, event)
+    return estate, _mapped_once_kept(workspace, state, estate, allocation_cache.save_behind(
+        workspace.db, state, estate, event))
+
+
+def _mapped_once_kept(workspace: Workspace, state: str, estate: AllocatedEstate,
+                      save: Callable[[], bool]) -> Callable[[], AllocatedEstate | None]:
+    """Once the computed estate is kept, the process holds the kept file's pages instead of its arrays:
+    the kernel can drop mapped pages between the steps of a long command (``run``), never arrays."""
+    def keep() -> AllocatedEstate | None:
+        return (allocation_cache.mapped(workspace.db, state) or estate) if save() else None
+
+    return keep
 
 
 @contextmanager
@@ -220,8 +240,9 @@ def extended_estate(workspace: Workspace, state: str) -> tuple[AllocatedEstate, 
     designations = designations_up_to(db, payment_id, first_new_period) if first_new_period else {}
     why = reaching_back(kept, new, {index[unit]: found for unit, found in designations.items() if unit in index})
     afresh = {kept.unit_ids[k]: reason for k, reason in sorted(why.items())}
-    ledgers = unit_ledgers(db, NamedUnits(tuple(afresh))) if afresh else iter(())
-    estate = extend(kept, new, {index[ledger.unit_id]: ledger for ledger in ledgers})
+    fresh = {index[ledger.unit_id]: ledger for ledger in unit_ledgers(db, NamedUnits(tuple(afresh)))} if afresh else {}
+    give_back(db)  # the rows read are columns now: their memory goes before the update needs its own
+    estate = extend(kept, new, fresh)
     return estate, {"extended_units": len(new.units()) - len(afresh), "allocated_afresh": afresh}
 
 
