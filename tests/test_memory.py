@@ -18,10 +18,13 @@ import pytest
 from conftest import Invoke
 from cuijiao.allocated import AllocatedEstate, join
 from cuijiao.arrears import _allocate_part, aging_report, allocated_estate, over_units
+from cuijiao.documents.facts import LetterReader
 from cuijiao.memory import between_steps
+from cuijiao.store.notices import stored_notices
 from cuijiao.workspace import open_workspace
 from test_allocated_update import decoded
 from test_allocation_cache import AS_OF, CHARGES, LATER_CHARGES, PAYMENTS, _import
+from test_kept_month import cuijiao, estate
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or not hasattr(mmap, "MADV_DONTNEED"),
                                 reason="reads /proc/self/smaps; pages are let go with MADV_DONTNEED")
@@ -72,5 +75,24 @@ def test_a_computed_allocation_is_held_as_its_kept_file_and_let_go_between_steps
             between_steps(workspace)
             assert kept_file_resident_kib() == 0, month
             assert aging_report(workspace, AS_OF) == report, month  # read back in from the page cache
+    finally:
+        workspace.close()
+
+
+def test_the_letters_facts_let_the_kept_pages_go_after_each_chunk(tmp_path: Path) -> None:
+    """A batch's letters read their units' rows of the kept columns chunk by chunk: held to the end, the
+    pages of every letter's unit added up to a quarter of the month's peak memory."""
+    root = estate(tmp_path, 120, 7)
+    cuijiao(root, "notices", "issue", "--as-of", "2026-07-27")
+    workspace = open_workspace(root)
+    try:
+        notices = stored_notices(workspace.db)
+        assert notices
+        reader = LetterReader(workspace)
+        touch(allocated_estate(workspace))
+        assert kept_file_resident_kib() > 0
+        facts = list(reader.facts(notices))
+        assert any(f.lines for f in facts)  # the kept columns were read for them
+        assert kept_file_resident_kib() == 0
     finally:
         workspace.close()

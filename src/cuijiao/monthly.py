@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from cuijiao.aging import AgingReport
+from cuijiao.allocated import MonthTotals
 from cuijiao.arrears import aging_report
 from cuijiao.collection import collection_after, plan_estate, require_not_before_collection
 from cuijiao.documents.batch import issue_and_render
@@ -32,6 +33,7 @@ from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
 from cuijiao.fileio import private_dir, write_private_text
 from cuijiao.inbox import InboxFile, import_inbox
 from cuijiao.ingest.fields import SCHEMAS
+from cuijiao.memory import between_steps
 from cuijiao.money import format_yuan
 from cuijiao.month_files import needs_rebuild, rebuild_month_files
 from cuijiao.reports.aging_output import write_xlsx
@@ -217,11 +219,18 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
         sheet = f"工作表“{item.sheet}”，" if item.sheet else ""
         log.write(f"导入 {item.name}（{sheet}{kind}）：{outcome}")
     run.counts["inbox"] = result.inbox_counts()
+    between_steps(workspace)
 
     step("计算账龄")
     report = aging_report(workspace, as_of)
     result.overdue_fen, result.owing_units = report.total.overdue_fen, report.total.owing_units
     log.write(f"账龄：欠费 {result.owing_units} 户，合计 {format_yuan(result.overdue_fen, grouping=True)} 元")
+    # The report's earlier months read every kept column, as aging just did: read at the report, after
+    # the letters, they were the run's peak memory. pandas and matplotlib: only the run pays their import.
+    from cuijiao.reports.monthly_figures import earlier_months  # noqa: PLC0415
+
+    earlier = earlier_months(workspace, as_of)
+    between_steps(workspace)
 
     if latest is not None:  # forced: cases and notices never move back in time
         note = f"截至日早于已记录的最近一次催缴（{latest.isoformat()}）：本次只导入和写报表，不分群、不发通知"
@@ -229,7 +238,7 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
         log.write(note)
     else:
         _collect(workspace, run, options, result, log, step)
-    _write_reports(workspace, run, result, report, log, step)
+    _write_reports(workspace, run, result, report, earlier, log, step)
 
 
 def _collect(workspace: Workspace, run: Run, options: RunOptions, result: RunResult, log: _Log, step: Step) -> None:
@@ -244,6 +253,7 @@ def _collect(workspace: Workspace, run: Run, options: RunOptions, result: RunRes
     waiting = [p.plan.unit_id for p in plans if p.plan.blocked_by == Block.APPROVAL]
     approve = options.approve | frozenset(waiting[:options.approve_first])
     result.waiting_approval = [unit for unit in waiting if unit not in approve]
+    between_steps(workspace)
 
     step("发出通知并生成文书")
     private_dir(result.out_dir)  # owners' names, phones and debts: 0700
@@ -256,24 +266,24 @@ def _collect(workspace: Workspace, run: Run, options: RunOptions, result: RunRes
     if needs_rebuild(workspace, as_of, result.out_dir):
         rebuilt = rebuild_month_files(workspace, run, as_of, result.out_dir)
         result.documents, result.no_mobile = [written.path for written in rebuilt.files], rebuilt.no_mobile
+    between_steps(workspace)
     log.write(f"通知：发出 {len(result.issued)} 份，生成信件 {result.letters} 份，"
               f"未能生成 {len(result.problems)} 份，待审批 {len(result.waiting_approval)} 户，"
               f"短信清单未列入 {len(result.no_mobile)} 户（无有效手机号）")
 
 
-def _write_reports(workspace: Workspace, run: Run, result: RunResult, report: AgingReport, log: _Log,
-                   step: Step) -> None:
+def _write_reports(workspace: Workspace, run: Run, result: RunResult, report: AgingReport,
+                   earlier: list[MonthTotals], log: _Log, step: Step) -> None:
     as_of = result.as_of
     step("写出报表")
     private_dir(result.out_dir)
     book = result.out_dir / f"账龄_{as_of.isoformat()}.xlsx"
     write_xlsx(book, report)
     result.files["aging_xlsx"] = book
-    # matplotlib and pandas take seconds to import: only the run pays for them, not every command.
     from cuijiao.reports.monthly_report import write_monthly_report  # noqa: PLC0415
 
     result.files.update(write_monthly_report(workspace, as_of, report, result.out_dir,
-                                             waiting_approval=result.waiting_approval))
+                                             waiting_approval=result.waiting_approval, earlier=earlier))
     log.write("报表：" + "，".join(path.name for path in result.files.values()))
     run.counts.update(notices_issued=len(result.issued), waiting_approval=len(result.waiting_approval),
                       overdue_fen=result.overdue_fen)

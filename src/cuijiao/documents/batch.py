@@ -111,6 +111,7 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
         if batch.printing is not None:
             batch.printing.abort()
         raise
+    close_pools()  # the workers' memory is not held while the run's files and reports are written
     if result.letters:
         _run_files(workspace, run, result, batch.calls, batch.texts, company, batch.printing)
     run.counts.update(letters=len(result.letters), letters_skipped=len(result.problems))

@@ -212,6 +212,10 @@ class LetterReader:
             segment, approved_by = cases.segment(stored.notice_no)
             yield LetterFacts(stored, segment, approved_by, owners[unit_id], lines, cases.history(stored),
                               dispute, sibling_rows, last, len(calls))
+        if self._estate is not None:
+            # The chunk's units' pages of the mapped columns: held to the batch's end, the pages of every
+            # letter's unit added up to a quarter of its peak memory.
+            let_pages_go(self._estate)
 
     # -- the kept allocation -------------------------------------------------
 

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from cuijiao.aging import AgingReport, Collection
+from cuijiao.allocated import MonthTotals
 from cuijiao.arrears import limitation_report, month_end_totals
 from cuijiao.dates import add_months, month_end
 from cuijiao.limitation import Status
@@ -71,11 +72,19 @@ def month_ends(as_of: date, count: int = MONTHS) -> list[date]:
     return [*days, as_of]
 
 
-def gather(workspace: Workspace, as_of: date, report: AgingReport, *, waiting_approval: list[str]) -> MonthlyFigures:
-    settings = workspace.settings
+def earlier_months(workspace: Workspace, as_of: date) -> list[MonthTotals]:
+    """The report's earlier months: only their totals, all read in one pass over the kept allocation
+    (and last month's overdue by bucket, for the change)."""
     ends = month_ends(as_of)
-    # The earlier months need only their totals, all read in one pass over the kept allocation.
-    earlier = month_end_totals(workspace, ends[:-1], overdue_on=ends[-2:-1])
+    return month_end_totals(workspace, ends[:-1], overdue_on=ends[-2:-1])
+
+
+def gather(workspace: Workspace, as_of: date, report: AgingReport, *, waiting_approval: list[str],
+           earlier: list[MonthTotals] | None = None) -> MonthlyFigures:
+    """The month's figures; ``earlier``: :func:`earlier_months`, when the caller has read them already."""
+    settings = workspace.settings
+    if earlier is None:
+        earlier = earlier_months(workspace, as_of)
     kpis = {totals.as_of: totals.kpi for totals in earlier} | {as_of: report.total.kpi or Collection()}
     last_month = earlier[-1].overdue if earlier else None
     return MonthlyFigures(

@@ -19,6 +19,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from cuijiao.aging import AgingReport
+from cuijiao.allocated import MonthTotals
 from cuijiao.dates import chinese_date
 from cuijiao.fileio import atomic_write_bytes
 from cuijiao.money import format_yuan, to_decimal
@@ -37,13 +38,14 @@ def report_name(as_of: date, suffix: str) -> str:
 
 
 def write_monthly_report(workspace: Workspace, as_of: date, report: AgingReport, out_dir: Path, *,
-                         waiting_approval: list[str]) -> dict[str, Path]:
+                         waiting_approval: list[str], earlier: list[MonthTotals] | None = None) -> dict[str, Path]:
     """Gather the month's figures and write the report as .docx and .xlsx; returns what → path.
+    ``earlier``: the earlier months' totals, when already read (see :func:`gather`).
 
     Both carry the audit chain's head as it stands now (``审计链头：N:HASH``): kept
     on paper, it lets ``audit verify --head`` catch later truncation or rewriting.
     """
-    figures = gather(workspace, as_of, report, waiting_approval=waiting_approval)
+    figures = gather(workspace, as_of, report, waiting_approval=waiting_approval, earlier=earlier)
     head = format_head(chain_head(workspace.db))
     docx_path, xlsx_path = out_dir / report_name(as_of, "docx"), out_dir / report_name(as_of, "xlsx")
     atomic_write_bytes(docx_path, report_docx(figures, font_setting=workspace.settings.report_font, head=head))
