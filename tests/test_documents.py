@@ -102,6 +102,31 @@ def test_issue_writes_each_letter_with_its_figures_and_the_run_files(estate: Pat
             "call_sheet_tenant.docx"} <= names
 
 
+def call_rows(path: Path) -> dict[str, list[str]]:
+    """A call sheet's rows by unit: every cell's text."""
+    table = docx.Document(str(path)).tables[0]
+    return {row.cells[1].text: [cell.text for cell in row.cells] for row in table.rows[1:]}
+
+
+def test_an_absentee_left_without_a_letter_is_still_on_the_call_sheet_saying_why(estate: Path) -> None:
+    """2-201 has no mailing address: no letter can go, so the phone is the way left. The call sheet lists
+    the owner with why in 备注, as the folder's files rebuilt after a kill list it too."""
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert code == 3, output
+    folder = next((estate / "out").glob(f"{AS_OF}_*"))
+    assert not list(folder.glob("*2-201*"))  # no letter
+    rows = call_rows(folder / "call_sheet_absentee.docx")
+    assert list(rows) == ["2-201"] and rows["2-201"][-1] == "无通讯地址，未寄信"
+    assert "共 1 户" in all_text(folder / "call_sheet_absentee.docx")
+    assert all(row[-1] == "" for row in call_rows(folder / "call_sheet_tenant.docx").values())  # letters sent
+    before = all_text(folder / "call_sheet_absentee.docx")
+    (folder / "manifest.csv").unlink()  # as a kill before the folder's files leaves it: rebuilt by the next issue
+    (folder / "call_sheet_absentee.docx").unlink()
+    run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert call_rows(folder / "call_sheet_absentee.docx") == rows
+    assert all_text(folder / "call_sheet_absentee.docx") == before
+
+
 def test_fonts_are_set_for_chinese_and_the_page_is_a4(estate: Path) -> None:
     run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
     letter = letters_of(next((estate / "out").glob("*_*")))[0]
@@ -194,6 +219,9 @@ def test_an_issue_killed_while_rendering_is_finished_in_its_own_folder(estate: P
     assert code != 0 and len(calls) == 2
     monkeypatch.setattr(batch._Batch, "_finish", finish)
     killed_folder = next((estate / "out").iterdir())
+    # The written but unrecorded letter: a reprint meanwhile must not call itself the first one.
+    code, output = run_cli("-w", str(estate), "notices", "reprint", "CJ2026-000002", "-o", str(tmp_path / "r"))
+    assert code == 0 and "此前没有记录过" in output and "第一份" not in output, output
     (killed_folder / ".call_sheet_tenant.docx.4242.tmp").write_bytes(b"half")  # as a kill leaves one
     code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
     assert code == 3, output  # the absentee without an address, as in a run never killed

@@ -16,6 +16,7 @@ completes it here (:func:`complete_run_folders`) with the same logic.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -64,23 +65,35 @@ def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Pat
     the result's ``files`` are those written, its ``no_mobile`` the month's units left out of sms.csv."""
     letters = month_letters(workspace, as_of, folder)
     library, company = prepare(workspace)
-    notices = [n for n in stored_notices(workspace.db) if n.notice_no in letters]
+    listed = set(letters) | _not_mailed(workspace, as_of, letters)
+    notices = [n for n in stored_notices(workspace.db) if n.notice_no in listed]
     result = IssueResult(as_of, [], out_dir=folder)
     calls: dict[str, list[CallRow]] = {}
     texts: list[Text] = []
     for facts in letter_facts(workspace, notices):
-        if _job(facts, library, folder, result) is None:
-            continue
+        job = _job(facts, library, folder, result)
         notice = facts.notice
-        calls.setdefault(facts.segment, []).append(_call_row(facts))
+        calls.setdefault(facts.segment, []).append(_call_row(facts, mailed=job is not None))
         if notice.stage == 1:
             texts.append(_text(facts))
+        if job is None or notice.notice_no not in letters:
+            continue
         path = letters[notice.notice_no]
         result.letters.append(Written(path, file_sha256(path), notice.unit_id, notice.notice_no, notice.stage,
                                       notice.amount_fen))
     if result.letters:
         _run_files(workspace, run, result, calls, texts, company)
     return result
+
+
+def _not_mailed(workspace: Workspace, as_of: date, letters: dict[str, Path]) -> set[str]:
+    """The notices of the batches whose letters are in the folder that have no letter anywhere: those left
+    without one (no address to send it to), which the call sheets and sms.csv list all the same."""
+    rows = workspace.db.execute(
+        "SELECT notice_no FROM notices WHERE issued_on = ? AND run_id IN"
+        " (SELECT run_id FROM notices WHERE notice_no IN (SELECT value FROM json_each(?)))",
+        (as_of.isoformat(), json.dumps(sorted(letters))))
+    return {row[0] for row in rows} - set(_rendered_on(workspace, as_of))
 
 
 _ISSUE_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_\d+")

@@ -169,13 +169,14 @@ class _Batch:
         jobs: list[Job] = []
         for facts in chunk:
             job = _job(facts, self.library, self.folder, self.result, self.queued)
+            # An owner with no letter (no address to send it to) is still phoned and texted.
+            self.calls.setdefault(facts.segment, []).append(_call_row(facts, mailed=job is not None))
+            if facts.notice.stage == 1:
+                self.texts.append(_text(facts))
             if job is None:
                 continue
             jobs.append(job)
             self.queued += 1
-            self.calls.setdefault(facts.segment, []).append(_call_row(facts))
-            if facts.notice.stage == 1:
-                self.texts.append(_text(facts))
         if jobs and self.result.out_dir is None:
             private_dir(self.folder)  # owners' names, phones and debts: 0700
             self.result.out_dir = self.folder
@@ -228,12 +229,15 @@ def _text(facts: LetterFacts) -> Text:
                 tuple(line.item for line in facts.lines))
 
 
-def _call_row(facts: LetterFacts) -> CallRow:
+NOT_MAILED = "无通讯地址，未寄信"
+
+
+def _call_row(facts: LetterFacts, *, mailed: bool = True) -> CallRow:
     notice = facts.notice
     oldest = max((max((notice.issued_on - line.due_date).days, 0) for line in facts.lines), default=0)
     return CallRow(facts.owner.unit_id, facts.owner.name, facts.owner.phone, yuan(notice.amount_fen), oldest,
                    facts.last_contact, notice.stage, notice.notice_no, chinese_date(deadline_of(notice)),
-                   facts.owner.tags)
+                   facts.owner.tags, "" if mailed else NOT_MAILED)
 
 
 _WORKER_LIBRARY: Library | None = None

@@ -43,6 +43,7 @@ class CallRow:
     notice_no: str
     deadline: str
     tags: tuple[str, ...] = field(default_factory=tuple)
+    note: str = ""  # the 备注 column: why no letter went out (phoning is then the way left)
 
 
 def _script_key(row: CallRow) -> tuple[int, str]:
@@ -118,7 +119,7 @@ def call_sheet(segment: str, rows: Sequence[CallRow], company: str, date_text: s
         paragraph.style = document.styles["表格文字"]
         paragraph.add_run(text).bold = True
     body = [(str(number), row.unit_id, row.owner_name, row.phone, row.amount, str(row.days_overdue),
-             row.last_contact, f"{row.notice_no} {STAGE_NAMES[row.stage]}", codes[_script_key(row)], "", "", "")
+             row.last_contact, f"{row.notice_no} {STAGE_NAMES[row.stage]}", codes[_script_key(row)], "", "", row.note)
             for number, row in enumerate(rows, start=1)]
     table._tbl.append(parse_xml(_PLACE.replace("<w:tr ", f"<w:tr {nsdecls('w')} ")))
     document.add_paragraph()
