@@ -198,7 +198,7 @@ def test_a_second_run_writes_nothing_and_a_killed_run_is_rendered_next_time(esta
     workspace.close()
 
 
-def test_an_issue_killed_while_rendering_is_finished_in_its_own_folder(estate: Path,
+def test_an_issue_killed_while_rendering_is_finished_in_its_own_folder(estate: Path, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Killed with one letter recorded and the next written but not recorded: the next issue writes the rest
     into the same folder, and that folder's manifest and print file hold each letter once (a second folder

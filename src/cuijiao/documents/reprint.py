@@ -33,7 +33,9 @@ class Reprint:
     @property
     def verdict(self) -> str:
         if self.original is None:
-            return "此前没有生成过该通知的信件，这是第一份"
+            # Not "the first": a batch killed after writing a letter and before recording it leaves one on disk.
+            return ("此前没有记录过该通知的信件"
+                    "（发出它的批处理若曾中断，再次运行 notices issue 或 run 即补齐并记录原件）")
         if self.same:
             return "与原件完全一致（SHA-256 相同）"
         reasons = [why for changed, why in ((self.template_changed, "模板已修改"),
