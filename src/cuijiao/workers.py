@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import resource_tracker
 from typing import Any
 
 PARENT_CHECK_SECONDS = 0.5
@@ -23,6 +24,7 @@ PARENT_CHECK_SECONDS = 0.5
 def worker_pool(workers: int, initializer: Callable[..., None] | None = None,
                 initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
     """A spawned pool whose workers exit soon after their parent dies."""
+    _start_quiet_tracker()
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start, initargs=(os.getpid(), initializer, initargs))
 
@@ -38,3 +40,22 @@ def _exit_with_parent(parent: int) -> None:
     while not stopped.wait(PARENT_CHECK_SECONDS):
         if os.getppid() != parent:  # reparented: the parent is gone
             os._exit(1)
+
+
+# The resource tracker's warning after a SIGKILL, which it prints in English to the killed command's
+# stderr (cron's log): the pool's semaphores it then removes are its own business, not the clerk's.
+_TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def _start_quiet_tracker() -> None:
+    """Start multiprocessing's resource tracker (once per process) with its leak warning filtered out: it
+    inherits the environment it starts with, and the pools would otherwise start it as they are."""
+    saved = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = f"{saved},{_TRACKER_QUIET}" if saved else _TRACKER_QUIET
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = saved
