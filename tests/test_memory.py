@@ -20,6 +20,7 @@ from cuijiao.allocated import AllocatedEstate, join
 from cuijiao.arrears import _allocate_part, aging_report, allocated_estate, over_units
 from cuijiao.documents.facts import LetterReader
 from cuijiao.memory import between_steps
+from cuijiao.store import allocation_cache
 from cuijiao.store.notices import stored_notices
 from cuijiao.workspace import open_workspace
 from test_allocated_update import decoded
@@ -75,6 +76,12 @@ def test_a_computed_allocation_is_held_as_its_kept_file_and_let_go_between_steps
             between_steps(workspace)
             assert kept_file_resident_kib() == 0, month
             assert aging_report(workspace, AS_OF) == report, month  # read back in from the page cache
+            # Only the file this process wrote is taken unchecked: one another process named since is not.
+            state = allocation_cache.ledger_state(workspace.db)
+            token = bytes(workspace.db.execute("SELECT data FROM allocation_cache WHERE name = 'file'")
+                          .fetchone()[0]).decode()
+            assert allocation_cache.mapped(workspace.db, state, token) is not None
+            assert allocation_cache.mapped(workspace.db, state, "0" * len(token)) is None
     finally:
         workspace.close()
 

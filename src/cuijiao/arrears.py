@@ -200,11 +200,12 @@ def _allocated_estate(workspace: Workspace, state: str,
 
 
 def _mapped_once_kept(workspace: Workspace, state: str, estate: AllocatedEstate,
-                      save: Callable[[], bool]) -> Callable[[], AllocatedEstate | None]:
+                      save: Callable[[], str | None]) -> Callable[[], AllocatedEstate | None]:
     """Once the computed estate is kept, the process holds the kept file's pages instead of its arrays:
     the kernel can drop mapped pages between the steps of a long command (``run``), never arrays."""
     def keep() -> AllocatedEstate | None:
-        return (allocation_cache.mapped(workspace.db, state) or estate) if save() else None
+        token = save()
+        return None if token is None else allocation_cache.mapped(workspace.db, state, token) or estate
 
     return keep
 

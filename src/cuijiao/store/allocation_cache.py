@@ -89,12 +89,13 @@ def load_earlier(db: sqlite3.Connection, state: str) -> tuple[int, int, Allocate
     return None if estate is None else (int(charges), int(payments), estate)
 
 
-def mapped(db: sqlite3.Connection, state: str) -> AllocatedEstate | None:
-    """The estate this process has just kept for ``state``, mapped from its file rather than held: the
-    kernel can drop mapped pages between the steps of a long command, never the arrays of a computed
-    estate. Not checked against its CRC (the bytes were computed here, written and synced moments ago)."""
+def mapped(db: sqlite3.Connection, state: str, token: str) -> AllocatedEstate | None:
+    """The estate this process has just kept for ``state`` in the file ``token`` names, mapped rather than
+    held: the kernel can drop mapped pages between the steps of a long command, never the arrays of a
+    computed estate. None once the pointer names another file. Not checked against its CRC: the bytes
+    were computed here, written and synced moments ago."""
     pointer = dict(db.execute("SELECT name, data FROM allocation_cache"))
-    if set(pointer) != set(_POINTER) or pointer["state"] != state.encode():
+    if set(pointer) != set(_POINTER) or pointer["state"] != state.encode() or pointer["file"] != token.encode():
         return None
     return _from_file(db, state.encode(), pointer, verify=False)
 
@@ -222,13 +223,14 @@ def save(db: sqlite3.Connection, state: str, estate: AllocatedEstate,
 
 
 def save_behind(db: sqlite3.Connection, state: str, estate: AllocatedEstate,
-                event: dict[str, object] | None = None) -> Callable[[], bool]:
+                event: dict[str, object] | None = None) -> Callable[[], str | None]:
     """:func:`save`, its file written and synced on a thread while the caller goes on (the write and the
     CRC leave the interpreter free: aging runs meanwhile on the other core); the returned call waits for
-    it and switches the pointer, in the caller's thread and connection, and says whether it was kept."""
+    it and switches the pointer, in the caller's thread and connection, and gives the kept file's token
+    (None: not kept)."""
     folder = cache_dir(db)
     if folder is None:
-        return lambda: False
+        return lambda: None
     written: list[tuple[str, Path, int] | None] = [None]
 
     def write() -> None:
@@ -238,9 +240,10 @@ def save_behind(db: sqlite3.Connection, state: str, estate: AllocatedEstate,
     writer = threading.Thread(target=write, name="allocation-cache", daemon=True)
     writer.start()
 
-    def finish() -> bool:
+    def finish() -> str | None:
         writer.join()
-        return written[0] is not None and _switch(db, folder, state, *written[0], event)
+        kept = written[0] is not None and _switch(db, folder, state, *written[0], event)
+        return written[0][0] if kept and written[0] is not None else None
 
     return finish
 
