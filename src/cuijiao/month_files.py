@@ -44,10 +44,9 @@ def _rendered_on(workspace: Workspace, as_of: date) -> dict[str, str]:
     return {no: name for no, name in files if no in issued}
 
 
-def month_letters(workspace: Workspace, as_of: date, folder: Path) -> dict[str, Path]:
-    """Notice number → its letter in ``folder``, for the notices issued on ``as_of`` that have one."""
-    return {no: folder / name for no, name in sorted(_rendered_on(workspace, as_of).items())
-            if (folder / name).is_file()}
+def month_letters(rendered: dict[str, str], folder: Path) -> dict[str, Path]:
+    """Notice number → its letter in ``folder``, of the ``rendered`` ones (:func:`_rendered_on`)."""
+    return {no: folder / name for no, name in sorted(rendered.items()) if (folder / name).is_file()}
 
 
 def needs_rebuild(workspace: Workspace, as_of: date, folder: Path) -> bool:
@@ -63,9 +62,10 @@ def needs_rebuild(workspace: Workspace, as_of: date, folder: Path) -> bool:
 def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Path) -> IssueResult:
     """Write the month's print file, call sheets, sms.csv and manifest over every letter in ``folder``;
     the result's ``files`` are those written, its ``no_mobile`` the month's units left out of sms.csv."""
-    letters = month_letters(workspace, as_of, folder)
+    rendered = _rendered_on(workspace, as_of)
+    letters = month_letters(rendered, folder)
     library, company = prepare(workspace)
-    listed = set(letters) | _not_mailed(workspace, as_of, letters)
+    listed = set(letters) | (_batch_notices(workspace, as_of, letters) - rendered.keys())
     notices = [n for n in stored_notices(workspace.db) if n.notice_no in listed]
     result = IssueResult(as_of, [], out_dir=folder)
     calls: dict[str, list[CallRow]] = {}
@@ -86,14 +86,14 @@ def rebuild_month_files(workspace: Workspace, run: Run, as_of: date, folder: Pat
     return result
 
 
-def _not_mailed(workspace: Workspace, as_of: date, letters: dict[str, Path]) -> set[str]:
-    """The notices of the batches whose letters are in the folder that have no letter anywhere: those left
-    without one (no address to send it to), which the call sheets and sms.csv list all the same."""
+def _batch_notices(workspace: Workspace, as_of: date, letters: dict[str, Path]) -> set[str]:
+    """The notices of the batches whose letters are in the folder: with the rendered ones taken away, those
+    left without a letter (no address to send it to), which the call sheets and sms.csv list all the same."""
     rows = workspace.db.execute(
         "SELECT notice_no FROM notices WHERE issued_on = ? AND run_id IN"
         " (SELECT run_id FROM notices WHERE notice_no IN (SELECT value FROM json_each(?)))",
         (as_of.isoformat(), json.dumps(sorted(letters))))
-    return {row[0] for row in rows} - set(_rendered_on(workspace, as_of))
+    return {row[0] for row in rows}
 
 
 _ISSUE_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_\d+")
