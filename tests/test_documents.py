@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import multiprocessing
+import os
 import re
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
@@ -234,6 +237,31 @@ def test_an_issue_killed_while_rendering_is_finished_in_its_own_folder(estate: P
     assert sorted(name for name in listed if name.startswith("CJ")) == [p.name for p in letters]
     assert len(docx.Document(str(folders[0] / "print_all.docx")).sections) == 3
     assert [p.name for p in folders[0].iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_letter_worker_that_dies_mid_batch_gets_a_chinese_message_and_the_next_issue_completes(
+        estate: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render worker killed (the OOM killer's choice, a kill -9): the command says so in Chinese, without a
+    traceback, and the next issue writes the letters and the folder's files whole."""
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 1)
+    started = batch.render_pool
+
+    def dying_pool(root: Path) -> ProcessPoolExecutor:
+        pool = started(root)
+        death = pool.submit(os._exit, 9)  # a worker dies as a killed process does: the pool is broken
+        assert isinstance(death.exception(timeout=30), BrokenProcessPool)
+        return pool
+
+    monkeypatch.setattr(batch, "render_pool", dying_pool)
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert code == 1 and "生成信件的工作进程意外退出" in output and "Traceback" not in output, output
+    assert not multiprocessing.active_children()
+    monkeypatch.setattr(batch, "render_pool", started)
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert code == 3, output  # as a batch never interrupted: the absentee without an address is listed
+    folder = next((estate / "out").glob(f"{AS_OF}_*"))
+    assert [p.name.split("_", 1)[1] for p in letters_of(folder)] == ["1-101.docx", "1-102.docx", "1-103.docx"]
+    assert len(docx.Document(str(folder / "print_all.docx")).sections) == 3
 
 
 def test_reprint_help_names_the_folder_it_writes_to() -> None:

@@ -18,6 +18,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -35,6 +36,7 @@ from cuijiao.documents.merge import Piece, PrintFile, merge_letters, rendered_pi
 from cuijiao.documents.output import Written, inside, publish, safe_part, sync_files, write_atomic
 from cuijiao.documents.sms import Text, no_mobile, sms_csv
 from cuijiao.documents.templates import Library, template_name
+from cuijiao.errors import CuijiaoError
 from cuijiao.fileio import private_dir
 from cuijiao.store.audit import Run, append_event, canonical_json
 from cuijiao.store.db import transaction
@@ -107,15 +109,26 @@ def render_pending(workspace: Workspace, run: Run, as_of: date, *, out_dir: Path
     batch = _Batch(workspace, run, result, folder, library, company)
     try:
         batch.render(pending)
-    except BaseException:
+    except BaseException as exc:
         if batch.printing is not None:
             batch.printing.abort()
+        if isinstance(exc, BrokenProcessPool):
+            close_pools()  # a broken pool takes no more work: the next batch starts new workers
+            raise RendererDied(len(result.letters)) from None
         raise
     close_pools()  # the workers' memory is not held while the run's files and reports are written
     if result.letters:
         _run_files(workspace, run, result, batch.calls, batch.texts, company, batch.printing)
     run.counts.update(letters=len(result.letters), letters_skipped=len(result.problems))
     return result
+
+
+class RendererDied(CuijiaoError):
+    """A letter worker ended mid-batch (killed: the OOM killer, a clerk's kill -9); its letters are not lost."""
+
+    def __init__(self, recorded: int) -> None:
+        super().__init__(f"生成信件的工作进程意外退出（可能因内存不足被系统终止），本批已生成并记录 {recorded} 份信件；"
+                         "再次运行同一命令即补齐其余信件和打印合并件、催费记录表、短信清单")
 
 
 def _folder_of(workspace: Workspace, run: Run, as_of: date, pending: list[StoredNotice]) -> Path:
