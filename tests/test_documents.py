@@ -264,6 +264,15 @@ def test_a_letter_worker_that_dies_mid_batch_gets_a_chinese_message_and_the_next
     assert len(docx.Document(str(folder / "print_all.docx")).sections) == 3
 
 
+def test_no_reprint_of_a_letter_the_batch_could_not_write_for_want_of_an_address(estate: Path,
+                                                                                 tmp_path: Path) -> None:
+    """2-201 (空置, no mailing address) got no letter: a reprint must not write one addressed to nowhere."""
+    run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    code, output = run_cli("-w", str(estate), "notices", "reprint", "CJ2026-000004", "-o", str(tmp_path / "r"))
+    assert code == 2 and "2-201" in output and "没有通讯地址" in output, output
+    assert not (tmp_path / "r").exists() or not list((tmp_path / "r").iterdir())
+
+
 def test_reprint_help_names_the_folder_it_writes_to() -> None:
     code, output = run_cli("notices", "reprint", "--help")
     assert code == 0 and "out/reprint_<运行号>/" in output and "<日期>_<运行号>" not in output

@@ -227,12 +227,17 @@ Job = tuple[str, str, LetterFacts, int]  # template, file path, the notice's fac
 def _job(facts: LetterFacts, library: Library, folder: Path, result: IssueResult, index: int = 0) -> Job | None:
     notice = facts.notice
     name = template_name(notice.stage, notice.purpose, facts.segment)
-    if name == "absentee" and not facts.owner.address.strip():
+    if unmailable(facts, name):
         result.problems.append(f"{notice.notice_no} 房号 {notice.unit_id}：空置/外地户没有通讯地址，未生成信件"
                                "（补录通讯地址后再次运行 notices issue 即生成）")
         return None
     library.get(name)
     return name, str(inside(folder, f"{notice.notice_no}_{safe_part(notice.unit_id)}.docx")), facts, index
+
+
+def unmailable(facts: LetterFacts, template: str) -> bool:
+    """An absentee's letter goes by post and names the address it goes to: without one there is no letter."""
+    return template == "absentee" and not facts.owner.address.strip()
 
 
 def _text(facts: LetterFacts) -> Text:

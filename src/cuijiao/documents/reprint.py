@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from cuijiao.documents.batch import context_hash, prepare
+from cuijiao.documents.batch import context_hash, prepare, unmailable
 from cuijiao.documents.context import letter_context
 from cuijiao.documents.facts import one_notice
 from cuijiao.documents.output import inside, safe_part, write_atomic
@@ -57,6 +57,9 @@ def reprint_notice(workspace: Workspace, run: Run, notice_no: str, *, out_dir: P
     library, company = prepare(workspace)
     notice = facts.notice
     name = template_name(notice.stage, notice.purpose, facts.segment)
+    if unmailable(facts, name):
+        raise BadInput(f"{notice_no} 房号 {notice.unit_id}：空置/外地户没有通讯地址，不能生成信件"
+                       "（补录通讯地址后再次运行 notices issue 即生成原件）")
     template = library.get(name)
     context = letter_context(facts, company)
     folder = out_dir if out_dir is not None else workspace.out_dir / f"reprint_{run.id}"
