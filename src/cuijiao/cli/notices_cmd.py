@@ -148,7 +148,7 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
             if result.no_mobile:
                 typer.echo(no_mobile_line(result.no_mobile))
             for folder in completed:
-                typer.echo(f"已补全 {folder} 的打印合并件、催费记录表、短信清单和文件清单（上次发出时被中断）")
+                typer.echo(f"已补全 {folder} 的打印合并件、催费记录表、短信清单和文件清单（收入此前未列入的信件）")
             written = (f"；信件 {len(result.letters)} 份{'、PDF ' + str(len(pdfs)) + ' 份' if pdf else ''}"
                        f"已写入 {result.out_dir}" if result.out_dir else "；没有待生成的信件")
             summary(ws, f"已发出 {len(issued)} 份通知（截至 {day.isoformat()}）{written}")
