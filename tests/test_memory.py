@@ -82,6 +82,8 @@ def test_a_computed_allocation_is_held_as_its_kept_file_and_let_go_between_steps
                           .fetchone()[0]).decode()
             assert allocation_cache.mapped(workspace.db, state, token) is not None
             assert allocation_cache.mapped(workspace.db, state, "0" * len(token)) is None
+            kept_file = workspace_dir / "cache" / f"allocation-{token}.bin"
+            assert kept_file.stat().st_mode & 0o777 == 0o400  # nobody's writes in place, not even ours
     finally:
         workspace.close()
 

@@ -213,7 +213,9 @@ def _foreign(path: Path) -> None:
 def test_a_damaged_or_foreign_allocation_cache_file_is_rebuilt(ledger: Invoke, workspace_dir: Path,
                                                                damage: Callable[[Path], None]) -> None:
     expected = _overdue(ledger)
-    damage(_cache_file(workspace_dir))
+    kept = _cache_file(workspace_dir)
+    kept.chmod(0o600)  # written read-only: whoever damages it makes it writable first (root need not)
+    damage(kept)
     assert _overdue(ledger) == expected
     assert _cache_file(workspace_dir).is_file()  # kept again, whole
     assert list((workspace_dir / "cache").iterdir()) == [_cache_file(workspace_dir)]  # the damaged one removed

@@ -193,6 +193,9 @@ def _write(folder: Path, state: str, estate: AllocatedEstate) -> tuple[str, Path
                 crc = zlib.crc32(padding, crc)
                 stream.write(padding)
             stream.flush()
+            # Read-only once written: mapped by the commands that read it, a stray write in place would
+            # change their figures under them (the checksum is checked when it is mapped, not after).
+            os.fchmod(stream.fileno(), 0o400)
             os.fsync(stream.fileno())
         temp.replace(path)
         _sync_dir(folder)
