@@ -343,3 +343,60 @@ def test_a_units_import_between_reading_and_merging_is_seen_by_the_merge(
     assert result.exit_code == 0, result.output
     with sqlite3.connect(workspace_dir / "cuijiao.db") as db:
         assert db.execute("SELECT count(*) FROM charges WHERE unit_id = '9-999'").fetchone()[0] == 1
+
+
+MONTHLY_RUN_HOLDS_THE_LOCK = """
+import sys, time
+from pathlib import Path
+from cuijiao.store.lock import workspace_lock
+with workspace_lock(Path(sys.argv[1]), "cuijiao run --as-of 2025-03-31"):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def _monthly_run_holding(workspace: Path, seconds: float) -> subprocess.Popen[str]:
+    holder = subprocess.Popen([sys.executable, "-c", MONTHLY_RUN_HOLDS_THE_LOCK, str(workspace), str(seconds)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _rows(workspace: Path) -> tuple[int, int, int]:
+    with sqlite3.connect(workspace / "cuijiao.db") as db:
+        return tuple(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[return-value]
+                     for table in ("payments", "outcomes", "runs"))
+
+
+def test_imports_and_records_wait_for_the_monthly_run_then_give_up_changing_nothing(
+        owing: Invoke, workspace_dir: Path, tmp_path: Path) -> None:
+    """While `run` (or `notices issue`) holds the workspace, a payment imported or a call recorded would
+    change the ledger under the month's letters and reports: each says it waits, for whom, then gives
+    up naming the holder, and writes nothing."""
+    payments = write_csv(tmp_path / "p.csv", [["收据号", "房号", "实收金额", "收款日期"],
+                                              ["R1", "1-001", "100.00", "2025-03-20"]])
+    before = _rows(workspace_dir)
+    holder = _monthly_run_holding(workspace_dir, 30)
+    try:
+        for args in (("import", "payments", str(payments)),
+                     ("record", "call", "1-000", "--outcome", "拒接", "--on", AS_OF)):
+            _out, err = cuijiao(workspace_dir, *args, env={"CUIJIAO_BUSY_TIMEOUT": "1"}).communicate(timeout=60)
+            assert "正在等待另一个 cuijiao 命令完成" in err and "cuijiao run --as-of 2025-03-31" in err, err
+            assert "请等它结束后再运行" in err and "Traceback" not in err, err
+        assert _rows(workspace_dir) == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_an_import_waiting_for_the_monthly_run_goes_on_when_it_ends(owing: Invoke, workspace_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    payments = write_csv(tmp_path / "p.csv", [["收据号", "房号", "实收金额", "收款日期"],
+                                              ["R1", "1-001", "100.00", "2025-03-20"]])
+    holder = _monthly_run_holding(workspace_dir, 2)
+    importing = cuijiao(workspace_dir, "import", "payments", str(payments))
+    _out, err = importing.communicate(timeout=60)
+    holder.wait()
+    assert importing.returncode == 0, err
+    assert "正在等待另一个 cuijiao 命令完成" in err
+    assert _rows(workspace_dir)[0] == 1

@@ -9,9 +9,10 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +33,7 @@ from cuijiao.errors import (
 )
 from cuijiao.store.audit import Run, finish_run, now_text, record_read_run, start_run
 from cuijiao.store.db import busy_error, busy_seconds, is_busy
+from cuijiao.store.lock import Holder, workspace_lock
 from cuijiao.workspace import ENV_VAR, Workspace, open_workspace, resolve_root
 
 # No ``envvar=`` here: Click would fill a command's own -w from the environment
@@ -151,8 +153,8 @@ def problem_json(problem: Problem) -> dict[str, object]:
     return {"file": problem.file, "row": row, "column": problem.column, "message": problem.message}
 
 
-def recorded_run(ctx: typer.Context, local: Path | None, command: str, *,
-                 reads_only: bool = False) -> AbstractContextManager[tuple[Workspace, Run]]:
+def recorded_run(ctx: typer.Context, local: Path | None, command: str, *, reads_only: bool = False,
+                 wait_seconds: float | None = None) -> AbstractContextManager[tuple[Workspace, Run]]:
     """Open the workspace and record this command as a run, whatever its outcome.
 
     SIGTERM and SIGINT end the command cleanly: an open transaction rolls back,
@@ -160,20 +162,41 @@ def recorded_run(ctx: typer.Context, local: Path | None, command: str, *,
 
     ``reads_only``: the command writes nothing of its own (a report, a plan), so
     it reads and answers first and records its run afterwards (see :func:`_read_run`).
+    A command that writes holds the workspace lock throughout, waiting for it up to
+    ``wait_seconds`` (default: the busy timeout): while ``run`` or ``notices issue``
+    works, an import or a record waits or is refused instead of changing the ledger
+    under the month's letters and reports.
     """
-    return _read_run(ctx, local, command) if reads_only else _write_run(ctx, local, command)
+    if reads_only:
+        return _read_run(ctx, local, command)
+    return _write_run(ctx, local, command, busy_seconds() if wait_seconds is None else wait_seconds)
 
 
 @contextmanager
-def _write_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[tuple[Workspace, Run]]:
+def _write_run(ctx: typer.Context, local: Path | None, command: str,
+               wait_seconds: float) -> Iterator[tuple[Workspace, Run]]:
     """The run recorded before the command's work, which may write (see :func:`recorded_run`)."""
     root = workspace_root(ctx, local)
-    try:
-        workspace = open_workspace(root)
-        run = start_run(workspace.db, command, sys.argv[1:])
-    except CuijiaoError as exc:
-        report_error(exc, workspace=_named(exc, root))
-        raise typer.Exit(exc.exit_code) from None
+    with ExitStack() as held:
+        try:
+            workspace = open_workspace(root)
+            held.callback(workspace.close)
+            held.enter_context(workspace_lock(root, command, wait_seconds=wait_seconds,
+                                              on_wait=partial(_say_waiting, seconds=wait_seconds)))
+            run = start_run(workspace.db, command, sys.argv[1:])
+        except CuijiaoError as exc:
+            report_error(exc, workspace=_named(exc, root))
+            raise typer.Exit(exc.exit_code) from None
+        yield from _as_run(workspace, run)
+
+
+def _say_waiting(holder: Holder | None, *, seconds: float) -> None:
+    who = f"（{holder.describe()}）" if holder else ""
+    sys.stderr.write(f"正在等待另一个 cuijiao 命令完成{who}，最多等待 {seconds:g} 秒…\n")
+    sys.stderr.flush()
+
+
+def _as_run(workspace: Workspace, run: Run) -> Iterator[tuple[Workspace, Run]]:
     previous = _catch_signals(workspace)
     try:
         yield workspace, run

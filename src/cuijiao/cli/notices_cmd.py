@@ -16,7 +16,6 @@ from cuijiao.fileio import os_reason, private_dir
 from cuijiao.money import format_yuan
 from cuijiao.segments import segment_labels
 from cuijiao.stages import STAGE_NAMES
-from cuijiao.store.lock import workspace_lock
 
 notices_app = typer.Typer(help="催缴通知：计划（每户下一步、何时、被什么阻止）和发出。", no_args_is_help=True)
 ApproveOption = Annotated[
@@ -115,14 +114,13 @@ def issue(ctx: typer.Context, as_of: AsOfOption = None, approve: ApproveOption =
     from cuijiao.documents.sms import no_mobile_line  # noqa: PLC0415 - python-docx: imported by the commands that need it
     from cuijiao.month_files import complete_run_folders  # noqa: PLC0415 - python-docx: imported by the commands that need it
 
-    with recorded_run(ctx, workspace, "notices issue") as (ws, run):
+    # One issuer at a time (the workspace lock): a second waits, then finds nothing left to write.
+    with recorded_run(ctx, workspace, "notices issue", wait_seconds=RENDER_WAIT_SECONDS) as (ws, run):
         day = as_of_date(as_of)
         letters_dir(output)  # before any notice is recorded: letters must have somewhere to go
-        # One issuer renders at a time: a second waits, then finds nothing left to write.
-        with workspace_lock(ws.root, "notices issue", wait_seconds=RENDER_WAIT_SECONDS):
-            result = issue_and_render(ws, run, day, approve=frozenset(approve or ()), out_dir=output)
-            # A killed issue left letters without their print file, call sheets, sms.csv or manifest: complete them.
-            completed = complete_run_folders(ws, run, day, output)
+        result = issue_and_render(ws, run, day, approve=frozenset(approve or ()), out_dir=output)
+        # A killed issue left letters without their print file, call sheets, sms.csv or manifest: complete them.
+        completed = complete_run_folders(ws, run, day, output)
         pdfs: list[Path] = []
         if pdf and result.letters:
             try:

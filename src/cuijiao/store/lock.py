@@ -17,7 +17,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -77,17 +77,19 @@ def lock_path(root: Path) -> Path:
 
 
 @contextmanager
-def workspace_lock(root: Path, purpose: str, *, wait_seconds: float = 0.0) -> Iterator[Lock]:
+def workspace_lock(root: Path, purpose: str, *, wait_seconds: float = 0.0,
+                   on_wait: Callable[[Holder | None], None] | None = None) -> Iterator[Lock]:
     """Hold the workspace lock for the ``with`` block.
 
     Raises :class:`WorkspaceLocked` naming the holder when another live process
-    holds it (after polling up to ``wait_seconds``). A lock left by a dead process
-    is taken over, and :attr:`Lock.taken_over` names it.
+    holds it (after polling up to ``wait_seconds``; ``on_wait`` is told once, with
+    the holder, when the wait begins). A lock left by a dead process is taken
+    over, and :attr:`Lock.taken_over` names it.
     """
     path = lock_path(root)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        _acquire(fd, root, wait_seconds)
+        _acquire(fd, root, wait_seconds, on_wait)
         previous = _read_holder(fd)
         holder = Holder.now(purpose)
         _write_holder(fd, holder)
@@ -117,7 +119,7 @@ def current_holder(root: Path) -> Holder | None:
         os.close(fd)
 
 
-def _acquire(fd: int, root: Path, wait_seconds: float) -> None:
+def _acquire(fd: int, root: Path, wait_seconds: float, on_wait: Callable[[Holder | None], None] | None) -> None:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -126,6 +128,9 @@ def _acquire(fd: int, root: Path, wait_seconds: float) -> None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise WorkspaceLocked(root, _read_holder(fd)) from None
+            if on_wait is not None:
+                on_wait(_read_holder(fd))
+                on_wait = None
             time.sleep(_POLL_SECONDS)
 
 
