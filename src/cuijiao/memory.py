@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import functools
 import sqlite3
+from collections.abc import Callable
 from typing import cast
 
 from cuijiao.allocated import AllocatedEstate
@@ -37,9 +38,15 @@ def give_back(db: sqlite3.Connection) -> None:
 
 
 def _trim_heap() -> None:
-    """glibc's malloc_trim: free heap pages back to the kernel (elsewhere there is no such call: no-op)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
+    """glibc's malloc_trim: free heap pages back to the kernel (a C library without it: no-op)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """The process's own C library's malloc_trim, looked up once (not a library search per step)."""
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(name).malloc_trim(0)
+        return cast(Callable[[int], int], ctypes.CDLL(None).malloc_trim)
+    return None
