@@ -176,13 +176,15 @@ def _credit_before_charges(estate: AllocatedEstate) -> npt.NDArray[np.bool_]:
 
     Only a refund (a negative payment) leaves credit while charges are open; replaying
     that credit after the later payments would change the order of applications.
+    Read from the credit rows alone (few): the row after a run of credit rows paid a charge,
+    and when it is the same unit's, that payment came after the credit.
     """
-    rows = np.arange(len(estate.app_unit), dtype=np.int64)
-    to_charge = estate.app_charge != NO_CHARGE
-    units = len(estate.unit_ids)
-    last_charge = _max_by(estate.app_unit, np.where(to_charge, rows, -1), units)
-    first_credit = -_max_by(estate.app_unit, np.where(to_charge, -len(rows), -rows), units)
-    credit_first: npt.NDArray[np.bool_] = (first_credit < last_charge) & (last_charge >= 0)
+    credit = np.flatnonzero(estate.app_charge == NO_CHARGE)
+    run_end = credit[np.append(credit[1:] != credit[:-1] + 1, True)] if len(credit) else credit
+    run_end = run_end[run_end + 1 < len(estate.app_unit)]
+    same_unit = estate.app_unit[run_end + 1] == estate.app_unit[run_end]
+    credit_first = np.zeros(len(estate.unit_ids), dtype=bool)
+    credit_first[estate.app_unit[run_end[same_unit]]] = True
     return credit_first
 
 
@@ -588,6 +590,6 @@ def _max_by(keys: Ints, values: Ints, size: int) -> Ints:
     result = np.full(size, -1, dtype=np.int64)
     bounds = np.searchsorted(keys, np.arange(size + 1))
     some = bounds[1:] > bounds[:-1]
-    if some.any():
-        result[some] = np.maximum.reduceat(values.astype(np.int64, copy=False), bounds[:-1][some])
+    if some.any():  # in the values' own width: no estate-sized int64 copy
+        result[some] = np.maximum.reduceat(values, bounds[:-1][some])
     return result
