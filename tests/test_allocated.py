@@ -192,6 +192,7 @@ def test_the_kept_allocation_is_reused_and_follows_each_import(with_units: Invok
         assert with_units("import", "payments", str(write_csv(tmp_path / "p.csv", payments))).exit_code == 0
         assert allocation_cache.load(workspace.db, allocation_cache.ledger_state(workspace.db)) is None  # stale
         assert aging_report(workspace, date(2025, 3, 1)).total.overdue_fen == 70_00
+        workspace.finish_keeping()  # named in the workspace once the report is out
         assert allocation_cache.load(workspace.db, allocation_cache.ledger_state(workspace.db)) is not None
         # Held by the process while the ledger stays as it is, read-only; an import makes it stale there too.
         held = allocated_estate(workspace)

@@ -55,6 +55,7 @@ def test_a_cache_not_switched_for_a_busy_database_leaves_the_old_one_whole(with_
     holder.execute("BEGIN IMMEDIATE")
     try:
         assert aging_report(workspace, AS_OF).total.overdue_fen == 120_00  # 100 + 120 - 100 of R1's 150
+        workspace.finish_keeping()  # what the command does once the report is out: the database is busy
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -62,6 +63,7 @@ def test_a_cache_not_switched_for_a_busy_database_leaves_the_old_one_whole(with_
         assert _pointer(workspace_dir) == before and _files(workspace_dir) == files
         assert allocation_cache.load(workspace.db, before["state"].decode()) is not None  # the old cache, whole
         assert aging_report(workspace, AS_OF).total.overdue_fen == 120_00  # extended and kept now
+        workspace.finish_keeping()
         assert _files(workspace_dir) != files and len(_files(workspace_dir)) == 1
     finally:
         workspace.close()

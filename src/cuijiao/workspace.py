@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,9 @@ class Workspace:
     # since (cuijiao.collection): the monthly batch plans, then issues what the plan says.
     last_plan: Any = field(default=None, repr=False, compare=False)
     kept_facts: Any = field(default=None, repr=False, compare=False)  # the per-unit facts of kept_estate, one day
+    # A computed allocation whose file a thread is still writing: naming it in the database waits for the
+    # write, so a report answers first and the command names it on its way out (finish_keeping).
+    _keeping: Callable[[], object] | None = field(default=None, repr=False, compare=False)
 
     @property
     def db_path(self) -> Path:
@@ -49,8 +52,26 @@ class Workspace:
         """The workspace through a read-only connection (for worker processes)."""
         return cls(root, settings, connect_readonly(root / DB_NAME))
 
+    def keep_later(self, finish: Callable[[], object]) -> None:
+        """Call ``finish`` at :meth:`finish_keeping` (at the latest when the workspace closes)."""
+        self.finish_keeping()
+        self._keeping = finish
+
+    def finish_keeping(self) -> bool:
+        """Wait for the allocation file being written, and name it in the workspace; False: none was."""
+        finish, self._keeping = self._keeping, None
+        if finish is not None:
+            finish()
+        return finish is not None
+
     def close(self) -> None:
-        """Close the database connection, if one was opened."""
+        """Name the allocation file being written, then close the database connection, if one was opened."""
+        try:
+            self.finish_keeping()
+        finally:
+            self._close_db()
+
+    def _close_db(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None

@@ -296,6 +296,7 @@ def _read_run(ctx: typer.Context, local: Path | None, command: str) -> Iterator[
 
 def _record_read(workspace: Workspace, command: str, started: str, run: Run) -> None:
     try:
+        workspace.finish_keeping()  # the allocation it computed is named before the run that made it is recorded
         record_read_run(workspace.db, command, sys.argv[1:], started, run)
     except Interrupted as exc:
         error(str(exc))
@@ -353,6 +354,7 @@ def _restore_signals(previous: dict[int, object]) -> None:
 
 def _close(workspace: Workspace, run: Run, *, wait: bool = True) -> None:
     try:
+        workspace.finish_keeping()
         finish_run(workspace.db, run, wait=wait)
     except (DatabaseBusy, sqlite3.OperationalError):
         if wait:
