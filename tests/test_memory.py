@@ -9,6 +9,7 @@ process) and check that the figures never change for it.
 from __future__ import annotations
 
 import mmap
+import subprocess
 import sys
 from pathlib import Path
 
@@ -105,3 +106,32 @@ def test_the_letters_facts_let_the_kept_pages_go_after_each_chunk(tmp_path: Path
         assert kept_file_resident_kib() == 0
     finally:
         workspace.close()
+
+
+_REUSE_PROBE = """
+import resource, sys
+from cuijiao.memory import reuse_freed_memory  # first, as in the CLI: numpy's settings are cuijiao's
+import numpy as np
+if sys.argv[1] == "reuse":
+    assert reuse_freed_memory()
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(2):  # three 24 MiB columns (6 million int32s each), made and freed
+    columns = [np.ones(3 << 20) for _ in range(3)]
+    del columns
+before = faults()
+columns = [np.ones(3 << 20) for _ in range(3)]
+print(faults() - before)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's mallopt and the kernel's fault count")
+def test_a_freed_column_s_memory_is_reused_without_faulting_it_in_again() -> None:
+    """Each process its own, as the CLI's: the heap setting lasts the process."""
+    def faults(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", _REUSE_PROBE, mode], capture_output=True, text=True, check=True)
+        return int(done.stdout)
+
+    pages = 3 * (24 << 20) // 4096
+    assert faults("default") > pages // 2  # a fresh mapping: every page faulted in again
+    assert faults("reuse") < pages // 10  # the heap's space, faulted in by the first column

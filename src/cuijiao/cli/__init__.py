@@ -25,6 +25,7 @@ from cuijiao.cli import (
 from cuijiao.cli.context import AppState, WorkspaceOption, ignore_signals_after_run
 from cuijiao.cli.i18n import CuijiaoGroup
 from cuijiao.cli.output import print_json
+from cuijiao.memory import reuse_freed_memory
 
 app = typer.Typer(
     name="cuijiao",
@@ -82,6 +83,7 @@ def main() -> None:
     # again and again (a fifth of `segment`'s time). The modules' objects stay out of its passes.
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    reuse_freed_memory()
     ignore_signals_after_run()
     app()
 
