@@ -400,3 +400,20 @@ def test_an_import_waiting_for_the_monthly_run_goes_on_when_it_ends(owing: Invok
     assert importing.returncode == 0, err
     assert "正在等待另一个 cuijiao 命令完成" in err
     assert _rows(workspace_dir)[0] == 1
+
+
+def test_a_write_command_taking_over_a_killed_command_s_lock_says_so(owing: Invoke, workspace_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    """A run killed mid-month leaves its holder in the lock file: the next command to write takes the
+    lock over, and tells the clerk which command's lock it took (as `run` does)."""
+    payments = write_csv(tmp_path / "p.csv", [["收据号", "房号", "实收金额", "收款日期"],
+                                              ["R1", "1-001", "100.00", "2025-03-20"]])
+    holder = _monthly_run_holding(workspace_dir, 30)
+    holder.kill()
+    holder.wait()
+    importing = cuijiao(workspace_dir, "import", "payments", str(payments))
+    _out, err = importing.communicate(timeout=60)
+    assert importing.returncode == 0, err
+    assert "接管了已退出进程遗留的工作区锁" in err and f"进程 {holder.pid}" in err, err
+    assert "cuijiao run --as-of 2025-03-31" in err and "正在等待" not in err, err
+    assert _rows(workspace_dir)[0] == 1

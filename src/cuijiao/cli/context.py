@@ -181,9 +181,13 @@ def _write_run(ctx: typer.Context, local: Path | None, command: str,
         try:
             workspace = open_workspace(root)
             held.callback(workspace.close)
-            held.enter_context(workspace_lock(root, command, wait_seconds=wait_seconds,
-                                              on_wait=partial(_say_waiting, seconds=wait_seconds)))
+            lock = held.enter_context(workspace_lock(root, command, wait_seconds=wait_seconds,
+                                                     on_wait=partial(_say_waiting, seconds=wait_seconds)))
             run = start_run(workspace.db, command, sys.argv[1:])
+            note = lock.takeover_note()
+            if note:  # a command killed mid-write: its run is closed as interrupted, and the clerk told
+                error(f"注意：{note}")
+                run.counts["lock_taken_over"] = note
         except CuijiaoError as exc:
             report_error(exc, workspace=_named(exc, root))
             raise typer.Exit(exc.exit_code) from None
