@@ -367,3 +367,17 @@ def test_the_report_and_the_log_carry_the_chain_head_that_verify_accepts(estate:
     wrong = f"{count}:{'0' * 64}"
     db.close()
     assert _cli("-w", str(estate), "audit", "verify", "--head", wrong)[0] == 1
+
+
+def test_the_inbox_s_warnings_reach_the_clerk_the_log_and_the_exit_code(estate: Path) -> None:
+    """What `import` says of a file (a designation naming no charge) `run` says too: on stderr, in the
+    month's log and its JSON, counted in the summary, and exit 3 for cron to notice."""
+    write_csv(estate / "inbox" / "补录实收.csv", [["收据号", "房号", "实收金额", "收款日期", "收费项目", "所属期间"],
+                                                 ["BL-1", "1-1-101", "30.00", "2026-10-20", "停车费", "2025-01"]])
+    code, out, err = _cli("-w", str(estate), "run", "--as-of", "2026-10-31")
+    assert code == 3, out + err
+    warning = "提醒 补录实收.csv:2: 指定的“停车费 2025-01”没有对应的应收，将按法定顺序抵扣"
+    assert warning in err
+    assert "提醒 1 条（见 logs/2026-10-31.log）" in out.strip().splitlines()[-1]
+    assert warning in (estate / "logs" / "2026-10-31.log").read_text(encoding="utf-8")
+    assert (estate / "inbox" / "done" / "2026-10-31" / "补录实收.csv").is_file()  # imported, not failed

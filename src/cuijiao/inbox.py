@@ -45,6 +45,7 @@ class InboxFile:
     unchanged: int = 0
     error: str = ""
     sheet: str | None = None  # the sheet read, when not a workbook's first
+    notes: tuple[str, ...] = ()  # rows skipped and warnings, each naming file, row and column
 
     @property
     def ok(self) -> bool:
@@ -131,8 +132,10 @@ def import_inbox(workspace: Workspace, run: Run, inbox: Path, label: str) -> Ite
             yield _fail(inbox, label, path, kind, str(exc))
             continue
         totals = result.totals()
+        notes = tuple([f"已跳过 {problem}" for report in result.files for problem in report.rejected]
+                      + [f"提醒 {warning}" for report in result.files for warning in report.warnings])
         yield InboxFile(path.name, kind, _move(path, inbox / DONE / label),
-                        inserted=totals["inserted"], unchanged=totals["unchanged"], sheet=sheet)
+                        inserted=totals["inserted"], unchanged=totals["unchanged"], sheet=sheet, notes=notes)
 
 
 def _fail(inbox: Path, label: str, path: Path, kind: str | None, reason: str) -> InboxFile:

@@ -112,8 +112,13 @@ class RunResult:
         return "、".join(shown)
 
     @property
+    def import_notes(self) -> int:
+        """Rows skipped and warnings of the files imported."""
+        return sum(len(item.notes) for item in self.inbox)
+
+    @property
     def exit_code(self) -> int:
-        return EXIT_WARNINGS if self.failed_files or self.problems else EXIT_OK
+        return EXIT_WARNINGS if self.failed_files or self.problems or self.import_notes else EXIT_OK
 
     def summary(self) -> str:
         stages = Counter(n.stage for n in self.issued)
@@ -121,7 +126,8 @@ class RunResult:
         failed = len(self.failed_files)
         parts = [f"月度批处理 {self.as_of.isoformat()} 完成（工作区 {self.root}）",
                  f"导入文件 {len(self.inbox) - failed} 个"
-                 + (f"，失败 {failed} 个（见 inbox/failed/{self.label}/）" if failed else ""),
+                 + (f"，失败 {failed} 个（见 inbox/failed/{self.label}/）" if failed else "")
+                 + (f"，提醒 {notes} 条（见 logs/{self.label}.log）" if (notes := self.import_notes) else ""),
                  f"欠费 {self.owing_units} 户 ¥{format_yuan(self.overdue_fen, grouping=True)}",
                  f"发出通知 {len(self.issued)} 份" + (f"（{issued}）" if issued else "")
                  + f"，生成文书 {self.letters} 份"
@@ -137,7 +143,7 @@ class RunResult:
             "as_of": self.as_of.isoformat(), "workspace": str(self.root), "exit_code": self.exit_code,
             "notes": self.notes,
             "inbox": [{"file": i.name, "kind": i.kind, "ok": i.ok, "inserted": i.inserted, "unchanged": i.unchanged,
-                       "error": i.error or None} for i in self.inbox],
+                       "error": i.error or None, "notes": list(i.notes)} for i in self.inbox],
             "issued": [{"notice_no": n.notice_no, "unit_id": n.unit_id, "stage": n.stage} for n in self.issued],
             "waiting_approval": self.waiting_approval, "letters": self.letters, "problems": self.problems,
             "no_mobile": self.no_mobile,
@@ -218,6 +224,8 @@ def _steps(workspace: Workspace, run: Run, options: RunOptions, result: RunResul
         kind = SCHEMAS[item.kind].label if item.kind in SCHEMAS else "类型未知"
         sheet = f"工作表“{item.sheet}”，" if item.sheet else ""
         log.write(f"导入 {item.name}（{sheet}{kind}）：{outcome}")
+        for note in item.notes:
+            log.write(note)
     run.counts["inbox"] = result.inbox_counts()
     between_steps(workspace)
 

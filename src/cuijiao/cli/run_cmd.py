@@ -76,6 +76,8 @@ def _report(ctx: typer.Context, result: RunResult, *, quiet: bool) -> None:
         for item in result.inbox:
             if item.ok:
                 typer.echo(f"已导入 {item.name}：新增 {item.inserted} 行，未变 {item.unchanged} 行")
+            for note in item.notes:
+                typer.echo(note, err=True)
         if result.waiting_approval:
             typer.echo(f"待审批（--approve 房号）：{'、'.join(result.waiting_approval)}")
         if result.no_mobile:
