@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 
-from conftest import UNIT_HEADER, Invoke, unplaced, write_csv
+from conftest import UNIT_HEADER, Invoke, unplaced, write_csv, write_xlsx
 from cuijiao.ingest.readers import open_source
 
 CHARGE_HEADER = ["房号", "收费项目", "所属期间", "应缴日期", "应收金额"]
@@ -71,6 +71,24 @@ def test_subtotal_in_any_column_and_footers_in_csv(with_units: Invoke, tmp_path:
     assert "跳过合计行 2" in result.output
     assert "跳过表尾 2" in result.output
     assert count(workspace_dir / "cuijiao.db", "SELECT count(*) FROM charges") == 2
+
+
+def test_a_formula_without_its_result_is_named_not_read_as_empty(with_units: Invoke, tmp_path: Path,
+                                                                  workspace_dir: Path) -> None:
+    """A workbook a program wrote (openpyxl here) holds formulas but not their results: the amount is
+    not "missing", it was never calculated. The clerk is told so, at the cell, and what to do."""
+    path = write_xlsx(tmp_path / "应收.xlsx", [
+        CHARGE_HEADER,
+        ["1-101", "物业费", "2025-01", "2025-01-10", "=80+81.1"],
+        ["1-102", "物业费", "2025-01", "2025-01-10", 120],
+        ["合计", "", "", "", "=SUM(E2:E3)"],  # a totals row is still told by its 合计
+    ])
+    result = with_units("import", "charges", str(path))
+    assert result.exit_code == 2, result.output
+    assert "应收.xlsx[Sheet1]:2:应收金额: 是公式（=80+81.1），文件中没有保存它的计算结果" in result.stderr
+    assert "请用 Excel 或 WPS 打开该文件、保存后再导入" in result.stderr
+    assert "为空" not in result.stderr and ":4:" not in result.stderr
+    assert count(workspace_dir / "cuijiao.db", "SELECT count(*) FROM charges") == 0
 
 
 def test_cover_sheet_first_names_the_sheet_with_the_columns(cli: Invoke, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from cuijiao.ingest.cells import DEFAULT_LIMITS, Limits
 from cuijiao.ingest.fields import FIELDS
 from cuijiao.ingest.readers import cell_text
 from cuijiao.ingest.table import Table
+from cuijiao.ingest.xlsx import UncomputedFormula
 
 Record = tuple[Any, ...]
 
@@ -92,6 +93,10 @@ class RowParser:
         """
         index = self._columns.get(name)
         raw = cells[index] if index is not None and index < len(cells) else None
+        if isinstance(raw, UncomputedFormula):
+            self.problem(line, name, f"是公式（{raw[:60]}），文件中没有保存它的计算结果（程序生成、未经 Excel "
+                                     "计算的表格常见）：请用 Excel 或 WPS 打开该文件、保存后再导入")
+            return None
         seen = self._memo[name]
         found = seen.get(raw, _MISSING) if memo else _MISSING
         if found is not _MISSING:

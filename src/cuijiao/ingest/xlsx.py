@@ -298,6 +298,11 @@ def _cell_column(ref: str, letters: str, row: int, where: str) -> int:
     return index
 
 
+class UncomputedFormula(str):
+    """A formula cell whose result the file does not hold (``=`` and its text): a workbook a program
+    wrote and no spreadsheet ever calculated. Read as empty, its amount would be "missing"."""
+
+
 def _cell_value(cell: Element, shared: list[str], dates: frozenset[int], epoch: datetime,
                 where: str, row: int) -> object:
     kind = cell.get("t", "n")
@@ -306,6 +311,8 @@ def _cell_value(cell: Element, shared: list[str], dates: frozenset[int], epoch: 
         return _checked_text(_string_item(inline) if inline is not None else "", where, row)
     value = cell.find(f"{_MAIN}v")
     text = value.text if value is not None else None
+    if text is None and (formula := cell.find(f"{_MAIN}f")) is not None:
+        return UncomputedFormula("=" + (formula.text or ""))
     if text is None or kind not in ("n", "s"):
         return _typed_text(kind, text, where, row)
     if kind == "s":
