@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -381,3 +382,18 @@ def test_the_inbox_s_warnings_reach_the_clerk_the_log_and_the_exit_code(estate: 
     assert "提醒 1 条（见 logs/2026-10-31.log）" in out.strip().splitlines()[-1]
     assert warning in (estate / "logs" / "2026-10-31.log").read_text(encoding="utf-8")
     assert (estate / "inbox" / "done" / "2026-10-31" / "补录实收.csv").is_file()  # imported, not failed
+
+
+def test_the_reports_given_to_the_manager_are_sealed_in_the_audit_trail(estate: Path) -> None:
+    """As the manifest does for the letters: each report's SHA-256 recorded by the run that wrote it."""
+    assert _cli("-w", str(estate), "run", "--as-of", "2026-10-31")[0] == 0
+    with sqlite3.connect(estate / "cuijiao.db") as db:
+        payloads = [json.loads(row[0]) for row in db.execute("SELECT payload FROM events WHERE kind = 'reports.write'")]
+    assert len(payloads) == 1
+    out_dir = estate / "out" / "2026-10-31"
+    written = {p.name for p in out_dir.iterdir() if p.name.startswith(("月报_", "账龄_"))}
+    assert set(payloads[0]["files"]) == written == {"月报_2026-10.docx", "月报_2026-10.xlsx", "账龄_2026-10-31.xlsx"}
+    for name, sha in payloads[0]["files"].items():
+        assert hashlib.sha256((out_dir / name).read_bytes()).hexdigest() == sha
+    code, out, _ = _cli("-w", str(estate), "audit", "log")
+    assert code == 0 and "写出报表：" in out

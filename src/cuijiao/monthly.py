@@ -29,6 +29,7 @@ from cuijiao.collection import collection_after, plan_estate, require_not_before
 from cuijiao.documents.batch import issue_and_render
 from cuijiao.documents.context import check_company, company_from
 from cuijiao.documents.lint import refuse_failing_templates
+from cuijiao.documents.output import file_sha256
 from cuijiao.errors import EXIT_OK, EXIT_WARNINGS, BadInput
 from cuijiao.fileio import private_dir, write_private_text
 from cuijiao.inbox import InboxFile, import_inbox
@@ -293,6 +294,10 @@ def _write_reports(workspace: Workspace, run: Run, result: RunResult, report: Ag
     result.files.update(write_monthly_report(workspace, as_of, report, result.out_dir,
                                              waiting_approval=result.waiting_approval, earlier=earlier))
     log.write("报表：" + "，".join(path.name for path in result.files.values()))
+    # What the manager was given, as the manifest does for the letters: a report edited later no longer matches.
+    with transaction(workspace.db):
+        append_event(workspace.db, run.id, "reports.write", {
+            "folder": str(result.out_dir), "files": {path.name: file_sha256(path) for path in result.files.values()}})
     run.counts.update(notices_issued=len(result.issued), waiting_approval=len(result.waiting_approval),
                       overdue_fen=result.overdue_fen)
 

@@ -137,6 +137,7 @@ DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "allocation.update": _allocation,
     "callsheet.export": lambda p: f"导出电话催缴表 {p.get('file', '')}（{p.get('units', 0)} 户，含完整电话）",
     "documents.manifest": lambda p: f"文件清单：{p.get('letters', 0)} 封信件",
+    "reports.write": lambda p: f"写出报表：{'、'.join(p.get('files') or {})}（记录 SHA-256）",
     "audit.unmask": lambda p: f"查看了未打码的审计记录（{len(p.get('events') or [])} 条）",
 }
 
