@@ -25,7 +25,9 @@ import pytest
 
 from conftest import Invoke, write_csv
 from cuijiao.cli import app
+from cuijiao.cli.context import _catch_signals, _restore_signals
 from cuijiao.store.lock import workspace_lock
+from cuijiao.workspace import open_workspace
 
 POINTS = int(os.environ.get("CUIJIAO_KILL_POINTS", "8"))
 UNITS = 40
@@ -185,6 +187,20 @@ def test_sigterm_rolls_back_or_commits_and_says_which(estate: tuple[Invoke, Path
         assert ("已全部撤销" in err or "已完成的写入均已保存" in err)
     assert cli("audit", "verify").exit_code == 0
 
+
+
+def test_a_sigterm_while_the_workspace_closes_is_ignored(workspace_dir: Path) -> None:
+    """A command closes its workspace (its answer given, its run recorded) with its signal handler still in
+    place: a SIGTERM in that moment has nothing left to interrupt. It used to reach the clerk as an English
+    traceback (the closed connection's ProgrammingError, or Interrupted raised out of the closing)."""
+    workspace = open_workspace(workspace_dir)
+    assert workspace.db.execute("SELECT count(*) FROM runs").fetchone() is not None
+    previous = _catch_signals(workspace)
+    try:
+        workspace.close()
+        signal.raise_signal(signal.SIGTERM)
+    finally:
+        _restore_signals(previous)
 
 
 HOLDS_LOCK_WITH_WORKERS = """

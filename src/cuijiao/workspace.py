@@ -32,6 +32,9 @@ class Workspace:
     # A computed allocation whose file a thread is still writing: naming it in the database waits for the
     # write, so a report answers first and the command names it on its way out (finish_keeping).
     _keeping: Callable[[], object] | None = field(default=None, repr=False, compare=False)
+    # Set while and once the connection closes (the command's run is recorded): a signal then has
+    # nothing left to interrupt (cuijiao.cli.context), and must not touch the closing connection.
+    closing: bool = field(default=False, repr=False, compare=False)
 
     @property
     def db_path(self) -> Path:
@@ -45,6 +48,7 @@ class Workspace:
     def db(self) -> sqlite3.Connection:
         if self._db is None:
             self._db = connect(self.db_path)
+            self.closing = False
         return self._db
 
     @classmethod
@@ -72,6 +76,7 @@ class Workspace:
             self._close_db()
 
     def _close_db(self) -> None:
+        self.closing = True
         if self._db is not None:
             self._db.close()
             self._db = None

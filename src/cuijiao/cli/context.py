@@ -324,6 +324,8 @@ def _catch_signals(workspace: Workspace) -> dict[int, object]:
         return {}
 
     def interrupted(signum: int, _frame: object) -> None:
+        if workspace.closing:  # the command is done and its run recorded: only the connection is closing
+            return
         for number in _SIGNALS:  # a second signal must not interrupt the clean-up
             signal.signal(number, signal.SIG_IGN)
         name = signal.Signals(signum).name
