@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from cuijiao.cli.context import report_error
 from cuijiao.cli.output import print_json
-from cuijiao.errors import CuijiaoError
+from cuijiao.errors import CuijiaoError, Interrupted
 from cuijiao.fileio import os_problem
 
 
@@ -225,6 +225,9 @@ class CuijiaoGroup(TyperGroup):
         except OSError as exc:  # a path the system refused (-o, --inbox, a folder): one line, not a traceback
             report_error(CuijiaoError(os_problem(exc)), as_json="--json" in argv)
             code = 1
+        except Interrupted as exc:  # a signal landing past the command's own handlers (entering __exit__):
+            typer.echo(str(exc), err=True)  # on stderr as they say it, even under --json (the answer may be out)
+            code = exc.exit_code
         else:
             code = result if isinstance(result, int) else 0
             if not standalone_mode:
