@@ -243,23 +243,21 @@ def save_behind(db: sqlite3.Connection, state: str, estate: AllocatedEstate,
 
     writer = threading.Thread(target=write, name="allocation-cache", daemon=True)
     writer.start()
-    handed: list[bool] = [False]  # the file is _switch's from then on: named, or removed by it
-
     def discard() -> None:
         """At the process's exit: a file never handed to _switch (a signal ended the command between its
         report and the naming) goes, rather than stay an hour beside the database as an orphan."""
         writer.join()
-        if not handed[0] and written[0] is not None:
+        if written[0] is not None:
             written[0][1].unlink(missing_ok=True)
 
     atexit.register(discard)
 
     def finish() -> str | None:
+        atexit.unregister(discard)  # the file is _switch's from here: named, or removed by it
         writer.join()
-        handed[0] = True
-        atexit.unregister(discard)
-        kept = written[0] is not None and _switch(db, folder, state, *written[0], event)
-        return written[0][0] if kept and written[0] is not None else None
+        if written[0] is None or not _switch(db, folder, state, *written[0], event):
+            return None
+        return written[0][0]
 
     return finish
 
