@@ -192,11 +192,7 @@ def _allocated_estate(workspace: Workspace, state: str,
     with _collector_paused():
         updated = extended_estate(workspace, state)
     give_back(workspace.db)  # the update's own garbage, before the caller's pass over the new columns
-    if updated is None:
-        estate = join(over_units(workspace, _allocate_part, workers=workers))
-        return estate, _mapped_once_kept(workspace, state, estate, allocation_cache.save_behind(
-            workspace.db, state, estate))
-    estate, event = updated
+    estate, event = updated or (join(over_units(workspace, _allocate_part, workers=workers)), None)
     return estate, _mapped_once_kept(workspace, state, estate, allocation_cache.save_behind(
         workspace.db, state, estate, event))
 
