@@ -73,14 +73,11 @@ class Workspace:
         try:
             self.finish_keeping()
         finally:
-            self._close_db()
-
-    def _close_db(self) -> None:
-        self.closing = True
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        self.kept_estate = self.last_plan = self.kept_facts = None
+            self.closing = True
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+            self.kept_estate = self.last_plan = self.kept_facts = None
 
 
 def resolve_root(explicit: Path | None) -> Path:
