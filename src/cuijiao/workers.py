@@ -18,6 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import resource_tracker
 from typing import Any
 
+from cuijiao.memory import reuse_freed_memory
+
 PARENT_CHECK_SECONDS = 0.5
 
 
@@ -31,6 +33,7 @@ def worker_pool(workers: int, initializer: Callable[..., None] | None = None,
 
 def _start(parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
+    reuse_freed_memory()
     if initializer is not None:
         initializer(*initargs)
 
