@@ -13,11 +13,18 @@ import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _END = struct.Struct("<4sHHHHIIH")
+_END64 = struct.Struct("<4sQHHIIQQQQ")
+_LOCATOR64 = struct.Struct("<4sIQI")
+_EXTRA64 = struct.Struct("<HH")
+_Q2 = struct.Struct("<QQ")
+_LIMIT, _COUNT_LIMIT = 0xFFFFFFFF, 0xFFFF
 _DOS_TIME, _DOS_DATE = 0, (1980 - 1980) << 9 | 1 << 5 | 1  # 1980-01-01 00:00
 _UTF8_NAME = 0x800
 
@@ -70,6 +77,33 @@ def deflated(name: str, content: bytes, level: int = 6) -> Member:
     return Member(name, zipfile.ZIP_DEFLATED, zlib.crc32(content), len(content), raw)
 
 
+def _entry(name: str, method: int, crc: int, size: int, raw_size: int, offset: int) -> tuple[bytes, bytes]:
+    """A member's local header and its central directory record; ZIP64 fields (APPNOTE 4.5.3) only for the
+    sizes and the offset that do not fit in 32 bits, as Python's zipfile writes them."""
+    encoded = name.encode("utf-8")
+    big_sizes = size > _LIMIT or raw_size > _LIMIT
+    sizes = (_LIMIT, _LIMIT) if big_sizes else (raw_size, size)
+    local_extra = _EXTRA64.pack(1, 16) + _Q2.pack(size, raw_size) if big_sizes else b""
+    extra64 = ([size, raw_size] if big_sizes else []) + ([offset] if offset > _LIMIT else [])
+    central_extra = _EXTRA64.pack(1, 8 * len(extra64)) + struct.pack(f"<{len(extra64)}Q", *extra64) if extra64 else b""
+    version = 45 if extra64 else 20
+    local = _LOCAL.pack(b"PK\x03\x04", version, _UTF8_NAME, method, _DOS_TIME, _DOS_DATE, crc, *sizes,
+                        len(encoded), len(local_extra)) + encoded + local_extra
+    central = _CENTRAL.pack(b"PK\x01\x02", version, version, _UTF8_NAME, method, _DOS_TIME, _DOS_DATE, crc,
+                            *sizes, len(encoded), len(central_extra), 0, 0, 0, 0, min(offset, _LIMIT)) + encoded
+    return local, central + central_extra
+
+
+def _end(count: int, central_size: int, central_offset: int) -> bytes:
+    """The end of central directory record, after a ZIP64 one and its locator where a field overflows."""
+    if count <= _COUNT_LIMIT and central_size <= _LIMIT and central_offset <= _LIMIT:
+        return _END.pack(b"PK\x05\x06", 0, 0, count, count, central_size, central_offset, 0)
+    end64 = _END64.pack(b"PK\x06\x06", _END64.size - 12, 45, 45, 0, 0, count, count, central_size, central_offset)
+    locator = _LOCATOR64.pack(b"PK\x06\x07", 0, central_offset + central_size, 1)
+    return end64 + locator + _END.pack(b"PK\x05\x06", 0, 0, min(count, _COUNT_LIMIT), min(count, _COUNT_LIMIT),
+                                       min(central_size, _LIMIT), min(central_offset, _LIMIT), 0)
+
+
 class Package:
     """Members laid out once; ``build`` appends the rendered ones and the directory."""
 
@@ -82,20 +116,46 @@ class Package:
 
     @staticmethod
     def _add(body: bytearray, central: bytearray, member: Member) -> None:
-        name = member.name.encode("utf-8")
-        offset = len(body)
-        body += _LOCAL.pack(b"PK\x03\x04", 20, _UTF8_NAME, member.method, _DOS_TIME, _DOS_DATE, member.crc,
-                            len(member.raw), member.size, len(name), 0)
-        body += name
+        local, record = _entry(member.name, member.method, member.crc, member.size, len(member.raw), len(body))
+        body += local
         body += member.raw
-        central += _CENTRAL.pack(b"PK\x01\x02", 20, 20, _UTF8_NAME, member.method, _DOS_TIME, _DOS_DATE,
-                                 member.crc, len(member.raw), member.size, len(name), 0, 0, 0, 0, 0, offset)
-        central += name
+        central += record
 
     def build(self, rendered: list[Member]) -> bytes:
         body, central = bytearray(self._prefix), bytearray(self._central)
         for member in rendered:
             self._add(body, central, member)
-        count = self._count + len(rendered)
-        end = _END.pack(b"PK\x05\x06", 0, 0, count, count, len(central), len(body), 0)
-        return bytes(body + central + end)
+        return bytes(body + central + _end(self._count + len(rendered), len(central), len(body)))
+
+
+class ZipWriter:
+    """A package written to ``stream`` member by member from stored bytes, of any size (ZIP64 where needed):
+    the print file of a month's batch, whose parts come deflated from the processes that rendered them."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._central = bytearray()
+        self._count = 0
+        self._offset = 0
+
+    def add(self, member: Member) -> None:
+        self.add_stream(member.name, member.method, member.crc, member.size, len(member.raw), [member.raw])
+
+    def add_stream(self, name: str, method: int, crc: int, size: int, raw_size: int,
+                   chunks: Iterable[bytes]) -> None:
+        """A member whose stored bytes (``raw_size`` of them) come in ``chunks``: never all in memory."""
+        local, record = _entry(name, method, crc, size, raw_size, self._offset)
+        self._stream.write(local)
+        written = 0
+        for chunk in chunks:
+            self._stream.write(chunk)
+            written += len(chunk)
+        if written != raw_size:
+            raise ValueError(f"{name}: {written} bytes written, {raw_size} announced")
+        self._offset += len(local) + written
+        self._central += record
+        self._count += 1
+
+    def close(self) -> None:
+        self._stream.write(self._central)
+        self._stream.write(_end(self._count, len(self._central), self._offset))

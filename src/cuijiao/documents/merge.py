@@ -9,23 +9,30 @@ A letter's share of the file is a :class:`Piece` — its body with its ids
 renamed, its headers, footers and images as parts of their own — made where
 the letter is: by the worker that rendered it (a month's batch, so the main
 process never reads a letter back), or from the file (``merge_letters``).
-:class:`PrintFile` writes the parts as pieces come and spools the bodies, so
-memory does not grow with the number of letters; ``word/document.xml`` is
-written at the end, when every letter's namespaces are known.
+The piece comes deflated: its parts as zip members, its body as a
+:class:`Segment` of ``word/document.xml``'s deflate stream. :class:`PrintFile`
+writes the parts as pieces come and spools the bodies' segments, so memory
+does not grow with the number of letters and the process that gathers them
+compresses nothing; ``word/document.xml`` is written at the end, when every
+letter's namespaces are known, and its CRC is joined from the segments'.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
-import shutil
 import zipfile
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from cuijiao.documents.docxzip import Member, ZipWriter, deflated, member_text, read_members
+from cuijiao.documents.output import create_new
 from cuijiao.documents.templates import Template
 
 _REL = re.compile(r"<Relationship\s([^>]*?)/?>")
@@ -54,6 +61,37 @@ def _rels_xml(rels: list[dict[str, str]]) -> str:
             '"http://schemas.openxmlformats.org/package/2006/relationships">' + body + "</Relationships>")
 
 
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a deflate stream made on its own: blocks ending on a byte boundary, none of them final and
+    none reaching back before the stretch's start, so stretches made in different processes join into one
+    stream as they are."""
+
+    raw: bytes
+    crc: int  # CRC-32 of the bytes it inflates to
+    size: int  # how many bytes it inflates to
+
+
+def segment(data: bytes) -> Segment:
+    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    return Segment(packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH), zlib.crc32(data), len(data))
+
+
+NOTHING = Segment(b"", 0, 0)
+_ZEROS = bytes(1 << 16)
+
+
+def joined_crc(first: int, second: int, second_size: int) -> int:
+    """CRC-32 of two byte strings joined, from each one's CRC and the second's length (zlib's crc32_combine,
+    which Python does not offer). CRC-32 is affine in its input: crc(a+b) = crc(a+0ⁿ) ^ crc(0ⁿ) ^ crc(b),
+    with n = len(b); the zeros cost a CRC pass of n bytes each (≈ 0.15 s a gigabyte)."""
+    shifted, zeros = first, 0
+    for start in range(0, second_size, len(_ZEROS)):
+        block = _ZEROS[:min(len(_ZEROS), second_size - start)]
+        shifted, zeros = zlib.crc32(block, shifted), zlib.crc32(block, zeros)
+    return shifted ^ zeros ^ second
+
+
 @dataclass
 class Piece:
     """One letter's share of the print file (the ``index``-th letter: its ids and part names carry it)."""
@@ -64,10 +102,11 @@ class Piece:
     base_rels: list[dict[str, str]]  # styles, numbering, theme…: the print file takes the first letter's
     rels: list[dict[str, str]]  # headers, footers, images, links: renamed to this letter's own
     overrides: list[tuple[str, str]]  # part name → content type, for its headers and footers
-    parts: list[tuple[str, bytes]] = field(default_factory=list)  # headers, footers and their rels
-    media: list[tuple[str, bytes]] = field(default_factory=list)  # images, named by their digest
-    content: bytes = b""  # the body without its section properties
-    section: bytes = b""  # its <w:sectPr>
+    parts: list[Member] = field(default_factory=list)  # headers, footers and their rels, deflated
+    media: list[Member] = field(default_factory=list)  # images (stored), named by their digest
+    content: Segment = NOTHING  # the body without its section properties
+    section: bytes = b""  # its <w:sectPr>: the print file's last, written bare at the end
+    section_break: Segment = NOTHING  # the same closing a paragraph, when another letter follows
 
 
 def _renamer(mapping: dict[str, str]) -> Callable[[re.Match[str]], str]:
@@ -122,28 +161,29 @@ def piece_of(index: int, read: Read, names: set[str]) -> Piece:
     start = document.index(">", document.index("<w:body")) + 1
     body = _RID.sub(_renamer(rid_map), document[start:document.rindex("</w:body>")])
     section = body.rindex("<w:sectPr")
-    piece.content, piece.section = body[:section].encode(), body[section:].encode()
+    piece.content, piece.section = segment(body[:section].encode()), body[section:].encode()
+    piece.section_break = segment(b"<w:p><w:pPr>" + piece.section + b"</w:pPr></w:p>")
     return piece
 
 
 def _copy_media(piece: Piece, read: Read, target: str) -> str:
     data = read("word/" + target)
     name = _media_name(data, target)
-    piece.media.append((name, data))
+    piece.media.append(Member("word/" + name, zipfile.ZIP_STORED, zlib.crc32(data), len(data), data))
     return name
 
 
 def _copy_part(piece: Piece, read: Read, names: set[str], target: str, new_name: str) -> None:
     """A header or footer (and its images) as a part of this letter's own."""
     part = read("word/" + target).replace(b'w:instr="NUMPAGES"', b'w:instr="SECTIONPAGES"')
-    piece.parts.append(("word/" + new_name, part))
+    piece.parts.append(deflated("word/" + new_name, part, LEVEL))
     rels_name = f"word/_rels/{Path(target).name}.rels"
     if rels_name in names:
         rels = _rels(read(rels_name).decode("utf-8"))
         for rel in rels:
             if rel["Type"].endswith("/image") and rel.get("TargetMode") != "External":
                 rel["Target"] = _copy_media(piece, read, rel["Target"])
-        piece.parts.append((f"word/_rels/{new_name}.rels", _rels_xml(rels).encode()))
+        piece.parts.append(deflated(f"word/_rels/{new_name}.rels", _rels_xml(rels).encode(), LEVEL))
 
 
 class PrintFile:
@@ -155,8 +195,9 @@ class PrintFile:
     def __init__(self, target: Path, first: Path) -> None:
         self.target, self.first = target, first
         self.spool_path = target.with_suffix(".body.tmp")  # a killed run's temp files are swept as .*.tmp
-        self.out = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=LEVEL)
-        self.spool = self.spool_path.open("w+b")
+        self.file = os.fdopen(create_new(target), "wb")
+        self.out = ZipWriter(self.file)
+        self.spool = os.fdopen(create_new(self.spool_path), "w+b")
         self.namespaces: dict[str, str] = {}
         self.ignorable: dict[str, None] = {}
         self.defaults: dict[str, str] = {}
@@ -164,7 +205,8 @@ class PrintFile:
         self.rels: list[dict[str, str]] = []
         self.overrides: list[tuple[str, str]] = []
         self.media: set[str] = set()
-        self.section = b""  # the last letter's, written bare at the end; the others' close a paragraph
+        self.spooled = self.body_crc = self.body_size = 0  # the spool's length; its bodies' CRC and size
+        self.last: Piece | None = None  # its section closes the body; the others' close a paragraph
 
     def add(self, piece: Piece) -> None:
         self.namespaces.update(piece.namespaces)
@@ -175,16 +217,22 @@ class PrintFile:
             self.base_rels = piece.base_rels
         self.rels += piece.rels
         self.overrides += piece.overrides
-        for name, data in piece.parts:
-            self.out.writestr(name, data, zipfile.ZIP_DEFLATED, LEVEL)
-        for name, data in piece.media:
-            if name not in self.media:
-                self.out.writestr("word/" + name, data, zipfile.ZIP_STORED)
-                self.media.add(name)
-        if self.section:
-            self.spool.write(b"<w:p><w:pPr>" + self.section + b"</w:pPr></w:p>")
-        self.spool.write(piece.content)
-        self.section = piece.section
+        for member in piece.parts:
+            self.out.add(member)
+        for member in piece.media:
+            if member.name not in self.media:
+                self.out.add(member)
+                self.media.add(member.name)
+        if self.last is not None:
+            self._spool(self.last.section_break)
+        self._spool(piece.content)
+        self.last = piece
+
+    def _spool(self, part: Segment) -> None:
+        self.spool.write(part.raw)
+        self.spooled += len(part.raw)
+        self.body_crc = joined_crc(self.body_crc, part.crc, part.size)
+        self.body_size += part.size
 
     def close(self) -> None:
         try:
@@ -195,7 +243,7 @@ class PrintFile:
         self.discard_spool()
 
     def abort(self) -> None:
-        self.out.close()
+        self.file.close()
         self.discard_spool()
         self.target.unlink(missing_ok=True)
 
@@ -205,30 +253,45 @@ class PrintFile:
 
     def _finish(self) -> None:
         out = self.out
-        with zipfile.ZipFile(self.first) as first:
-            for name in first.namelist():
-                if name.startswith(("word/media/", "word/_rels/", "word/header", "word/footer")) or name in (
-                        "word/document.xml", "[Content_Types].xml"):
-                    continue
-                out.writestr(name, first.read(name))
-            types = first.read("[Content_Types].xml").decode("utf-8")
+        skipped = ("word/media/", "word/_rels/", "word/header", "word/footer")
+        types = ""
+        for member in read_members(self.first.read_bytes(), str(self.first)):  # copied as stored, not recompressed
+            if member.name == "[Content_Types].xml":
+                types = member_text(member)
+            elif not member.name.startswith(skipped) and member.name != "word/document.xml":
+                out.add(member)
         types = re.sub(r'<Override PartName="/word/(header|footer)\d*\.xml"[^>]*/>', "", types)
         types = _DEFAULT.sub("", types)
         extra = "".join(self.defaults.values()) + "".join(
             f'<Override PartName="{name}" ContentType="{kind}"/>' for name, kind in self.overrides)
-        out.writestr("[Content_Types].xml", types.replace("</Types>", extra + "</Types>"))
-        out.writestr("word/_rels/document.xml.rels", _rels_xml((self.base_rels or []) + self.rels))
+        out.add(deflated("[Content_Types].xml", types.replace("</Types>", extra + "</Types>").encode(), LEVEL))
+        out.add(deflated("word/_rels/document.xml.rels", _rels_xml((self.base_rels or []) + self.rels).encode(),
+                         LEVEL))
+        self._document()
+        out.close()
+        self.file.close()
+
+    def _document(self) -> None:
+        """``word/document.xml``: its opening (the namespaces of every letter), the spooled bodies, the last
+        letter's section and the closing, as one deflate stream."""
         namespaces = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in sorted(self.namespaces.items()))
         ignorable = (f' mc:Ignorable="{" ".join(self.ignorable)}"' if self.ignorable and "mc" in self.namespaces
                      else "")
-        with out.open("word/document.xml", "w", force_zip64=True) as stream:
-            stream.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {namespaces}'
-                         f"{ignorable}><w:body>".encode())
-            self.spool.flush()
-            self.spool.seek(0)
-            shutil.copyfileobj(self.spool, stream, 1 << 20)
-            stream.write(self.section + b"</w:body></w:document>")
-        out.close()
+        head = segment(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {namespaces}'
+                       f"{ignorable}><w:body>".encode())
+        closing = (self.last.section if self.last is not None else b"") + b"</w:body></w:document>"
+        packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+        tail = packer.compress(closing) + packer.flush()  # the stream's final block
+        crc = zlib.crc32(closing, joined_crc(head.crc, self.body_crc, self.body_size))
+        self.spool.flush()
+        self.out.add_stream("word/document.xml", zipfile.ZIP_DEFLATED, crc,
+                            head.size + self.body_size + len(closing), len(head.raw) + self.spooled + len(tail),
+                            chain([head.raw], self._spooled(), [tail]))
+
+    def _spooled(self) -> Iterator[bytes]:
+        self.spool.seek(0)
+        while block := self.spool.read(1 << 20):
+            yield block
 
 
 def merge_letters(paths: Sequence[Path], target: Path) -> None:

@@ -1,0 +1,72 @@
+"""The print file's zip writer: members from stored bytes, segments of one deflate stream made apart,
+and the ZIP64 records a month's print file needs (81,000 members at 100,000 units) — each read back
+with Python's zipfile, which checks every member's CRC as it inflates it."""
+
+from __future__ import annotations
+
+import random
+import zipfile
+import zlib
+from pathlib import Path
+
+from cuijiao.documents.docxzip import Member, ZipWriter, deflated
+from cuijiao.documents.merge import joined_crc, segment
+
+
+def test_the_crc_of_joined_bytes_comes_from_each_part_s_crc_and_the_second_s_length() -> None:
+    rng = random.Random(7)
+    for size_a, size_b in [(0, 0), (0, 5), (5, 0), (1, 1), (100, 70_000), (131_072, 65_536), (3, 200_001)]:
+        a, b = rng.randbytes(size_a), rng.randbytes(size_b)
+        assert joined_crc(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def test_segments_made_apart_join_into_one_stream() -> None:
+    texts = ["<w:p>第一封</w:p>" * 500, "", "<w:p>第二封 <w:t>¥1,234.56</w:t></w:p>" * 3000, "尾"]
+    parts = [segment(text.encode()) for text in texts]
+    final = zlib.compressobj(1, zlib.DEFLATED, -15).flush()  # an empty final block ends the stream
+    assert zlib.decompress(b"".join(p.raw for p in parts) + final, -15).decode() == "".join(texts)
+    assert [p.size for p in parts] == [len(text.encode()) for text in texts]
+
+
+def test_a_package_of_more_members_than_the_zip_count_field_holds_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "many.zip"
+    count = 70_000  # above 65,535: the count lives in the ZIP64 end record
+    with path.open("wb") as stream:
+        writer = ZipWriter(stream)
+        for number in range(count):
+            writer.add(deflated(f"word/footer_{number}.xml", f"<w:ftr>第 {number} 封</w:ftr>".encode()))
+        writer.close()
+    with zipfile.ZipFile(path) as package:
+        assert len(package.infolist()) == count
+        assert package.testzip() is None
+        assert package.read("word/footer_69999.xml").decode() == "<w:ftr>第 69999 封</w:ftr>"
+
+
+def test_a_member_larger_than_4_gib_inflated_gets_its_zip64_sizes(tmp_path: Path) -> None:
+    """A print file's body passes 4 GiB inflated at about 160,000 letters; the sizes go in ZIP64 fields."""
+    block = segment(bytes(1 << 20))  # 1 MiB of zeros, deflated to under 5 KB
+    blocks = 4097
+    size = blocks << 20
+    crc = 0
+    zeros = bytes(1 << 20)
+    for _ in range(blocks):
+        crc = zlib.crc32(zeros, crc)
+    tail = zlib.compressobj(1, zlib.DEFLATED, -15).flush()
+    path = tmp_path / "big.zip"
+    with path.open("wb") as stream:
+        writer = ZipWriter(stream)
+        writer.add(Member("first.txt", zipfile.ZIP_STORED, zlib.crc32(b"a"), 1, b"a"))
+        writer.add_stream("word/document.xml", zipfile.ZIP_DEFLATED, crc, size, len(block.raw) * blocks + len(tail),
+                          [*(block.raw for _ in range(blocks)), tail])
+        writer.add(Member("last.txt", zipfile.ZIP_STORED, zlib.crc32(b"z"), 1, b"z"))
+        writer.close()
+    assert path.stat().st_size < 64 << 20  # 4 GiB of zeros deflate to ~20 MB
+    with zipfile.ZipFile(path) as package:
+        info = package.getinfo("word/document.xml")
+        assert info.file_size == size > 0xFFFFFFFF
+        read = 0
+        with package.open(info) as member:  # zipfile checks the CRC when the member's end is read
+            while chunk := member.read(64 << 20):
+                read += len(chunk)
+        assert read == size
+        assert package.read("last.txt") == b"z"
