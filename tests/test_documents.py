@@ -25,7 +25,7 @@ from cuijiao.cli import app
 from cuijiao.collection import issue_notices
 from cuijiao.documents import batch, issue_and_render
 from cuijiao.documents.merge import merge_letters
-from cuijiao.documents.output import inside, safe_part
+from cuijiao.documents.output import inside, safe_part, write_atomic
 from cuijiao.errors import BadInput
 from cuijiao.store.audit import recorded
 from cuijiao.workspace import init_workspace, open_workspace
@@ -406,6 +406,20 @@ def test_unit_ids_become_safe_file_names(tmp_path: Path, unit: str) -> None:
     assert path.parent == tmp_path and "/" not in path.name and ".." not in path.name
     with pytest.raises(BadInput):
         inside(tmp_path, "../x.docx")
+
+
+def test_a_link_planted_where_a_letter_goes_is_replaced_not_followed(tmp_path: Path) -> None:
+    """At the letter's name and at its temp name: the letter lands in the folder, the file outside is kept."""
+    folder, outside = tmp_path / "out", tmp_path / "outside.txt"
+    folder.mkdir()
+    outside.write_text("keep me", encoding="utf-8")
+    (folder / "CJ2026-000001_1-101.docx").symlink_to(outside)
+    (folder / f".CJ2026-000001_1-101.docx.{os.getpid()}.tmp").symlink_to(outside)
+    path = inside(folder, "CJ2026-000001_1-101.docx")
+    assert write_atomic(path, b"letter") == hashlib.sha256(b"letter").hexdigest()
+    assert outside.read_text(encoding="utf-8") == "keep me"
+    assert not path.is_symlink() and path.read_bytes() == b"letter"
+    assert sorted(p.name for p in folder.iterdir()) == ["CJ2026-000001_1-101.docx"]
 
 
 def test_a_plain_install_carries_the_shipped_templates(tmp_path: Path) -> None:
