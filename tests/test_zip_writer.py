@@ -5,6 +5,7 @@ with Python's zipfile, which checks every member's CRC as it inflates it."""
 from __future__ import annotations
 
 import random
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -70,3 +71,48 @@ def test_a_member_larger_than_4_gib_inflated_gets_its_zip64_sizes(tmp_path: Path
                 read += len(chunk)
         assert read == size
         assert package.read("last.txt") == b"z"
+
+
+def _local_sizes(data: bytes, offset: int) -> tuple[int, int, bytes]:
+    """A local header's compressed and uncompressed size fields and its extra field, as stored."""
+    raw_size, size, name_length, extra_length = struct.unpack_from("<IIHH", data, offset + 18)
+    start = offset + 30 + name_length
+    return raw_size, size, data[start:start + extra_length]
+
+
+def test_a_member_past_2_gib_inflated_gets_zip64_sizes_as_zipfile_writes_them(tmp_path: Path) -> None:
+    """Sizes from 2 GiB up go in ZIP64 fields, as Python's zipfile (and the code before this writer) put
+    them: readers that take the 32-bit fields as signed (older Java and LibreOffice) see no negative size.
+    The print file's body is 1.2 GB at 100,000 units; 2 GiB is within reach of a larger estate."""
+    block = segment(bytes(1 << 20))
+    blocks = 2048  # exactly 2 GiB inflated: one past zipfile.ZIP64_LIMIT
+    tail = zlib.compressobj(1, zlib.DEFLATED, -15).flush()
+    size, compressed = blocks << 20, len(block.raw) * blocks + len(tail)
+    path = tmp_path / "two.zip"
+    with path.open("wb") as stream:
+        writer = ZipWriter(stream)
+        writer.add_stream("word/document.xml", zipfile.ZIP_DEFLATED, 0, size, compressed,
+                          [*(block.raw for _ in range(blocks)), tail])
+        writer.close()
+    assert _local_sizes(path.read_bytes(), 0) == (0xFFFFFFFF, 0xFFFFFFFF, struct.pack("<HHQQ", 1, 16, size, compressed))
+    with zipfile.ZipFile(path) as package:  # the central record's ZIP64 field read back, not inflated
+        info = package.getinfo("word/document.xml")
+        assert (info.file_size, info.compress_size) == (size, compressed)
+        assert info.extract_version == 45
+
+
+def test_exactly_65535_members_get_the_zip64_end_record_as_zipfile_writes_it(tmp_path: Path) -> None:
+    """0xFFFF in the end record's count is the mark of a ZIP64 count (APPNOTE 4.4.1.4): zipfile writes the
+    ZIP64 end record from that count on, and so does the print file."""
+    counts = {}
+    for count in (65_534, 65_535):
+        with (tmp_path / f"{count}.zip").open("wb") as stream:
+            writer = ZipWriter(stream)
+            for number in range(count):
+                writer.add(Member(f"{number}", zipfile.ZIP_STORED, 0, 0, b""))
+            writer.close()
+        data = (tmp_path / f"{count}.zip").read_bytes()
+        counts[count] = data[-22 - 20:-22].startswith(b"PK\x06\x07")  # the ZIP64 locator before the end record
+        with zipfile.ZipFile(tmp_path / f"{count}.zip") as package:
+            assert len(package.infolist()) == count
+    assert counts == {65_534: False, 65_535: True}

@@ -24,7 +24,10 @@ _END64 = struct.Struct("<4sQHHIIQQQQ")
 _LOCATOR64 = struct.Struct("<4sIQI")
 _EXTRA64 = struct.Struct("<HH")
 _Q2 = struct.Struct("<QQ")
-_LIMIT, _COUNT_LIMIT = 0xFFFFFFFF, 0xFFFF
+# zipfile's thresholds: ZIP64 fields for a size or offset past 2 GiB - 1 (readers that take the 32-bit fields
+# as signed see no negative one) and for a count from 0xFFFF (that count is the mark of a ZIP64 one).
+_LIMIT, _COUNT_LIMIT = zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT
+_MARK32, _MARK16 = 0xFFFFFFFF, 0xFFFF  # what a field moved to a ZIP64 record holds
 _DOS_TIME, _DOS_DATE = 0, (1980 - 1980) << 9 | 1 << 5 | 1  # 1980-01-01 00:00
 _UTF8_NAME = 0x800
 
@@ -79,10 +82,10 @@ def deflated(name: str, content: bytes, level: int = 6) -> Member:
 
 def _entry(name: str, method: int, crc: int, size: int, raw_size: int, offset: int) -> tuple[bytes, bytes]:
     """A member's local header and its central directory record; ZIP64 fields (APPNOTE 4.5.3) only for the
-    sizes and the offset that do not fit in 32 bits, as Python's zipfile writes them."""
+    sizes and the offset past 2 GiB - 1, as Python's zipfile writes them."""
     encoded = name.encode("utf-8")
     big_sizes = size > _LIMIT or raw_size > _LIMIT
-    sizes = (_LIMIT, _LIMIT) if big_sizes else (raw_size, size)
+    sizes = (_MARK32, _MARK32) if big_sizes else (raw_size, size)
     local_extra = _EXTRA64.pack(1, 16) + _Q2.pack(size, raw_size) if big_sizes else b""
     extra64 = ([size, raw_size] if big_sizes else []) + ([offset] if offset > _LIMIT else [])
     central_extra = _EXTRA64.pack(1, 8 * len(extra64)) + struct.pack(f"<{len(extra64)}Q", *extra64) if extra64 else b""
@@ -90,18 +93,20 @@ def _entry(name: str, method: int, crc: int, size: int, raw_size: int, offset: i
     local = _LOCAL.pack(b"PK\x03\x04", version, _UTF8_NAME, method, _DOS_TIME, _DOS_DATE, crc, *sizes,
                         len(encoded), len(local_extra)) + encoded + local_extra
     central = _CENTRAL.pack(b"PK\x01\x02", version, version, _UTF8_NAME, method, _DOS_TIME, _DOS_DATE, crc,
-                            *sizes, len(encoded), len(central_extra), 0, 0, 0, 0, min(offset, _LIMIT)) + encoded
+                            *sizes, len(encoded), len(central_extra), 0, 0, 0, 0,
+                            _MARK32 if offset > _LIMIT else offset) + encoded
     return local, central + central_extra
 
 
 def _end(count: int, central_size: int, central_offset: int) -> bytes:
     """The end of central directory record, after a ZIP64 one and its locator where a field overflows."""
-    if count <= _COUNT_LIMIT and central_size <= _LIMIT and central_offset <= _LIMIT:
+    if count < _COUNT_LIMIT and central_size <= _LIMIT and central_offset <= _LIMIT:
         return _END.pack(b"PK\x05\x06", 0, 0, count, count, central_size, central_offset, 0)
     end64 = _END64.pack(b"PK\x06\x06", _END64.size - 12, 45, 45, 0, 0, count, count, central_size, central_offset)
     locator = _LOCATOR64.pack(b"PK\x06\x07", 0, central_offset + central_size, 1)
-    return end64 + locator + _END.pack(b"PK\x05\x06", 0, 0, min(count, _COUNT_LIMIT), min(count, _COUNT_LIMIT),
-                                       min(central_size, _LIMIT), min(central_offset, _LIMIT), 0)
+    entries = min(count, _MARK16)
+    return end64 + locator + _END.pack(b"PK\x05\x06", 0, 0, entries, entries, min(central_size, _MARK32),
+                                       min(central_offset, _MARK32), 0)
 
 
 class Package:
