@@ -27,6 +27,7 @@ from cuijiao.documents import batch, issue_and_render
 from cuijiao.documents.merge import merge_letters
 from cuijiao.documents.output import inside, safe_part, write_atomic
 from cuijiao.errors import BadInput
+from cuijiao.fileio import os_problem
 from cuijiao.store.audit import recorded
 from cuijiao.workspace import init_workspace, open_workspace
 
@@ -420,6 +421,16 @@ def test_a_link_planted_where_a_letter_goes_is_replaced_not_followed(tmp_path: P
     assert outside.read_text(encoding="utf-8") == "keep me"
     assert not path.is_symlink() and path.read_bytes() == b"letter"
     assert sorted(p.name for p in folder.iterdir()) == ["CJ2026-000001_1-101.docx"]
+
+
+def test_a_folder_where_a_letter_goes_is_named_in_the_refusal_not_the_temp_file(tmp_path: Path) -> None:
+    """The rename over a folder fails: the clerk is told which name is a folder (the letter's), not that the
+    temp file, which was a file and is gone, is one."""
+    (tmp_path / "CJ2026-000001_1-101.docx").mkdir()
+    with pytest.raises(OSError) as refused:
+        write_atomic(inside(tmp_path, "CJ2026-000001_1-101.docx"), b"letter")
+    assert os_problem(refused.value) == f"无法使用 {tmp_path / 'CJ2026-000001_1-101.docx'}：这是一个文件夹，不是文件"
+    assert [p.name for p in tmp_path.iterdir()] == ["CJ2026-000001_1-101.docx"]
 
 
 def test_a_plain_install_carries_the_shipped_templates(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> str:
             stream.flush()
             if durable:
                 os.fsync(stream.fileno())
-        temp.replace(path)
+        _rename(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -71,8 +71,17 @@ def publish(temp: Path, path: Path) -> str:
         os.fsync(handle)
     finally:
         os.close(handle)
-    temp.replace(path)
+    _rename(temp, path)
     return file_sha256(path)
+
+
+def _rename(temp: Path, path: Path) -> None:
+    """``temp`` renamed over ``path``; a refusal (a folder at ``path``) names ``path``, the name the clerk knows,
+    not the temp file the system names first."""
+    try:
+        temp.replace(path)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
 
 
 def sync_files(paths: list[Path]) -> None:
