@@ -188,6 +188,17 @@ def test_the_print_file_made_while_rendering_is_the_one_merged_from_the_letters(
     assert len(docx.Document(str(folder / "print_all.docx")).sections) == 3
 
 
+def test_a_print_file_that_cannot_spool_leaves_no_half_made_file(estate: Path, tmp_path: Path) -> None:
+    """A folder where the bodies are spooled: the print file's temp, already created, is removed (its
+    descriptor closed), not left for the next run's sweep."""
+    run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    letters = letters_of(next((estate / "out").glob("*_*")))
+    (tmp_path / ".print.docx.body.tmp").mkdir()
+    with pytest.raises(IsADirectoryError):
+        merge_letters(letters, tmp_path / ".print.docx.tmp")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [".print.docx.body.tmp"]
+
+
 def test_a_second_run_writes_nothing_and_a_killed_run_is_rendered_next_time(estate: Path) -> None:
     workspace = open_workspace(estate)
     with recorded(workspace.db, "notices issue", []) as run:  # recorded, then killed before rendering

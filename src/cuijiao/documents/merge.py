@@ -197,7 +197,12 @@ class PrintFile:
         self.spool_path = target.with_suffix(".body.tmp")  # a killed run's temp files are swept as .*.tmp
         self.file = os.fdopen(create_new(target), "wb")
         self.out = ZipWriter(self.file)
-        self.spool = os.fdopen(create_new(self.spool_path), "w+b")
+        try:
+            self.spool = os.fdopen(create_new(self.spool_path), "w+b")
+        except BaseException:  # no PrintFile for the caller to abort: the file just made goes here
+            self.file.close()
+            target.unlink(missing_ok=True)
+            raise
         self.namespaces: dict[str, str] = {}
         self.ignorable: dict[str, None] = {}
         self.defaults: dict[str, str] = {}
