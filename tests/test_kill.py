@@ -15,6 +15,7 @@ import shutil
 import signal
 import sqlite3
 import sys
+import zipfile
 from datetime import date
 from pathlib import Path
 from types import FrameType
@@ -22,12 +23,16 @@ from types import FrameType
 import docx
 import openpyxl
 import pytest
+from typer.testing import CliRunner
 
+from cuijiao.cli import app
 from cuijiao.demo import fresh_workspace
 from cuijiao.monthly import RunOptions, run_month
 from cuijiao.sample import EstateSpec, write_estate
 from cuijiao.store.audit import verify
 from cuijiao.store.db import connect
+from test_documents import AS_OF as ISSUE_AS_OF
+from test_documents import build_estate
 
 TINY = EstateSpec(units=6, months=14)
 AS_OF = "2026-10-31"
@@ -155,3 +160,93 @@ def test_a_run_killed_anywhere_is_finished_by_the_next(template: Path, reference
 
 def date_of(text: str) -> date:
     return date.fromisoformat(text)
+
+
+
+_PRINT_FILE = ("cuijiao.documents.merge", "cuijiao.documents.docxzip")
+
+
+def _cli_stopped(args: list[str], stop_at: int, signum: int, count_file: Path) -> tuple[int, int]:
+    """The command (its own signal handlers in place) in a forked process that sends itself ``signum`` at the
+    ``stop_at``-th operation of the print file's writing (0: never); returns its wait status and how many
+    such operations it passed."""
+    pid = os.fork()
+    if pid == 0:
+        count = 0
+
+        def watch(frame: FrameType, event: str, arg: object) -> None:
+            nonlocal count
+            if (event != "c_call" or getattr(arg, "__name__", "") not in _IO
+                    or not str(frame.f_globals.get("__name__", "")).startswith(_PRINT_FILE)):
+                return
+            count += 1
+            if count == stop_at:
+                os.kill(os.getpid(), signum)
+
+        code = 1
+        try:
+            sys.setprofile(watch)
+            code = CliRunner().invoke(app, args).exit_code
+            sys.setprofile(None)
+            count_file.write_text(str(count), encoding="utf-8")
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return status, int(count_file.read_text(encoding="utf-8")) if count_file.exists() else 0
+
+
+def _inflated(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+def _spread(points: int) -> range:
+    return range(1, points + 1, max(1, points // 12))
+
+
+def test_a_run_killed_while_writing_the_print_file_is_finished_by_the_next(
+        template: Path, reference: tuple[dict[str, object], int], tmp_path: Path) -> None:
+    """Killed at writes of the print file's parts and spool: the next run sweeps the temp files and writes the
+    print file a run never killed writes."""
+    expected, _ = reference
+    whole = tmp_path / "whole"
+    shutil.copytree(template, whole)
+    run = ["run", "--as-of", AS_OF]
+    status, points = _cli_stopped(["-w", str(whole), *run], 0, signal.SIGKILL, tmp_path / "count")
+    assert os.waitstatus_to_exitcode(status) == 0 and points > 5
+    printed = _inflated(whole / "out" / AS_OF / "print_all.docx")
+    for at in _spread(points):
+        root = tmp_path / f"k{at}"
+        shutil.copytree(template, root)
+        status, _ = _cli_stopped(["-w", str(root), *run], at, signal.SIGKILL, tmp_path / f"k{at}.count")
+        assert os.waitstatus_to_exitcode(status) == -signal.SIGKILL
+        result = run_month(root, RunOptions(date_of(AS_OF)))
+        assert result.exit_code == 0, (at, result.problems)
+        _check_whole(root)
+        assert _state(root) == expected, f"killed at {at} of {points}"
+        assert _inflated(root / "out" / AS_OF / "print_all.docx") == printed
+        shutil.rmtree(root)
+
+
+def test_an_issue_stopped_by_sigterm_while_writing_the_print_file_cleans_up_and_is_finished_next(
+        tmp_path: Path) -> None:
+    """SIGTERM at writes of the print file: the command stops cleanly, its temp files gone at once, and the
+    next ``notices issue`` completes the folder with the print file an issue never stopped writes."""
+    template = build_estate(tmp_path / "template")
+    issue = ["notices", "issue", "--as-of", ISSUE_AS_OF]
+    whole = tmp_path / "whole"
+    shutil.copytree(template, whole)
+    status, points = _cli_stopped(["-w", str(whole), *issue], 0, signal.SIGTERM, tmp_path / "count")
+    assert os.waitstatus_to_exitcode(status) == 3 and points > 5  # 3: the absentee without an address
+    printed = _inflated(next((whole / "out").iterdir()) / "print_all.docx")
+    for at in _spread(points):
+        root = tmp_path / f"t{at}"
+        shutil.copytree(template, root)
+        status, _ = _cli_stopped(["-w", str(root), *issue], at, signal.SIGTERM, tmp_path / f"t{at}.count")
+        assert os.waitstatus_to_exitcode(status) not in (0, 3, -signal.SIGTERM), at  # stopped by its handler
+        folder = next((root / "out").iterdir())
+        assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == [], at
+        assert CliRunner().invoke(app, ["-w", str(root), *issue]).exit_code == 3
+        assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
+        assert _inflated(folder / "print_all.docx") == printed, at
+        shutil.rmtree(root)
