@@ -16,7 +16,8 @@ from cuijiao.documents.merge import joined_crc, segment
 
 def test_the_crc_of_joined_bytes_comes_from_each_part_s_crc_and_the_second_s_length() -> None:
     rng = random.Random(7)
-    for size_a, size_b in [(0, 0), (0, 5), (5, 0), (1, 1), (100, 70_000), (131_072, 65_536), (3, 200_001)]:
+    for size_a, size_b in [(0, 0), (0, 5), (5, 0), (1, 1), (100, 70_000), (131_072, 65_536), (3, 200_001),
+                           (0, 65_536), (65_536, 1), (1, 3_000_000)]:
         a, b = rng.randbytes(size_a), rng.randbytes(size_b)
         assert joined_crc(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
 
