@@ -22,6 +22,19 @@ def test_the_crc_of_joined_bytes_comes_from_each_part_s_crc_and_the_second_s_len
         assert joined_crc(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
 
 
+def test_the_crc_of_a_long_second_part_joins_as_zlib_computes_it() -> None:
+    """Past 64 KiB the shift comes by squaring; past 512 MiB it wraps round its 32 powers of x, as zlib's
+    does. Checked against zlib's CRC of the bytes themselves: a few bytes, then n zeros."""
+    first = b"<w:document>"
+    zeros = bytes(1 << 20)
+    for size in (65_537, 3_000_001, (1 << 29) + 12_345, (1 << 31) + 3):
+        joined, alone = zlib.crc32(first), 0
+        for start in range(0, size, len(zeros)):
+            block = zeros[:min(len(zeros), size - start)]
+            joined, alone = zlib.crc32(block, joined), zlib.crc32(block, alone)
+        assert joined_crc(zlib.crc32(first), alone, size) == joined, size
+
+
 def test_segments_made_apart_join_into_one_stream() -> None:
     texts = ["<w:p>第一封</w:p>" * 500, "", "<w:p>第二封 <w:t>¥1,234.56</w:t></w:p>" * 3000, "尾"]
     parts = [segment(text.encode()) for text in texts]
