@@ -201,7 +201,7 @@ def _inflated(path: Path) -> dict[str, bytes]:
 
 
 def _spread(points: int) -> range:
-    return range(1, points + 1, max(1, points // 12))
+    return range(1, points + 1, max(1, points // 8))
 
 
 def test_a_run_killed_while_writing_the_print_file_is_finished_by_the_next(
