@@ -242,13 +242,15 @@ def clocks(unit: UnitPosition, outcomes: Sequence[Outcome], rest_days: RestDays,
     return result
 
 
-def paid_clock_end(charge: Charge, owed_fen: int, paid_on: Iterable[date], as_of: date,
+def paid_clock_end(charge: Charge, owed_fen: int, paid_on: Sequence[date], as_of: date,
                    rest_days: RestDays) -> date | None:
     """The end of ``charge``'s period as :func:`clocks` gives it for a unit with no recorded outcomes and no
     demands passed: the payment days applied to it (up to ``as_of``) are its only interruptions. None where
     :func:`clocks` has no clock for it (not yet due, or paid off without a payment past its end)."""
     if charge.due_date >= as_of:
         return None
+    if not paid_on:  # most owed lines of a letter: nothing paid on them, the period runs from the due date
+        return period_end(charge.due_date, rest_days) if owed_fen > 0 else None
     events = [_Event(day, Interruption.PAYMENT, charge.id, True, "", None) for day in sorted(paid_on)]
     walk = _walk(charge, events, rest_days)
     if owed_fen <= 0 and walk.waived is None:

@@ -245,19 +245,22 @@ class LetterReader:
         estate, unit, day = facts.estate, self._index[stored.unit_id], stored.issued_on.toordinal()
         first, stop = self._charge_from[unit], self._charge_from[unit + 1]
         row_of = {charge_id: first + k for k, charge_id in enumerate(estate.charge_id[first:stop].tolist())}
-        rows = [row_of[c] for c in stored.charge_ids if c in row_of and estate.charge_billed[row_of[c]] <= day]
+        billed = estate.charge_billed[first:stop].tolist()
+        rows = [row_of[c] for c in stored.charge_ids if c in row_of and billed[row_of[c] - first] <= day]
         app_first, app_stop = self._app_from[unit], self._app_from[unit + 1]
         paid_days: dict[int, list[date]] = {row: [] for row in rows}
         for row, paid_on in zip(estate.app_charge[app_first:app_stop].tolist(),
                                 estate.app_paid_on[app_first:app_stop].tolist(), strict=True):
             if row in paid_days and paid_on <= day:
                 paid_days[row].append(date.fromordinal(paid_on))
+        # The lines' columns read once each (a numpy scalar per field and line was most of a letter's facts).
+        taken = np.array(rows, dtype=np.int64)
+        columns = zip(rows, estate.charge_id[taken].tolist(), estate.charge_item[taken].tolist(),
+                      estate.charge_period[taken].tolist(), estate.charge_due[taken].tolist(),
+                      estate.charge_amount[taken].tolist(), facts.owed[taken].tolist(), strict=True)
         lines = []
-        for row in rows:
-            charge = Charge(int(estate.charge_id[row]), estate.items[estate.charge_item[row]],
-                            estate.periods[estate.charge_period[row]], date.fromordinal(int(estate.charge_due[row])),
-                            int(estate.charge_amount[row]))
-            owed = int(facts.owed[row])
+        for row, charge_id, item, period, due, amount, owed in columns:
+            charge = Charge(charge_id, estate.items[item], estate.periods[period], date.fromordinal(due), amount)
             ends = paid_clock_end(charge, owed, paid_days[row], stored.issued_on, self.rest_days)
             lines.append(Line(charge.item, charge.period, charge.due_date, owed, ends))
         return tuple(sorted(lines, key=lambda line: (line.due_date, line.item, line.period)))
