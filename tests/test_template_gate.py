@@ -7,7 +7,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from cuijiao.documents.templates import Library, TemplateProblem, TooBig, environment
+from cuijiao.documents.templates import Library, TemplateProblem, TooBig, bounded_render, environment
 from test_documents import AS_OF, build_estate, run_cli
 
 
@@ -92,3 +92,12 @@ def test_a_render_error_at_render_time_is_a_chinese_message(estate: Path, tmp_pa
     with pytest.raises(TemplateProblem) as caught:
         template.render({"lines": [{}]})
     assert "模板 stage2_notice" in str(caught.value) and "信件中没有变量" in str(caught.value)
+
+
+def test_characters_xml_cannot_hold_are_dropped_from_printed_values() -> None:
+    """Every C0 control but tab, newline and return, and U+FFFE/U+FFFF: a letter with one does not open."""
+    invalid = [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]
+    value = "张\t三\n" + "".join(map(chr, invalid)) + "¥1,234.56\r"
+    template = environment().from_string("<w:t>{{ v }}</w:t>")
+    assert bounded_render(template, {"v": value}) == "<w:t>张\t三\n¥1,234.56\r</w:t>"
+    assert bounded_render(template, {"v": "翠湖花园3栋"}) == "<w:t>翠湖花园3栋</w:t>"

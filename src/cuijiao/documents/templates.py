@@ -33,6 +33,9 @@ WORKSPACE_DIR = Path("templates") / "notices"
 # Parts that may carry tags; anything else (styles, images, fonts) is copied as is.
 _TEXT_PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
 _INVALID_XML_CHARS = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+# The same characters, looked for before translating: a value rarely holds one, and translate looks each
+# character up in the table (0.7 µs against 0.1 for a value of 17 characters; a letter prints hundreds).
+_HAS_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # name → (Chinese title, what it is for)
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -71,7 +74,7 @@ def _clean(value: Any) -> Any:
             spent[1] += len(value)
             if spent[1] > MAX_OUTPUT:
                 raise TooBig(_TOO_LONG)
-        return value.translate(_INVALID_XML_CHARS)
+        return value.translate(_INVALID_XML_CHARS) if _HAS_INVALID_XML.search(value) else value
     return value
 
 
