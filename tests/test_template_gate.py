@@ -6,6 +6,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 
 from cuijiao.documents.templates import Library, TemplateProblem, TooBig, bounded_render, environment
 from test_documents import AS_OF, build_estate, run_cli
@@ -101,3 +103,22 @@ def test_characters_xml_cannot_hold_are_dropped_from_printed_values() -> None:
     template = environment().from_string("<w:t>{{ v }}</w:t>")
     assert bounded_render(template, {"v": value}) == "<w:t>张\t三\n¥1,234.56\r</w:t>"
     assert bounded_render(template, {"v": "翠湖花园3栋"}) == "<w:t>翠湖花园3栋</w:t>"
+
+
+@pytest.mark.parametrize("expression", [
+    "{{ d.name }}", "{{ d.items()|list|length }}", "{{ d.get('x') }}", "{{ d.keys()|list|join(',') }}",
+    "{{ d.owner.name }}", "{% for line in d.lines %}{{ line.item }}{% endfor %}", "{{ d.missing }}",
+    "{{ d.__class__ }}", "{{ d.owner.__init__ }}", "{{ d.lines.append }}"])
+def test_dotted_names_on_the_context_s_dicts_resolve_as_jinja_s_own_sandbox_resolves_them(expression: str) -> None:
+    """The shortcut to a dict's key gives what Jinja gives, for keys named like dict's methods too."""
+    context = {"d": {"name": "张三", "items": "不是方法", "get": 5, "x": 1, "owner": {"name": "李四"},
+                     "lines": [{"item": "物业费"}, {"item": "停车费"}]}}
+
+    def rendered(env: SandboxedEnvironment) -> str:
+        try:
+            return env.from_string(expression).render(context)
+        except Exception as exc:  # the kind of failure is what is compared
+            return type(exc).__name__
+
+    reference = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    assert rendered(environment()) == rendered(reference)

@@ -120,10 +120,24 @@ def bounded_render(template: jinja2.Template, context: Mapping[str, Any]) -> str
         _SPENT.reset(token)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class _Sandbox(SandboxedEnvironment):
     """The sandbox, with loops, powers and repeated text bounded at render time."""
 
     intercepted_binops = frozenset({"**", "*"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``{{ a.b }}`` on a plain dict: its key, straight away. Jinja tries the attribute first, and for a
+        name that is not one of dict's own (``items``, ``get``…) that fails with an AttributeError before it
+        takes the key; a letter's context is dicts, and those exceptions were a fifth of rendering it."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_POWER:
