@@ -10,8 +10,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from cuijiao.documents.docxzip import Member, ZipWriter, deflated
-from cuijiao.documents.merge import joined_crc, segment
+from cuijiao.documents.docxzip import Member, ZipWriter, deflated, joined_crc, segment
 
 
 def test_the_crc_of_joined_bytes_comes_from_each_part_s_crc_and_the_second_s_length() -> None:

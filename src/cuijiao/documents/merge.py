@@ -31,7 +31,17 @@ from itertools import chain
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from cuijiao.documents.docxzip import Member, ZipWriter, deflated, member_text, read_members
+from cuijiao.documents.docxzip import (
+    NOTHING,
+    Member,
+    Segment,
+    ZipWriter,
+    deflated,
+    joined_crc,
+    member_text,
+    read_members,
+    segment,
+)
 from cuijiao.documents.output import create_new
 from cuijiao.documents.templates import Template
 
@@ -59,66 +69,6 @@ def _rels_xml(rels: list[dict[str, str]]) -> str:
                    for rel in rels)
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns='
             '"http://schemas.openxmlformats.org/package/2006/relationships">' + body + "</Relationships>")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A stretch of a deflate stream made on its own: blocks ending on a byte boundary, none of them final and
-    none reaching back before the stretch's start, so stretches made in different processes join into one
-    stream as they are."""
-
-    raw: bytes
-    crc: int  # CRC-32 of the bytes it inflates to
-    size: int  # how many bytes it inflates to
-
-
-def segment(data: bytes) -> Segment:
-    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
-    return Segment(packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH), zlib.crc32(data), len(data))
-
-
-NOTHING = Segment(b"", 0, 0)
-
-
-def joined_crc(first: int, second: int, second_size: int) -> int:
-    """CRC-32 of two byte strings joined, from each one's CRC and the second's length (zlib's crc32_combine,
-    which Python does not offer): crc(a+b) = crc(a)·x^(8n) ^ crc(b) modulo CRC-32's polynomial, n = len(b).
-    A letter's share (tens of KB) is shifted by feeding zlib's register zeros, past its inversions (``^ _ONES``);
-    longer ones (the whole body behind the head: a gigabyte at 100,000 units) by squaring, ~10 µs."""
-    if second_size <= len(_ZEROS):
-        return zlib.crc32(_ZEROS[:second_size], first ^ _ONES) ^ _ONES ^ second
-    power, exponent = _ONE, 3  # x^(2^3): a byte is 8 bits
-    while second_size:
-        if second_size & 1:
-            power = _times(_X_TO_2_TO[exponent % 32], power)
-        second_size >>= 1
-        exponent += 1
-    return _times(power, first) ^ second
-
-
-def _times(a: int, b: int) -> int:
-    """a·b modulo CRC-32's polynomial, both bit-reflected as zlib holds them (its multmodp)."""
-    product, bit = 0, _ONE
-    while a:
-        if a & bit:
-            product ^= b
-            a ^= bit
-        bit >>= 1
-        b = (b >> 1) ^ _POLYNOMIAL if b & 1 else b >> 1
-    return product
-
-
-def _powers() -> list[int]:
-    """x^(2^k) for k < 32, each the square of the one before (zlib's x2n_table); x^(2^32) is x again."""
-    powers = [_ONE >> 1]  # x¹
-    for _ in range(31):
-        powers.append(_times(powers[-1], powers[-1]))
-    return powers
-
-
-_ZEROS = memoryview(bytes(1 << 16))
-_ONES, _ONE, _POLYNOMIAL = 0xFFFFFFFF, 1 << 31, 0xEDB88320  # _ONE: the polynomial 1, bit-reflected
-_X_TO_2_TO = _powers()
 
 
 @dataclass
@@ -190,8 +140,8 @@ def piece_of(index: int, read: Read, names: set[str]) -> Piece:
     start = document.index(">", document.index("<w:body")) + 1
     body = _RID.sub(_renamer(rid_map), document[start:document.rindex("</w:body>")])
     section = body.rindex("<w:sectPr")
-    piece.content, piece.section = segment(body[:section].encode()), body[section:].encode()
-    piece.section_break = segment(b"<w:p><w:pPr>" + piece.section + b"</w:pPr></w:p>")
+    piece.content, piece.section = segment(body[:section].encode(), LEVEL), body[section:].encode()
+    piece.section_break = segment(b"<w:p><w:pPr>" + piece.section + b"</w:pPr></w:p>", LEVEL)
     return piece
 
 
@@ -312,7 +262,7 @@ class PrintFile:
         ignorable = (f' mc:Ignorable="{" ".join(self.ignorable)}"' if self.ignorable and "mc" in self.namespaces
                      else "")
         head = segment(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {namespaces}'
-                       f"{ignorable}><w:body>".encode())
+                       f"{ignorable}><w:body>".encode(), LEVEL)
         closing = (self.last.section if self.last is not None else b"") + b"</w:body></w:document>"
         packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
         tail = packer.compress(closing) + packer.flush()  # the stream's final block
