@@ -7,7 +7,9 @@ import hashlib
 import multiprocessing
 import os
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -186,6 +188,42 @@ def test_the_print_file_made_while_rendering_is_the_one_merged_from_the_letters(
     assert members(folder / "print_all.docx") == members(tmp_path / "again.docx")
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
     assert len(docx.Document(str(folder / "print_all.docx")).sections) == 3
+
+
+def tiny_png() -> bytes:
+    """A 1×1 PNG, made here (python-docx reads its header; no imaging library needed)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def test_a_letter_with_a_picture_in_its_body_prints_it_under_its_own_id(estate: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clerk's template with a seal or logo in the body: the print file renames its picture's id for each
+    letter, so that letter's body there is not its own bytes; it is still the merge of the letter files."""
+    monkeypatch.setattr(batch, "CHUNK", 2)
+    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
+    override = estate / "templates" / "notices"
+    override.mkdir(parents=True)
+    (tmp_path / "seal.png").write_bytes(tiny_png())
+    for template in (tmp_path / "t").glob("*.docx"):
+        document = docx.Document(str(template))
+        document.add_picture(str(tmp_path / "seal.png"))
+        document.save(str(override / template.name))
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert code == 3, output
+    folder = next((estate / "out").glob("*_*"))
+    letters = letters_of(folder)
+    merge_letters(letters, tmp_path / "again.docx")
+    assert members(folder / "print_all.docx") == members(tmp_path / "again.docx")
+    body = members(folder / "print_all.docx")["word/document.xml"].decode()
+    embeds = re.findall(r'r:embed="([^"]+)"', body)
+    assert len(embeds) == len(letters) == len(set(embeds)) and all(e.startswith("rL") for e in embeds)
+    printed = docx.Document(str(folder / "print_all.docx"))
+    assert len(printed.inline_shapes) == len(letters)
+    for letter in letters:
+        assert len(docx.Document(str(letter)).inline_shapes) == 1
 
 
 def test_a_print_file_that_cannot_spool_leaves_no_half_made_file(estate: Path, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from cuijiao.documents.docxzip import Member, ZipWriter, deflated, joined_crc, segment
+from cuijiao.documents.docxzip import Member, ZipWriter, deflated, joined_crc, joined_member, segment
 
 
 def test_the_crc_of_joined_bytes_comes_from_each_part_s_crc_and_the_second_s_length() -> None:
@@ -40,6 +40,22 @@ def test_segments_made_apart_join_into_one_stream() -> None:
     final = zlib.compressobj(1, zlib.DEFLATED, -15).flush()  # an empty final block ends the stream
     assert zlib.decompress(b"".join(p.raw for p in parts) + final, -15).decode() == "".join(texts)
     assert [p.size for p in parts] == [len(text.encode()) for text in texts]
+
+
+def test_a_member_joined_from_segments_and_a_last_part_inflates_to_their_bytes(tmp_path: Path) -> None:
+    """A letter's document.xml: its opening and its body as segments (the body is also its print-file share),
+    the section and closing as the final block; zipfile checks the joined CRC as it inflates."""
+    head, body, last = b'<w:document xmlns:w="w"><w:body>', "<w:p>李四 ¥2,114.25</w:p>".encode() * 400, \
+        b"<w:sectPr/></w:body></w:document>"
+    member = joined_member("word/document.xml", [segment(head), segment(b""), segment(body)], last)
+    path = tmp_path / "letter.zip"
+    with path.open("wb") as stream:
+        writer = ZipWriter(stream)
+        writer.add(member)
+        writer.close()
+    with zipfile.ZipFile(path) as package:
+        assert package.read("word/document.xml") == head + body + last
+    assert member.size == len(head + body + last)
 
 
 def test_a_package_of_more_members_than_the_zip_count_field_holds_reads_back(tmp_path: Path) -> None:

@@ -282,9 +282,9 @@ def render_letter(library: Library, company: Company, name: str, path: str, fact
     """The letter's context built, rendered and written (made durable by the chunk's ``sync_files``)."""
     context = letter_context(facts, company)
     template = library.get(name)
-    data, parts = template.render_parts(context)
-    return Rendered(write_atomic(Path(path), data, durable=False), context_hash(context),
-                    rendered_piece(index, template, parts))
+    rendered = template.render_parts(context)
+    return Rendered(write_atomic(Path(path), rendered.data, durable=False), context_hash(context),
+                    rendered_piece(index, template, rendered))
 
 
 def _render_in_worker(job: tuple[Company, str, str, LetterFacts, int]) -> Rendered:

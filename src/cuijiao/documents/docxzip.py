@@ -103,6 +103,18 @@ def segment(data: bytes, level: int = 1) -> Segment:
 NOTHING = Segment(b"", 0, 0)
 
 
+def joined_member(name: str, segments: Iterable[Segment], last: bytes, level: int = 1) -> Member:
+    """A deflated member made of ``segments`` and ``last`` (deflated here as the stream's final block): a
+    letter's ``word/document.xml`` whose body segment is also its share of the print file."""
+    raw, crc, size = bytearray(), 0, 0
+    for part in segments:
+        raw += part.raw
+        crc, size = joined_crc(crc, part.crc, part.size), size + part.size
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+    raw += packer.compress(last) + packer.flush()
+    return Member(name, zipfile.ZIP_DEFLATED, zlib.crc32(last, crc), size + len(last), bytes(raw))
+
+
 def joined_crc(first: int, second: int, second_size: int) -> int:
     """CRC-32 of two byte strings joined, from each one's CRC and the second's length (zlib's crc32_combine,
     which Python does not offer): crc(a+b) = crc(a)·x^(8n) ^ crc(b) modulo CRC-32's polynomial, n = len(b).

@@ -43,7 +43,7 @@ from cuijiao.documents.docxzip import (
     segment,
 )
 from cuijiao.documents.output import create_new
-from cuijiao.documents.templates import Template
+from cuijiao.documents.templates import RenderedParts, Template
 
 _REL = re.compile(r"<Relationship\s([^>]*?)/?>")
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
@@ -107,13 +107,17 @@ def letter_piece(index: int, data: bytes) -> Piece:
         return piece_of(index, letter.read, set(letter.namelist()))
 
 
-def rendered_piece(index: int, template: Template, rendered: dict[str, bytes]) -> Piece:
+def rendered_piece(index: int, template: Template, rendered: RenderedParts) -> Piece:
     """:func:`letter_piece` of a letter just rendered from ``template``, without reading its package back."""
-    names = {member.name for member in template.static} | rendered.keys()
-    return piece_of(index, lambda name: rendered[name] if name in rendered else template.static_part(name), names)
+    texts = rendered.texts
+    names = {member.name for member in template.static} | texts.keys()
+    return piece_of(index, lambda name: texts[name] if name in texts else template.static_part(name), names,
+                    rendered.body)
 
 
-def piece_of(index: int, read: Read, names: set[str]) -> Piece:
+def piece_of(index: int, read: Read, names: set[str], body_segment: Segment | None = None) -> Piece:
+    """The letter's share; ``body_segment``: its body content as deflated in the letter, taken as it is
+    when no id in it is renamed."""
     document = read("word/document.xml").decode("utf-8")
     root = document[:document.index("<w:body")]
     piece = Piece(dict(_NS.findall(root)), [name for m in _IGNORABLE.finditer(root) for name in m.group(1).split()],
@@ -138,9 +142,14 @@ def piece_of(index: int, read: Read, names: set[str]) -> Piece:
             new["Target"] = _copy_media(piece, read, rel["Target"])
         piece.rels.append(new)
     start = document.index(">", document.index("<w:body")) + 1
-    body = _RID.sub(_renamer(rid_map), document[start:document.rindex("</w:body>")])
+    original = document[start:document.rindex("</w:body>")]
+    body = _RID.sub(_renamer(rid_map), original)
     section = body.rindex("<w:sectPr")
-    piece.content, piece.section = segment(body[:section].encode(), LEVEL), body[section:].encode()
+    content = body[:section]
+    # Renaming never adds or removes a "<w:sectPr": the content is the letter's own exactly when it reads the same.
+    reused = body_segment is not None and content == original[:section]
+    piece.content = body_segment if reused and body_segment is not None else segment(content.encode(), LEVEL)
+    piece.section = body[section:].encode()
     piece.section_break = segment(b"<w:p><w:pPr>" + piece.section + b"</w:pPr></w:p>", LEVEL)
     return piece
 

@@ -16,14 +16,25 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 import jinja2.exceptions
 import jinja2.runtime
 from jinja2.sandbox import SandboxedEnvironment
 
-from cuijiao.documents.docxzip import Member, NotADocx, Package, deflated, member_bytes, member_text, read_members
+from cuijiao.documents.docxzip import (
+    Member,
+    NotADocx,
+    Package,
+    Segment,
+    deflated,
+    joined_member,
+    member_bytes,
+    member_text,
+    read_members,
+    segment,
+)
 from cuijiao.documents.tags import has_tags, prepare
 from cuijiao.errors import BadInput
 from cuijiao.stages import Purpose
@@ -186,6 +197,28 @@ def render_error(exc: Exception) -> tuple[str, str]:
     return "", f"模板无法渲染（{type(exc).__name__}）：请检查变量、过滤器和计算的写法"
 
 
+DOCUMENT = "word/document.xml"
+
+
+def body_split(document: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """``word/document.xml`` cut where a letter joins the print file: up to ``<w:body>``, the body's content,
+    and its last section's properties with the closing; None without a ``<w:body>`` or ``<w:sectPr``."""
+    opening, closing = document.find(b"<w:body"), document.rfind(b"</w:body>")
+    if opening < 0 or closing < 0:
+        return None
+    start = document.index(b">", opening) + 1
+    section = document.rfind(b"<w:sectPr", start, closing)
+    if section < 0:
+        return None
+    return document[:start], document[start:section], document[section:]
+
+
+class RenderedParts(NamedTuple):
+    data: bytes  # the letter's .docx
+    texts: dict[str, bytes]  # each rendered part's XML
+    body: Segment | None  # word/document.xml's body content (see body_split), deflated as a print-file segment
+
+
 @dataclass
 class Template:
     name: str
@@ -213,19 +246,26 @@ class Template:
         level always, so a reprint gives the same bytes)."""
         return self.render_parts(context, level)[0]
 
-    def render_parts(self, context: Mapping[str, Any], level: int = 1) -> tuple[bytes, dict[str, bytes]]:
-        """The letter's .docx bytes, and each rendered part's XML (what the print file takes from it)."""
+    def render_parts(self, context: Mapping[str, Any], level: int = 1) -> RenderedParts:
+        """The letter's .docx bytes, each rendered part's XML and its body's deflated segment (what the print
+        file takes from it)."""
         if self._package is None:
             self._package = Package(self.static)
-        rendered, texts = [], {}
+        rendered, texts, body = [], {}, None
         for part, template in self.compiled().items():
             try:
                 text = bounded_render(template, context)
             except Exception as exc:  # a clerk's template: a message, never a traceback
                 raise TemplateProblem(render_message(self, part, exc)) from None
             texts[part] = text.encode("utf-8")
-            rendered.append(deflated(part, texts[part], level))
-        return self._package.build(rendered), texts
+            if part == DOCUMENT and (split := body_split(texts[part])) is not None:
+                # Its body deflated once, as a segment the print file takes as it is.
+                head, content, rest = split
+                body = segment(content, level)
+                rendered.append(joined_member(part, (segment(head, level), body), rest, level))
+            else:
+                rendered.append(deflated(part, texts[part], level))
+        return RenderedParts(self._package.build(rendered), texts, body)
 
     def static_part(self, name: str) -> bytes:
         """An untagged member's content, as every letter of this template holds it (inflated once)."""
