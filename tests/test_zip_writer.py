@@ -10,7 +10,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from cuijiao.documents.docxzip import Member, ZipWriter, deflated, joined_crc, joined_member, segment
+from cuijiao.documents.docxzip import Member, ZipWriter, deflated, joined_crc, joined_member, segment, stored_segment
 
 
 def test_the_crc_of_joined_bytes_comes_from_each_part_s_crc_and_the_second_s_length() -> None:
@@ -35,8 +35,13 @@ def test_the_crc_of_a_long_second_part_joins_as_zlib_computes_it() -> None:
 
 
 def test_segments_made_apart_join_into_one_stream() -> None:
-    texts = ["<w:p>第一封</w:p>" * 500, "", "<w:p>第二封 <w:t>¥1,234.56</w:t></w:p>" * 3000, "尾"]
-    parts = [segment(text.encode()) for text in texts]
+    """Deflated and stored stretches (a section break is stored; one of 70,000 bytes takes two blocks)."""
+    texts = ["<w:p>第一封</w:p>" * 500, "", "<w:p>第二封 <w:t>¥1,234.56</w:t></w:p>" * 3000, "尾",
+             '<w:p><w:pPr><w:sectPr><w:headerReference r:id="rL1_rId7"/></w:sectPr></w:pPr></w:p>', "",
+             "x" * 70_000, "<w:p>第三封</w:p>"]
+    parts = [(stored_segment if number in (3, 4, 5, 6) else segment)(text.encode())
+             for number, text in enumerate(texts)]
+    assert parts[4].raw.startswith(b"\x00") and len(parts[6].raw) == 70_000 + 2 * 5
     final = zlib.compressobj(1, zlib.DEFLATED, -15).flush()  # an empty final block ends the stream
     assert zlib.decompress(b"".join(p.raw for p in parts) + final, -15).decode() == "".join(texts)
     assert [p.size for p in parts] == [len(text.encode()) for text in texts]

@@ -100,6 +100,18 @@ def segment(data: bytes, level: int = 1) -> Segment:
     return Segment(packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH), zlib.crc32(data), len(data))
 
 
+def stored_segment(data: bytes) -> Segment:
+    """``data`` as stored (uncompressed) deflate blocks, at most 65,535 bytes each (RFC 1951, 3.2.4): no
+    compressor for a few hundred bytes. Each block starts on a byte boundary, as a segment does, so its
+    three header bits (not final, stored) and their padding are one zero byte."""
+    raw = bytearray()
+    for start in range(0, len(data), 0xFFFF):
+        block = data[start:start + 0xFFFF]
+        raw += _STORED.pack(0, len(block), len(block) ^ 0xFFFF) + block
+    return Segment(bytes(raw), zlib.crc32(data), len(data))
+
+
+_STORED = struct.Struct("<BHH")
 NOTHING = Segment(b"", 0, 0)
 
 

@@ -22,11 +22,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import posixpath
 import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -41,13 +44,14 @@ from cuijiao.documents.docxzip import (
     member_text,
     read_members,
     segment,
+    stored_segment,
 )
 from cuijiao.documents.output import create_new
 from cuijiao.documents.templates import RenderedParts, Template
 
 _REL = re.compile(r"<Relationship\s([^>]*?)/?>")
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
-_RID = re.compile(r'(r:(?:id|embed|link|pict|dm|lo|qs|cs))="([^"]+)"')
+_RID = re.compile(rb'(r:(?:id|embed|link|pict|dm|lo|qs|cs))="([^"]+)"')
 _NS = re.compile(r'xmlns:(\w+)="([^"]+)"')
 _IGNORABLE = re.compile(r'mc:Ignorable="([^"]*)"')
 _DEFAULT = re.compile(r"<Default\s[^>]*/>")
@@ -88,9 +92,9 @@ class Piece:
     section_break: Segment = NOTHING  # the same closing a paragraph, when another letter follows
 
 
-def _renamer(mapping: dict[str, str]) -> Callable[[re.Match[str]], str]:
-    def rename(match: re.Match[str]) -> str:
-        return f'{match.group(1)}="{mapping.get(match.group(2), match.group(2))}"'
+def _renamer(mapping: dict[bytes, bytes]) -> Callable[[re.Match[bytes]], bytes]:
+    def rename(match: re.Match[bytes]) -> bytes:
+        return match.group(1) + b'="' + mapping.get(match.group(2), match.group(2)) + b'"'
     return rename
 
 
@@ -110,48 +114,92 @@ def letter_piece(index: int, data: bytes) -> Piece:
 def rendered_piece(index: int, template: Template, rendered: RenderedParts) -> Piece:
     """:func:`letter_piece` of a letter just rendered from ``template``, without reading its package back."""
     texts = rendered.texts
-    names = {member.name for member in template.static} | texts.keys()
-    return piece_of(index, lambda name: texts[name] if name in texts else template.static_part(name), names,
-                    rendered.body)
+    return piece_of(index, lambda name: texts[name] if name in texts else template.static_part(name),
+                    template.static_names() | texts.keys(), rendered.body)
 
 
-def piece_of(index: int, read: Read, names: set[str], body_segment: Segment | None = None) -> Piece:
+def piece_of(index: int, read: Read, names: AbstractSet[str], body_segment: Segment | None = None) -> Piece:
     """The letter's share; ``body_segment``: its body content as deflated in the letter, taken as it is
-    when no id in it is renamed."""
-    document = read("word/document.xml").decode("utf-8")
-    root = document[:document.index("<w:body")]
-    piece = Piece(dict(_NS.findall(root)), [name for m in _IGNORABLE.finditer(root) for name in m.group(1).split()],
-                  {}, [], [], [])
-    for default in _DEFAULT.findall(read("[Content_Types].xml").decode("utf-8")):
-        piece.defaults.setdefault(dict(_ATTR.findall(default))["Extension"].lower(), default)
-    rid_map: dict[str, str] = {}
-    for rel in _rels(read("word/_rels/document.xml.rels").decode("utf-8")):
+    when no id in it is renamed.
+
+    A template's letters share their packages' parts but for the rendered text: what is read from those
+    parts (relationships, namespaces, content types, a header's deflated bytes) is worked out once for
+    each distinct content (the caches below), not once a letter.
+    """
+    document = read("word/document.xml")
+    opening = document.index(b"<w:body")
+    namespaces, ignorable = _root_names(document[:opening])
+    piece = Piece(dict(namespaces), list(ignorable), dict(_defaults(read("[Content_Types].xml"))), [], [], [])
+    rid_map: dict[bytes, bytes] = {}
+    for rel in _rel_dicts(read("word/_rels/document.xml.rels")):
         kind = rel["Type"].removeprefix(_HEADER_TYPE)
         if kind not in _PER_LETTER:
             piece.base_rels.append(rel)
             continue
         new = {"Id": f"rL{index}_{rel['Id']}", "Type": rel["Type"], "Target": rel["Target"]}
-        rid_map[rel["Id"]] = new["Id"]
+        rid_map[rel["Id"].encode()] = new["Id"].encode()
         if rel.get("TargetMode") == "External":
             new["TargetMode"] = "External"
         elif kind in ("header", "footer"):
-            new["Target"] = f"{kind}_{index}_{Path(rel['Target']).stem}.xml"
+            stem = posixpath.splitext(posixpath.basename(rel["Target"]))[0]
+            new["Target"] = f"{kind}_{index}_{stem}.xml"
             _copy_part(piece, read, names, rel["Target"], new["Target"])
             piece.overrides.append((f"/word/{new['Target']}", _CT_HEADER if kind == "header" else _CT_FOOTER))
         elif kind == "image":
             new["Target"] = _copy_media(piece, read, rel["Target"])
         piece.rels.append(new)
-    start = document.index(">", document.index("<w:body")) + 1
-    original = document[start:document.rindex("</w:body>")]
-    body = _RID.sub(_renamer(rid_map), original)
-    section = body.rindex("<w:sectPr")
-    content = body[:section]
-    # Renaming never adds or removes a "<w:sectPr": the content is the letter's own exactly when it reads the same.
-    reused = body_segment is not None and content == original[:section]
-    piece.content = body_segment if reused and body_segment is not None else segment(content.encode(), LEVEL)
-    piece.section = body[section:].encode()
-    piece.section_break = segment(b"<w:p><w:pPr>" + piece.section + b"</w:pPr></w:p>", LEVEL)
+    start = document.index(b">", opening) + 1
+    closing = document.rindex(b"</w:body>")
+    section_at = document.rindex(b"<w:sectPr", start, closing)
+    content, section = document[start:section_at], document[section_at:closing]
+    rename = _renamer(rid_map)
+    # An id is renamed only where it is an attribute's whole value: "rId7", quotes included.
+    renamed = any(b'"' + rid + b'"' in content for rid in rid_map)
+    if renamed:
+        content = _RID.sub(rename, content)
+    piece.content = body_segment if body_segment is not None and not renamed else segment(content, LEVEL)
+    piece.section = _RID.sub(rename, section)
+    # Stored, not deflated: a few hundred bytes that differ in every letter by their renamed ids.
+    piece.section_break = stored_segment(b"<w:p><w:pPr>" + piece.section + b"</w:pPr></w:p>")
     return piece
+
+
+@lru_cache(maxsize=64)
+def _parsed_rels(xml: bytes) -> tuple[tuple[tuple[str, str], ...], ...]:
+    return tuple(tuple(rel.items()) for rel in _rels(xml.decode("utf-8")))
+
+
+def _rel_dicts(xml: bytes) -> list[dict[str, str]]:
+    """A relationships part's entries, each a dict of its own for the caller to change."""
+    return [dict(rel) for rel in _parsed_rels(xml)]
+
+
+@lru_cache(maxsize=64)
+def _root_names(root: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The namespaces the document's root declares, and those it names ignorable."""
+    text = root.decode("utf-8")
+    return tuple(_NS.findall(text)), tuple(name for m in _IGNORABLE.finditer(text) for name in m.group(1).split())
+
+
+@lru_cache(maxsize=64)
+def _defaults(types: bytes) -> tuple[tuple[str, str], ...]:
+    """File extension → its <Default/> in [Content_Types].xml, the first one for each extension."""
+    found: dict[str, str] = {}
+    for default in _DEFAULT.findall(types.decode("utf-8")):
+        found.setdefault(dict(_ATTR.findall(default))["Extension"].lower(), default)
+    return tuple(found.items())
+
+
+@lru_cache(maxsize=64)
+def _deflated_part(content: bytes) -> tuple[int, int, bytes]:
+    """(CRC, size, deflated bytes) of a header's or footer's content: a header is the same in every letter of a
+    template, a footer holds its letter's number (then this is one deflate, as without the cache)."""
+    member = deflated("", content, LEVEL)
+    return member.crc, member.size, member.raw
+
+
+def _part(name: str, content: bytes) -> Member:
+    return Member(name, zipfile.ZIP_DEFLATED, *_deflated_part(content))
 
 
 def _copy_media(piece: Piece, read: Read, target: str) -> str:
@@ -161,17 +209,17 @@ def _copy_media(piece: Piece, read: Read, target: str) -> str:
     return name
 
 
-def _copy_part(piece: Piece, read: Read, names: set[str], target: str, new_name: str) -> None:
+def _copy_part(piece: Piece, read: Read, names: AbstractSet[str], target: str, new_name: str) -> None:
     """A header or footer (and its images) as a part of this letter's own."""
     part = read("word/" + target).replace(b'w:instr="NUMPAGES"', b'w:instr="SECTIONPAGES"')
-    piece.parts.append(deflated("word/" + new_name, part, LEVEL))
-    rels_name = f"word/_rels/{Path(target).name}.rels"
+    piece.parts.append(_part("word/" + new_name, part))
+    rels_name = f"word/_rels/{posixpath.basename(target)}.rels"
     if rels_name in names:
-        rels = _rels(read(rels_name).decode("utf-8"))
+        rels = _rel_dicts(read(rels_name))
         for rel in rels:
             if rel["Type"].endswith("/image") and rel.get("TargetMode") != "External":
                 rel["Target"] = _copy_media(piece, read, rel["Target"])
-        piece.parts.append(deflated(f"word/_rels/{new_name}.rels", _rels_xml(rels).encode(), LEVEL))
+        piece.parts.append(_part(f"word/_rels/{new_name}.rels", _rels_xml(rels).encode()))
 
 
 class PrintFile:

@@ -230,6 +230,7 @@ class Template:
     _compiled: dict[str, jinja2.Template] = field(default_factory=dict, repr=False)
     _package: Package | None = field(default=None, repr=False)
     _static_parts: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _static_names: frozenset[str] | None = field(default=None, repr=False)
 
     def compiled(self) -> dict[str, jinja2.Template]:
         if not self._compiled:
@@ -266,6 +267,12 @@ class Template:
             else:
                 rendered.append(deflated(part, texts[part], level))
         return RenderedParts(self._package.build(rendered), texts, body)
+
+    def static_names(self) -> frozenset[str]:
+        """The names of the members every letter of this template holds as the template does."""
+        if self._static_names is None:
+            self._static_names = frozenset(member.name for member in self.static)
+        return self._static_names
 
     def static_part(self, name: str) -> bytes:
         """An untagged member's content, as every letter of this template holds it (inflated once)."""
