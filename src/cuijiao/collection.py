@@ -27,7 +27,7 @@ from cuijiao.money import format_yuan
 from cuijiao.outcomes import standing
 from cuijiao.segments import classify, facts
 from cuijiao.stages import STAGE_NAMES, WRITTEN_DEMAND, Block, Plan, Policy, expiry_matters, notices_ignored, plan_unit
-from cuijiao.store.audit import Run, append_event, highest_recorded_notice_no, os_user, verify_state
+from cuijiao.store.audit import Events, Run, appended_events, highest_recorded_notice_no, os_user, verify_state
 from cuijiao.store.db import transaction
 from cuijiao.store.notices import (
     StoredNotice,
@@ -236,10 +236,12 @@ def issue_notices(workspace: Workspace, run: Run, as_of: date, *,
         require_not_before_collection(workspace, as_of)
         plans = _plan_to_issue(workspace, as_of, approve)  # under the write lock: nobody writes meanwhile
         recorded = highest_recorded_notice_no(db, f"CJ{as_of.year}-")
-        for unit_plan in plans:
-            _close_cases(workspace, run, unit_plan, as_of)
-            if unit_plan.plan.issue_now:
-                issued.append(_issue(workspace, run, unit_plan, as_of, policy, recorded))
+        numbers = notice_numbers(next_notice_no(db, as_of.year, recorded))
+        with appended_events(db) as events:
+            for unit_plan in plans:
+                _close_cases(workspace, run, events, unit_plan, as_of)
+                if unit_plan.plan.issue_now:
+                    issued.append(_issue(workspace, run, events, unit_plan, as_of, policy, next(numbers)))
     run.counts.update(as_of=as_of.isoformat(), notices_issued=len(issued))
     return issued
 
@@ -259,7 +261,16 @@ def _refuse_tampered(workspace: Workspace) -> None:
             "请先运行 cuijiao audit verify 查明全部问题，并从备份恢复工作区后再发出通知。"]))
 
 
-def _close_cases(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date) -> None:
+def notice_numbers(first: str) -> Iterator[str]:
+    """``first`` (CJ<year>-<six digits>) and the numbers after it: one issuing transaction's, in which
+    nobody else issues."""
+    prefix, number = first[:first.index("-") + 1], int(first[first.index("-") + 1:])
+    while True:
+        yield f"{prefix}{number:06d}"
+        number += 1
+
+
+def _close_cases(workspace: Workspace, run: Run, events: Events, unit_plan: UnitPlan, as_of: date) -> None:
     plan, closings = unit_plan.plan, []
     if unit_plan.closed is not None:
         closings.append(unit_plan.closed)
@@ -267,27 +278,27 @@ def _close_cases(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: dat
         closings.append((plan.case.id, as_of))
     for case_id, closed_on in closings:
         close_case(workspace.db, run.id, case_id, closed_on)
-        append_event(workspace.db, run.id, "case.close", {"case_id": case_id, "closed_on": closed_on.isoformat()},
-                     unit_id=plan.unit_id)
+        events.append(run.id, "case.close", {"case_id": case_id, "closed_on": closed_on.isoformat()},
+                      unit_id=plan.unit_id)
 
 
-def _issue(workspace: Workspace, run: Run, unit_plan: UnitPlan, as_of: date, policy: Policy,
-           recorded: str | None) -> StoredNotice:
+def _issue(workspace: Workspace, run: Run, events: Events, unit_plan: UnitPlan, as_of: date, policy: Policy,
+           notice_no: str) -> StoredNotice:
     plan, db = unit_plan.plan, workspace.db
     assert plan.case is not None and plan.next_stage is not None
     case_id = plan.case.id
     if case_id is None:
         case_id = insert_case(db, run.id, plan.unit_id, plan.case.opened_on)
-        append_event(db, run.id, "case.open", {"case_id": case_id, "opened_on": plan.case.opened_on.isoformat()},
-                     unit_id=plan.unit_id)
+        events.append(run.id, "case.open", {"case_id": case_id, "opened_on": plan.case.opened_on.isoformat()},
+                      unit_id=plan.unit_id)
     charge_ids = unit_plan.overdue_charge_ids
     deadline = as_of + timedelta(days=policy.deadline_days) if plan.next_stage >= WRITTEN_DEMAND else None
-    stored = StoredNotice(next_notice_no(db, as_of.year, recorded), case_id, plan.unit_id, plan.next_stage, as_of,
+    stored = StoredNotice(notice_no, case_id, plan.unit_id, plan.next_stage, as_of,
                           deadline, unit_plan.overdue_fen, charge_ids, plan.purpose)
     approved_by = os_user() if plan.next_stage in policy.approval_stages else None
     today = date.today()
     insert_notice(db, run.id, stored, plan.segment, approved_by, today)
-    append_event(db, run.id, "notice.issue", {
+    events.append(run.id, "notice.issue", {
         "recorded_on": today.isoformat(), "backdated": as_of < today,
         "notice_no": stored.notice_no, "case_id": case_id, "stage": stored.stage, "purpose": stored.purpose.value,
         "segment": plan.segment, "amount": format_yuan(stored.amount_fen), "charge_ids": list(charge_ids),

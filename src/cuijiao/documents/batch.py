@@ -38,7 +38,7 @@ from cuijiao.documents.sms import Text, no_mobile, sms_csv
 from cuijiao.documents.templates import Library, template_name
 from cuijiao.errors import CuijiaoError
 from cuijiao.fileio import private_dir
-from cuijiao.store.audit import Run, append_event, canonical_json
+from cuijiao.store.audit import Run, append_event, appended_events, canonical_json
 from cuijiao.store.db import transaction
 from cuijiao.store.notices import StoredNotice, stored_notices
 from cuijiao.workers import worker_pool
@@ -202,9 +202,9 @@ class _Batch:
         written = [Written(Path(path), letter.sha256, facts.notice.unit_id, facts.notice.notice_no,
                            facts.notice.stage, facts.notice.amount_fen)
                    for (_, path, facts, _), letter in zip(rendering.jobs, done, strict=True)]
-        with transaction(self.workspace.db):
+        with transaction(self.workspace.db), appended_events(self.workspace.db) as events:
             for (name, _, facts, _), file, letter in zip(rendering.jobs, written, done, strict=True):
-                append_event(self.workspace.db, self.run.id, "notice.render", {
+                events.append(self.run.id, "notice.render", {
                     "notice_no": facts.notice.notice_no, "file": file.path.name, "sha256": letter.sha256,
                     "template": name, "template_sha256": self.library.get(name).sha256,
                     "context_sha256": letter.context_sha256}, unit_id=facts.notice.unit_id)
