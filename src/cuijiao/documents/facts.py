@@ -32,8 +32,9 @@ from cuijiao.store.reading import NamedUnits, unit_ledgers
 from cuijiao.workspace import Workspace
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
+    """A demanded debt as the letter prints it. A named tuple, not a dataclass: a month's letters have 700,000."""
+
     item: str
     period: str
     due_date: date
