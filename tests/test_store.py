@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from cuijiao.store import migrations
-from cuijiao.store.audit import append_event, appended_events, start_run, verify
+from cuijiao.store.audit import Events, append_event, appended_events, start_run, verify
 from cuijiao.store.db import connect, migrate, transaction
 from cuijiao.store.migrations import MIGRATIONS
 
@@ -64,7 +64,8 @@ def test_verify_names_the_first_changed_event(tmp_path: Path) -> None:
     assert result.reason == "事件 #4 的内容与其哈希不符（被改动）"
 
 
-def test_events_appended_together_chain_as_one_by_one_and_an_error_inserts_none(tmp_path: Path) -> None:
+def test_events_appended_together_chain_as_one_by_one_and_an_error_inserts_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch's events (issuing, recording letters) are chained in Python and inserted at the block's end."""
     db = connect(tmp_path / "cuijiao.db")
     run = start_run(db, "test", [])
@@ -77,10 +78,15 @@ def test_events_appended_together_chain_as_one_by_one_and_an_error_inserts_none(
     assert [row[0] for row in db.execute("SELECT unit_id FROM events WHERE id BETWEEN 3 AND 5 ORDER BY id")] == [
         "1-1", "1-2", "1-3"]
     assert verify(db).ok and verify(db).checked == 6
+    monkeypatch.setattr(Events, "BATCH", 2)  # inserted two at a time inside the block, then the rest
+    with transaction(db), appended_events(db) as events:
+        for n in range(5):
+            events.append(run.id, "note", {"n": n})
+    assert verify(db).ok and verify(db).checked == 11
     with pytest.raises(RuntimeError), transaction(db), appended_events(db) as events:
         events.append(run.id, "note", {"n": 5})
         raise RuntimeError("stopped")
-    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 6 and verify(db).ok
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 11 and verify(db).ok
 
 
 def test_verify_names_a_deleted_event(tmp_path: Path) -> None:
