@@ -49,7 +49,8 @@ def test_a_unit_change_shows_tags_and_masked_phones(with_units: Invoke, tmp_path
 def test_every_event_kind_cuijiao_records_has_words() -> None:
     source = Path(__file__).parents[1] / "src" / "cuijiao"
     kinds = {kind for path in source.rglob("*.py")
-             for kind in re.findall(r"append_event\([^\"]*?\"([a-z_]+\.[a-z_.]+)\"", path.read_text("utf-8"), re.S)}
+             for kind in re.findall(r"(?:append_event|events\.append)\([^\"]*?\"([a-z_]+\.[a-z_.]+)\"",
+                                 path.read_text("utf-8"), re.S)}
     assert {"notice.issue", "unit.update", "allocation.update", "ledger.outside_change"} <= kinds
     assert kinds - set(DESCRIBE) == set()
     for kind in Kind:
