@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
+from functools import partialmethod
 from pathlib import Path
 
 import docx
@@ -28,6 +29,7 @@ from cuijiao.collection import issue_notices
 from cuijiao.documents import batch, issue_and_render
 from cuijiao.documents.merge import merge_letters
 from cuijiao.documents.output import inside, safe_part, write_atomic
+from cuijiao.documents.templates import Template
 from cuijiao.errors import BadInput
 from cuijiao.fileio import os_problem
 from cuijiao.store.audit import recorded
@@ -343,6 +345,26 @@ def test_reprint_gives_the_same_bytes_and_says_when_the_template_changed(estate:
     code, output = run_cli("-w", str(estate), "notices", "reprint", "CJ2026-000001", "-o", str(tmp_path / "r2"))
     assert code == 0 and "模板已修改" in output and "账目" not in output, output
     assert "本通知一式两份" in all_text(tmp_path / "r2" / original.name)
+
+
+def test_a_letter_an_earlier_version_compressed_otherwise_reprints_as_the_same_content(
+        estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither template nor ledger changed, but the original's bytes were compressed another way (by an
+    earlier cuijiao: here deflate level 6 stands for it): the reprint says its content is the original's,
+    having compared the original file, still as recorded, part by part."""
+    run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    monkeypatch.setattr(Template, "render", partialmethod(Template.render, level=6))
+    code, output = run_cli("-w", str(estate), "notices", "reprint", "CJ2026-000001", "-o", str(tmp_path / "r"))
+    assert code == 0 and "与原件内容完全一致" in output and "SHA-256 不同" in output, output
+    original = letters_of(next((estate / "out").glob("*_*")))[0]
+    assert (tmp_path / "r" / original.name).read_bytes() != original.read_bytes()
+    assert members(tmp_path / "r" / original.name) == members(original)
+    code, output = run_cli("-w", str(estate), "audit", "log")
+    assert "内容与原件一致（压缩方式不同）" in output, output
+    with zipfile.ZipFile(original, "a") as package:  # the original edited since: no longer the one recorded
+        package.writestr("word/extra.xml", "<x/>")
+    code, output = run_cli("-w", str(estate), "notices", "reprint", "CJ2026-000001", "-o", str(tmp_path / "r2"))
+    assert code == 0 and "生成方式已变化" in output and "内容完全一致" not in output, output
 
 
 def english_runs(markdown: str) -> list[str]:

@@ -121,7 +121,9 @@ DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "notice.issue": _notice_issue,
     "notice.delivered": _delivered,
     "notice.render": lambda p: f"信件已生成 {p.get('notice_no', '')}：{p.get('file', '')}",
-    "notice.reprint": lambda p: f"信件已重印 {p.get('notice_no', '')}：{p.get('file', '')}",
+    "notice.reprint": lambda p: f"信件已重印 {p.get('notice_no', '')}：{p.get('file', '')}" + (
+        "，与原件完全一致" if p.get("same_as_original") else
+        "，内容与原件一致（压缩方式不同）" if p.get("same_content") else "，与原件不同"),
     "case.open": lambda p: f"立案（{p.get('opened_on', '')} 起逾期）",
     "case.close": lambda p: f"结案（{p.get('closed_on', '')}）",
     "import": _import,

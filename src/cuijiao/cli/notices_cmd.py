@@ -170,7 +170,7 @@ def reprint(ctx: typer.Context, notice_no: Annotated[str, typer.Argument(help="�
         result = reprint_notice(ws, run, notice_no, out_dir=output)
         if state(ctx).json:
             print_json({"notice_no": notice_no, "file": str(result.path), "sha256": result.sha256,
-                        "same_as_original": result.same, "template_changed": result.template_changed,
-                        "data_changed": result.data_changed})
+                        "same_as_original": result.same, "same_content": result.same_content,
+                        "template_changed": result.template_changed, "data_changed": result.data_changed})
             return
         summary(ws, f"已重新生成 {result.path}：{result.verdict}")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import glob
 import json
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cuijiao.documents.batch import context_hash, prepare, unmailable
 from cuijiao.documents.context import letter_context
 from cuijiao.documents.facts import one_notice
-from cuijiao.documents.output import inside, safe_part, write_atomic
+from cuijiao.documents.output import file_sha256, inside, safe_part, write_atomic
 from cuijiao.documents.templates import template_name
 from cuijiao.errors import BadInput
 from cuijiao.fileio import private_dir
@@ -25,6 +27,7 @@ class Reprint:
     original: dict[str, str] | None  # the first render's event payload
     template_changed: bool
     data_changed: bool
+    same_content: bool = False  # the original file, unchanged in out/, holds the same parts byte for byte
 
     @property
     def same(self) -> bool:
@@ -38,6 +41,9 @@ class Reprint:
                     "（发出它的批处理若曾中断，再次运行 notices issue 或 run 即补齐并记录原件）")
         if self.same:
             return "与原件完全一致（SHA-256 相同）"
+        if self.same_content:
+            return ("与原件内容完全一致（文字、格式和各部件逐字节相同）；"
+                    "原件由较早版本的 cuijiao 生成，压缩方式不同，所以文件的 SHA-256 不同")
         reasons = [why for changed, why in ((self.template_changed, "模板已修改"),
                                              (self.data_changed, "账目数据已变化")) if changed]
         return "与原件不同：" + ("、".join(reasons) or "生成方式已变化")
@@ -70,8 +76,27 @@ def reprint_notice(workspace: Workspace, run: Run, notice_no: str, *, out_dir: P
     result = Reprint(path, sha, original,
                      original is not None and original.get("template_sha256") != template.sha256,
                      original is not None and original.get("context_sha256") != context_hash(context))
+    if original is not None and not result.same and not (result.template_changed or result.data_changed):
+        result = replace(result, same_content=_same_content(workspace, original, path))
     with transaction(workspace.db):
         append_event(workspace.db, run.id, "notice.reprint",
-                     {"notice_no": notice_no, "file": str(path), "sha256": sha, "same_as_original": result.same},
-                     unit_id=notice.unit_id)
+                     {"notice_no": notice_no, "file": str(path), "sha256": sha, "same_as_original": result.same,
+                      "same_content": result.same_content}, unit_id=notice.unit_id)
     return result
+
+
+def _same_content(workspace: Workspace, original: dict[str, str], reprinted: Path) -> bool:
+    """Whether the original letter, found in out/ with the hash recorded for it, holds the same members as the
+    reprint, inflated: a letter that an earlier cuijiao compressed differently reads the same."""
+    name = original.get("file")
+    if not name:
+        return False
+    for path in workspace.out_dir.glob(f"*/{glob.escape(name)}"):
+        if path.is_file() and file_sha256(path) == original.get("sha256"):
+            return _members(path) == _members(reprinted)
+    return False
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as package:
+        return {info.filename: package.read(info) for info in package.infolist()}
