@@ -228,6 +228,35 @@ def test_a_letter_with_a_picture_in_its_body_prints_it_under_its_own_id(estate: 
         assert len(docx.Document(str(letter)).inline_shapes) == 1
 
 
+def test_a_template_with_a_tracked_page_setup_change_prints_whole(estate: Path, tmp_path: Path) -> None:
+    """Word with track changes on keeps the old page setup inside the section's properties
+    (<w:sectPrChange><w:sectPr/></w:sectPrChange>): the print file cuts each letter at its own section,
+    not at the tracked one, and stays valid XML."""
+    run_cli("-w", str(estate), "templates", "export", str(tmp_path / "t"))
+    override = estate / "templates" / "notices"
+    override.mkdir(parents=True)
+    tracked = (b'<w:sectPrChange w:id="91" w:author="&#25991;&#21592;" w:date="2026-01-01T00:00:00Z">'
+               b"<w:sectPr/></w:sectPrChange></w:sectPr></w:body>")
+    for template in (tmp_path / "t").glob("*.docx"):
+        with zipfile.ZipFile(template) as source, zipfile.ZipFile(override / template.name, "w") as target:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename == "word/document.xml":
+                    assert data.count(b"</w:sectPr></w:body>") == 1
+                    data = data.replace(b"</w:sectPr></w:body>", tracked)
+                target.writestr(info, data)
+    code, output = run_cli("-w", str(estate), "notices", "issue", "--as-of", AS_OF)
+    assert code == 3, output
+    folder = next((estate / "out").glob("*_*"))
+    letters = letters_of(folder)
+    printed = docx.Document(str(folder / "print_all.docx"))  # parses: the XML is whole
+    assert len(printed.sections) == len(letters) == 3
+    merge_letters(letters, tmp_path / "again.docx")
+    assert members(folder / "print_all.docx") == members(tmp_path / "again.docx")
+    body = members(folder / "print_all.docx")["word/document.xml"]
+    assert body.count(b"<w:sectPrChange ") == len(letters)
+
+
 def test_a_print_file_that_cannot_spool_leaves_no_half_made_file(estate: Path, tmp_path: Path) -> None:
     """A folder where the bodies are spooled: the print file's temp, already created, is removed (its
     descriptor closed), not left for the next run's sweep."""

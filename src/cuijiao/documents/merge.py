@@ -47,7 +47,7 @@ from cuijiao.documents.docxzip import (
     stored_segment,
 )
 from cuijiao.documents.output import create_new
-from cuijiao.documents.templates import RenderedParts, Template
+from cuijiao.documents.templates import RenderedParts, Template, body_section
 
 _REL = re.compile(r"<Relationship\s([^>]*?)/?>")
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
@@ -150,7 +150,9 @@ def piece_of(index: int, read: Read, names: AbstractSet[str], body_segment: Segm
         piece.rels.append(new)
     start = document.index(b">", opening) + 1
     closing = document.rindex(b"</w:body>")
-    section_at = document.rindex(b"<w:sectPr", start, closing)
+    section_at = body_section(document, start, closing)
+    if section_at < 0:
+        raise ValueError("word/document.xml: the body has no section properties (<w:sectPr>)")
     content, section = document[start:section_at], document[section_at:closing]
     rename = _renamer(rid_map)
     # An id is renamed only where it is an attribute's whole value: "rId7", quotes included.

@@ -207,10 +207,27 @@ def body_split(document: bytes) -> tuple[bytes, bytes, bytes] | None:
     if opening < 0 or closing < 0:
         return None
     start = document.index(b">", opening) + 1
-    section = document.rfind(b"<w:sectPr", start, closing)
+    section = body_section(document, start, closing)
     if section < 0:
         return None
     return document[:start], document[start:section], document[section:]
+
+
+def body_section(document: bytes, start: int, closing: int) -> int:
+    """Where the body's own section properties start (its last ``<w:sectPr>`` between ``start`` and
+    ``closing``, ``</w:body>``), or -1. Not ``<w:sectPrChange>``, and not the earlier ``<w:sectPr>`` a tracked
+    change of the page setup keeps inside it."""
+    end = closing
+    while (found := document.rfind(b"<w:sectPr", start, end)) >= 0:
+        if document[found + 9:found + 10] not in (b">", b"/", b" ", b"\t", b"\r", b"\n"):
+            end = found  # <w:sectPrChange …>
+            continue
+        change = document.rfind(b"<w:sectPrChange", start, found)
+        if change >= 0 and document.find(b"</w:sectPrChange>", change, closing) > found:
+            end = change  # the setup before a tracked change: inside the body's own section properties
+            continue
+        return found
+    return -1
 
 
 class RenderedParts(NamedTuple):
