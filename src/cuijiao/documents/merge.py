@@ -47,7 +47,7 @@ from cuijiao.documents.docxzip import (
     stored_segment,
 )
 from cuijiao.documents.output import create_new
-from cuijiao.documents.templates import RenderedParts, Template, body_section
+from cuijiao.documents.templates import RenderedParts, Template, body_split
 
 _REL = re.compile(r"<Relationship\s([^>]*?)/?>")
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
@@ -126,9 +126,11 @@ def piece_of(index: int, read: Read, names: AbstractSet[str], body_segment: Segm
     parts (relationships, namespaces, content types, a header's deflated bytes) is worked out once for
     each distinct content (the caches below), not once a letter.
     """
-    document = read("word/document.xml")
-    opening = document.index(b"<w:body")
-    namespaces, ignorable = _root_names(document[:opening])
+    split = body_split(read("word/document.xml"))
+    if split is None:
+        raise ValueError("word/document.xml: no body with section properties (<w:body>, <w:sectPr>)")
+    head, content, rest = split
+    namespaces, ignorable = _root_names(head[:head.index(b"<w:body")])
     piece = Piece(dict(namespaces), list(ignorable), dict(_defaults(read("[Content_Types].xml"))), [], [], [])
     rid_map: dict[bytes, bytes] = {}
     for rel in _rel_dicts(read("word/_rels/document.xml.rels")):
@@ -148,12 +150,7 @@ def piece_of(index: int, read: Read, names: AbstractSet[str], body_segment: Segm
         elif kind == "image":
             new["Target"] = _copy_media(piece, read, rel["Target"])
         piece.rels.append(new)
-    start = document.index(b">", opening) + 1
-    closing = document.rindex(b"</w:body>")
-    section_at = body_section(document, start, closing)
-    if section_at < 0:
-        raise ValueError("word/document.xml: the body has no section properties (<w:sectPr>)")
-    content, section = document[start:section_at], document[section_at:closing]
+    section = rest[:rest.rindex(b"</w:body>")]
     rename = _renamer(rid_map)
     # An id is renamed only where it is an attribute's whole value: "rId7", quotes included.
     renamed = any(b'"' + rid + b'"' in content for rid in rid_map)

@@ -126,7 +126,8 @@ def appended_events(db: sqlite3.Connection) -> Iterator[Events]:
     write transaction.
 
     Nothing else may append to the chain in the block: the events are chained from the head read at its
-    start. On an exception nothing is inserted (the transaction rolls back what the block wrote besides).
+    start. On an exception the rest is not inserted, and the caller's transaction rolls back the thousands
+    inserted before, with whatever else the block wrote.
     """
     events = Events(db)
     yield events
